@@ -1,0 +1,518 @@
+/**
+ * The experiment config: a zod schema for the JSON a user writes (DESIGN.md "Public contract"),
+ * defaults filled in, and bad input turned into ONE line that names the field, what was expected
+ * and what was found, e.g. `model.layers[1].activation: expected one of sigmoid, …; got "sigmod"`.
+ * Also reads config files and the presets in experiments/ (one JSON file each).
+ */
+import { readdirSync, readFileSync } from "node:fs";
+import { basename, isAbsolute, join, relative, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { z } from "zod";
+import { InputError } from "../core/errors.ts";
+import type {
+  ActivationName, InitName, InitSpec, LayerSpec, LossName, ModelSpec, OptimizerSpec,
+} from "../core/spec.ts";
+
+/** Where the data come from and how an image is presented to the network. */
+export interface DataSpec {
+  dataset: "mnist" | "fashion-mnist" | { idx: string };  // default "mnist"
+  view: "flat" | "image" | "rows" | "pixels" | "pixels-permuted";  // default "flat"
+  train: number;  // training examples used, default 60000
+  test: number;   // test examples used, default 10000
+}
+export interface TrainSpec { epochs: number; batchSize: number; seed: number; evalBatchSize: number }  // 5, 32, 1, 1000
+export interface RecordSpec { every: number; histograms: boolean }  // record every 100 steps; histograms on
+export interface Config {
+  name: string; description?: string; data: DataSpec; model: ModelSpec; loss: LossName;
+  optimizer: OptimizerSpec; train: TrainSpec; record: RecordSpec;
+}
+
+/** Absolute path of <repo>/experiments, where the preset configs live. */
+export const PRESETS_DIR: string = fileURLToPath(new URL("../../experiments", import.meta.url));
+
+// ---------------------------------------------------------------------------------------------
+// Building blocks. Every schema's `error` is the "<what>" of `expected <what>; got <value>`, so
+// one formatter (describeIssue, below) turns any zod issue into the documented one-line message.
+
+const ACTIVATIONS = ["sigmoid", "tanh", "relu", "leaky_relu", "elu", "gelu", "softsign", "linear"] as const satisfies readonly ActivationName[];
+const INITS = [
+  "zeros", "ones", "normal", "uniform", "standard", "glorot", "xavier", "glorot_normal",
+  "he", "kaiming", "he_uniform", "lecun", "orthogonal", "identity",
+] as const satisfies readonly InitName[];
+const LOSSES = ["cross_entropy", "mse"] as const satisfies readonly LossName[];
+const VIEWS = ["flat", "image", "rows", "pixels", "pixels-permuted"] as const;
+const LAYER_TYPES = ["dense", "conv2d", "maxpool2d", "avgpool2d", "flatten", "batchnorm", "residual", "rnn", "lstm", "gru"] as const;
+const OPTIMIZERS = ["sgd", "adam", "rmsprop"] as const;
+/** Examples in the train/test split of each built-in dataset. */
+const DATASET_SIZES = { mnist: { train: 60000, test: 10000 }, "fashion-mnist": { train: 60000, test: 10000 } } as const;
+
+/** `one of a, b, c`: the form an unknown name is answered with. */
+const oneOfText = (values: readonly string[]) => `one of ${values.join(", ")}`;
+const oneOf = <const T extends readonly [string, ...string[]]>(values: T) => z.enum(values, { error: oneOfText(values) });
+
+/** A finite number (zod 4 rejects ±Infinity and NaN) within bounds; every failure reads `what`. */
+function num(what: string, bounds: { int?: boolean; gt?: number; gte?: number; lt?: number; lte?: number } = {}) {
+  const e = { error: what };
+  let s = bounds.int ? z.int(e) : z.number(e);
+  if (bounds.gt !== undefined) s = s.gt(bounds.gt, e);
+  if (bounds.gte !== undefined) s = s.gte(bounds.gte, e);
+  if (bounds.lt !== undefined) s = s.lt(bounds.lt, e);
+  if (bounds.lte !== undefined) s = s.lte(bounds.lte, e);
+  return s;
+}
+const posInt = () => num("a positive integer", { int: true, gte: 1 });
+const posNum = () => num("a positive number", { gt: 0 });
+const unitRight = () => num("a number in [0, 1)", { gte: 0, lt: 1 });
+const bool = () => z.boolean({ error: "true or false" });
+
+/** A strict object: an unknown key is an error that suggests the nearest allowed key. */
+function obj<S extends z.core.$ZodLooseShape>(shape: S, what = "an object") {
+  const allowed = Object.keys(shape);
+  return z.strictObject(shape, {
+    error: (iss) => (iss.code === "unrecognized_keys" ? unknownKeyText(iss.keys[0] ?? "", allowed) : what),
+  });
+}
+
+/**
+ * The error text of a union tagged by "type": `whatObject` when the input is not an object,
+ * else the list of types. (zod's types declare only the tag issue; it also raises invalid_type.)
+ */
+const tagged = (whatObject: string, types: readonly string[]) => (iss: { code: string }) =>
+  (iss.code === "invalid_type" ? whatObject : oneOfText(types));
+
+// ---------------------------------------------------------------------------------------------
+// Initializers, layers, model.
+
+const initName = oneOf(INITS);
+const initObject = obj({
+  type: initName,
+  std: posNum().optional(),    // normal only
+  scale: posNum().optional(),  // uniform only
+  gain: posNum().optional(),
+}).superRefine((init, ctx) => {
+  if (init.std !== undefined && init.type !== "normal") {
+    ctx.addIssue({ code: "custom", path: ["std"], message: `nothing (std applies only to init "normal")` });
+  }
+  if (init.scale !== undefined && init.type !== "uniform") {
+    ctx.addIssue({ code: "custom", path: ["scale"], message: `nothing (scale applies only to init "uniform")` });
+  }
+});
+const init = z.union([initName, initObject], {
+  error: `an init name (${oneOfText(INITS)}) or an object {"type", "std", "scale", "gain"}`,
+}).optional() satisfies z.ZodType<InitSpec | undefined>;
+
+const layerName = z.string({ error: "a layer name" })
+  .regex(/^[A-Za-z0-9_]+(?:[.-][A-Za-z0-9_]+)*$/, { error: "a layer name of letters, digits and _ (parts joined by . or -)" })
+  .max(100, { error: "a layer name of at most 100 characters" })
+  .optional();
+const activation = oneOf(ACTIVATIONS).optional();
+const PADDING = `"same", "valid" or a non-negative integer`;
+
+/** The layers of a model, or of a residual block: at least one. */
+const layerList: z.ZodType<LayerSpec[]> = z.lazy(() =>
+  z.array(layer, { error: "an array of layers" }).min(1, { error: "a non-empty array of layers" }));
+
+const recurrent = {
+  name: layerName, units: posInt(), init, recurrentInit: init, biasInit: init,
+  returnSequences: bool().optional(),
+};
+
+const layer: z.ZodType<LayerSpec> = z.discriminatedUnion("type", [
+  obj({ type: z.literal("dense"), name: layerName, units: posInt(), activation, init, biasInit: init, bias: bool().optional() }),
+  obj({
+    type: z.literal("conv2d"), name: layerName, filters: posInt(), kernel: posInt(), stride: posInt().optional(),
+    padding: z.union([z.enum(["same", "valid"]), num(PADDING, { int: true, gte: 0 })], { error: PADDING }).optional(),
+    activation, init, biasInit: init, bias: bool().optional(),
+  }),
+  obj({ type: z.enum(["maxpool2d", "avgpool2d"]), name: layerName, size: posInt(), stride: posInt().optional() }),
+  obj({ type: z.literal("flatten"), name: layerName }),
+  obj({
+    type: z.literal("batchnorm"), name: layerName, momentum: num("a number in [0, 1]", { gte: 0, lte: 1 }).optional(),
+    eps: posNum().optional(), activation,
+  }),
+  obj({ type: z.literal("residual"), name: layerName, layers: layerList, activation }),
+  obj({ type: z.literal("rnn"), ...recurrent, activation: oneOf(["tanh", "relu"]).optional() }),
+  obj({ type: z.literal("lstm"), ...recurrent, forgetBias: num("a number").optional() }),
+  obj({ type: z.literal("gru"), ...recurrent }),
+], { error: tagged(`a layer object like {"type": "dense", "units": 10}`, LAYER_TYPES) });
+
+/** Explicit layer names become parameter names (`fc1.weight`), so no two layers may share one. */
+function checkUniqueNames(layers: LayerSpec[], path: (string | number)[], seen: Map<string, string>, ctx: z.RefinementCtx): void {
+  layers.forEach((l, i) => {
+    if (l.name !== undefined) {
+      const first = seen.get(l.name);
+      if (first !== undefined) {
+        ctx.addIssue({ code: "custom", path: [...path, i, "name"], message: `a name not already used (${first} is called "${l.name}")` });
+      } else {
+        seen.set(l.name, formatPath(["model", ...path, i]));
+      }
+    }
+    if (l.type === "residual") checkUniqueNames(l.layers, [...path, i, "layers"], seen, ctx);
+  });
+}
+
+const model = obj({ layers: layerList }, `an object {"layers": [...]}`)
+  .superRefine((m, ctx) => checkUniqueNames(m.layers, ["layers"], new Map(), ctx)) satisfies z.ZodType<ModelSpec>;
+
+// ---------------------------------------------------------------------------------------------
+// Optimizer, data, training, recording, and the whole config.
+
+const optimizerCommon = {
+  lr: posNum(),
+  weightDecay: num("a non-negative number", { gte: 0 }).optional(),
+  clipNorm: posNum().optional(),
+  clipValue: posNum().optional(),
+};
+const optimizer = z.discriminatedUnion("type", [
+  obj({ type: z.literal("sgd"), ...optimizerCommon, momentum: unitRight().optional(), nesterov: bool().optional() })
+    .superRefine((o, ctx) => {
+      if (o.nesterov === true && !(o.momentum !== undefined && o.momentum > 0)) {
+        ctx.addIssue({ code: "custom", path: ["nesterov"], message: "false unless momentum > 0 (Nesterov needs momentum)" });
+      }
+    }),
+  obj({
+    type: z.literal("adam"), ...optimizerCommon,
+    betas: z.tuple([unitRight(), unitRight()], { error: "a pair [beta1, beta2], each in [0, 1)" }).optional(),
+    eps: posNum().optional(),
+  }),
+  obj({
+    type: z.literal("rmsprop"), ...optimizerCommon, momentum: unitRight().optional(),
+    alpha: unitRight().optional(), eps: posNum().optional(),
+  }),
+], { error: tagged(`an object like {"type": "sgd", "lr": 0.1}`, OPTIMIZERS) }) satisfies z.ZodType<OptimizerSpec>;
+
+const dataset = z.union([
+  z.enum(["mnist", "fashion-mnist"]),
+  obj({ idx: z.string({ error: "a folder of IDX files" }).min(1, { error: "a folder of IDX files" }) }),
+], { error: `one of mnist, fashion-mnist, {"idx": "DIR"}` });
+
+const data = obj({
+  dataset: dataset.default("mnist"),
+  view: oneOf(VIEWS).default("flat"),
+  train: posInt().default(60000),
+  test: posInt().default(10000),
+}).superRefine((d, ctx) => {
+  if (typeof d.dataset !== "string") return;  // an IDX folder: the loader checks its size
+  const size = DATASET_SIZES[d.dataset];
+  for (const split of ["train", "test"] as const) {
+    if (d[split] > size[split]) {
+      ctx.addIssue({
+        code: "custom", path: [split],
+        message: `a positive integer ≤ ${size[split]} (${d.dataset} has ${size[split]} ${split} examples)`,
+      });
+    }
+  }
+}) satisfies z.ZodType<DataSpec>;
+
+const train = obj({
+  epochs: posInt().default(5),
+  batchSize: posInt().default(32),
+  seed: num("a non-negative integer", { int: true, gte: 0 }).default(1),
+  evalBatchSize: posInt().default(1000),
+}) satisfies z.ZodType<TrainSpec>;
+
+const record = obj({ every: posInt().default(100), histograms: bool().default(true) }) satisfies z.ZodType<RecordSpec>;
+
+/** The whole config. `prefault({})` runs an omitted section through its schema, filling its defaults. */
+export const configSchema = obj({
+  name: z.string({ error: "a non-empty string" }).min(1, { error: "a non-empty string" })
+    .max(200, { error: "a string of at most 200 characters" }),
+  description: z.string({ error: "a string" }).max(2000, { error: "a string of at most 2000 characters" }).optional(),
+  data: data.prefault({}),
+  model,
+  loss: oneOf(LOSSES).default("cross_entropy"),
+  optimizer,
+  train: train.prefault({}),
+  record: record.prefault({}),
+}, "a JSON object") satisfies z.ZodType<Config>;
+
+// ---------------------------------------------------------------------------------------------
+// Turning zod's issues into one line.
+
+type Path = readonly PropertyKey[];
+const IDENT = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
+
+/** JS-style path: `model.layers[3].layers[0].units`; the empty path is `config`. */
+function formatPath(path: Path): string {
+  let out = "";
+  for (const seg of path) {
+    if (typeof seg === "number") out += `[${seg}]`;
+    else if (typeof seg === "string" && IDENT.test(seg)) out += out === "" ? seg : `.${seg}`;
+    else out += `[${JSON.stringify(String(seg))}]`;
+  }
+  return out === "" ? "config" : out;
+}
+
+/** The raw value at `path`, following own properties only (a `__proto__` key is just a key). */
+function valueAt(raw: unknown, path: Path): unknown {
+  let cur = raw;
+  for (const seg of path) {
+    if (cur === null || typeof cur !== "object" || !Object.hasOwn(cur, seg)) return undefined;
+    cur = (cur as Record<PropertyKey, unknown>)[seg];
+  }
+  return cur;
+}
+
+/** A value as the user wrote it, in JSON, cut to 60 characters. */
+function show(value: unknown): string {
+  if (typeof value === "number" || typeof value === "boolean") return String(value);
+  let text: string | undefined;
+  try { text = JSON.stringify(value); } catch { text = undefined; }
+  if (text === undefined) return typeof value;
+  return text.length > 60 ? `${text.slice(0, 59)}…` : text;
+}
+
+/** Edit distance (insertions, deletions, substitutions). */
+function levenshtein(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) {
+      row[j] = Math.min(prev[j] + 1, row[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    prev = row;
+  }
+  return prev[b.length];
+}
+
+/** `unknown key; did you mean "units"?` when a key is close to one allowed here, else the list. */
+function unknownKeyText(key: string, allowed: readonly string[]): string {
+  const norm = (s: string) => s.toLowerCase().replace(/[_-]/g, "");
+  let best: string | undefined;
+  let bestDist = Infinity;
+  for (const candidate of allowed) {
+    const d = norm(key) === norm(candidate) ? 0 : levenshtein(key, candidate);
+    if (d < bestDist) { best = candidate; bestDist = d; }
+  }
+  const close = best !== undefined && bestDist <= Math.max(1, Math.floor(Math.max(key.length, best.length) / 3));
+  return close ? `unknown key; did you mean "${best}"?` : `unknown key; allowed: ${allowed.join(", ")}`;
+}
+
+const isMissing = (raw: unknown, path: Path) => valueAt(raw, path) === undefined;
+const samePath = (a: Path, b: Path) => a.length === b.length && a.every((s, i) => s === b[i]);
+
+/**
+ * The issue to report: zod's first, except that a missing key whose object also has an unknown
+ * key reports the unknown key (`{"unit": 5}` is a typo of `units`, not two separate problems).
+ */
+function firstIssue(issues: readonly z.core.$ZodIssue[], base: Path, raw: unknown): z.core.$ZodIssue {
+  const first = issues[0];
+  if (first.code === "unrecognized_keys" || first.path.length === 0 || !isMissing(raw, [...base, ...first.path])) return first;
+  const parent = first.path.slice(0, -1);
+  return issues.find((i) => i.code === "unrecognized_keys" && samePath(i.path, parent)) ?? first;
+}
+
+/** One line for one issue at `base` (the path of the union it came from, if any). */
+function describeIssue(issue: z.core.$ZodIssue, base: Path, raw: unknown): string {
+  const path = [...base, ...issue.path];
+  if (issue.code === "invalid_union" && issue.errors.length > 0) {
+    // A branch whose input had the right type (it failed deeper, or on a range) says more than
+    // the union's summary; a union where every branch rejected the type gets the summary.
+    const typeMismatch = (i: z.core.$ZodIssue) =>
+      i.path.length === 0 && (i.code === "invalid_type" || i.code === "invalid_value");
+    const branch = issue.errors.find((b) => b.length > 0 && !typeMismatch(b[0]));
+    if (branch) return describeIssue(firstIssue(branch, path, raw), path, raw);
+  }
+  if (issue.code === "unrecognized_keys") return `${formatPath([...path, issue.keys[0] ?? ""])}: ${issue.message}`;
+  const got = valueAt(raw, path);
+  return got === undefined
+    ? `${formatPath(path)}: required (${issue.message})`
+    : `${formatPath(path)}: expected ${issue.message}; got ${show(got)}`;
+}
+
+/** Nesting allowed in raw input before parsing: far beyond any real config, far below the stack. */
+const MAX_DEPTH = 64;
+
+/** Path of the first value nested deeper than MAX_DEPTH (also catches cycles), or undefined. */
+function tooDeep(value: unknown, path: PropertyKey[] = []): PropertyKey[] | undefined {
+  if (value === null || typeof value !== "object") return undefined;
+  if (path.length >= MAX_DEPTH) return path;
+  for (const key of Object.keys(value)) {
+    const found = tooDeep((value as Record<string, unknown>)[key], [...path, Array.isArray(value) ? Number(key) : key]);
+    if (found) return found;
+  }
+  return undefined;
+}
+
+/**
+ * Validates a config and fills its defaults. Throws InputError with one line naming the first
+ * problem, prefixed with `source` (a file name) when given.
+ *
+ * @example
+ * parseConfig({ name: "x", model: { layers: [{ type: "dense", units: 10 }] }, optimizer: { type: "sgd", lr: 0.1 } })
+ *   // → { name: "x", data: { dataset: "mnist", view: "flat", train: 60000, test: 10000 }, …,
+ *   //     loss: "cross_entropy", train: { epochs: 5, batchSize: 32, seed: 1, evalBatchSize: 1000 }, … }
+ * parseConfig({ ...cfg, train: { epochs: "5" } }, "my.json")
+ *   // throws InputError `my.json: train.epochs: expected a positive integer; got "5"`
+ */
+export function parseConfig(raw: unknown, source?: string): Config {
+  const prefix = source === undefined ? "" : `${source}: `;
+  const deep = tooDeep(raw);
+  if (deep) {
+    const where = formatPath(deep);
+    const short = where.length > 100 ? `${where.slice(0, 50)}…${where.slice(-40)}` : where;
+    throw new InputError(`${prefix}${short}: nested deeper than ${MAX_DEPTH} levels`);
+  }
+  const result = configSchema.safeParse(raw);
+  if (result.success) return result.data;
+  throw new InputError(prefix + describeIssue(firstIssue(result.error.issues, [], raw), [], raw));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Files and presets.
+
+/** A path as shown in messages: relative to the working directory when inside it. */
+function displayPath(file: string): string {
+  const rel = relative(process.cwd(), file);
+  return rel !== "" && !rel.startsWith("..") && !isAbsolute(rel) ? rel : file;
+}
+
+/**
+ * Where JSON.parse gave up, as an offset and a reason: a small scanner (an explicit stack, so
+ * deep nesting cannot overflow), because V8's messages carry no position for some errors.
+ */
+function jsonSyntaxError(text: string): { at: number; reason: string } | undefined {
+  const NUMBER = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
+  const stack: ("}" | "]")[] = [];
+  // value: a value must come; item: after "," in an array; key: after "," in an object;
+  // open-array / open-object: just after "[" / "{"; after: a value just ended.
+  let state: "value" | "item" | "open-array" | "key" | "open-object" | "after" = "value";
+  let i = 0;
+  const unexpected = (what: string) => ({
+    at: i,
+    reason: text[i] === "'" ? "strings need double quotes"
+      : text[i] === "/" ? "JSON has no comments"
+      : `unexpected ${JSON.stringify(text[i])}; expected ${what}`,
+  });
+  /** Scans the string starting at text[i] === '"'; returns an error, or moves i past it. */
+  const scanString = () => {
+    const start = i;
+    for (i++; i < text.length; i++) {
+      const c = text[i];
+      if (c === '"') { i++; return undefined; }
+      if (c === "\n" || c === "\r") return { at: i, reason: "line break inside a string (missing closing quote?)" };
+      if (c < " ") return { at: i, reason: "control character inside a string (escape it)" };
+      if (c === "\\") {
+        i++;
+        if (text[i] === "u") {
+          if (!/^[0-9a-fA-F]{4}$/.test(text.slice(i + 1, i + 5))) return { at: i - 1, reason: "bad \\u escape (4 hex digits needed)" };
+          i += 4;
+        } else if (!'"\\/bfnrt'.includes(text[i] ?? "x")) return { at: i - 1, reason: "bad escape in string" };
+      }
+    }
+    return { at: start, reason: "unterminated string" };
+  };
+  for (;;) {
+    while (i < text.length && " \t\n\r".includes(text[i])) i++;
+    if (i >= text.length) {
+      return state === "after" && stack.length === 0 ? undefined : { at: i, reason: "unexpected end of input" };
+    }
+    const c = text[i];
+    if (state === "after") {
+      const close = stack.at(-1);
+      if (close === undefined) return { at: i, reason: `unexpected ${JSON.stringify(c)} after the end of the JSON value` };
+      if (c === ",") { i++; state = close === "}" ? "key" : "item"; continue; }
+      if (c === close) { i++; stack.pop(); continue; }
+      return unexpected(`"," or "${close}"`);
+    }
+    if (state === "open-object" || state === "key") {
+      if (c === "}" && state === "open-object") { i++; stack.pop(); state = "after"; continue; }
+      if (c === "}") return { at: i, reason: `trailing comma before "}"` };
+      if (c !== '"') return unexpected("a double-quoted property name");
+      const err = scanString();
+      if (err) return err;
+      while (i < text.length && " \t\n\r".includes(text[i])) i++;
+      if (text[i] !== ":") return i < text.length ? unexpected(`":" after the property name`) : { at: i, reason: "unexpected end of input" };
+      i++;
+      state = "value";
+      continue;
+    }
+    if (c === "]" && state === "open-array") { i++; stack.pop(); state = "after"; continue; }
+    if (c === "]" && state === "item") return { at: i, reason: `trailing comma before "]"` };
+    // A value.
+    if (c === "{" || c === "[") { stack.push(c === "{" ? "}" : "]"); i++; state = c === "{" ? "open-object" : "open-array"; continue; }
+    state = "after";
+    if (c === '"') { const err = scanString(); if (err) return err; continue; }
+    const word = ["true", "false", "null"].find((w) => text.startsWith(w, i));
+    if (word) { i += word.length; continue; }
+    NUMBER.lastIndex = i;
+    const m = NUMBER.exec(text);
+    if (m) { i += m[0].length; continue; }
+    return unexpected("a value");
+  }
+}
+
+/** 1-based line and column of an offset (\n, \r\n and \r end lines). */
+function lineColumn(text: string, at: number): string {
+  const lines = text.slice(0, at).split(/\r\n|\r|\n/);
+  return `${lines.length}:${lines[lines.length - 1].length + 1}`;
+}
+
+/** Reads a file as text; a missing or unreadable file is an InputError naming it. */
+function readText(file: string, what: string): string {
+  try {
+    return readFileSync(file, "utf8");
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const why = code === "ENOENT" ? "no such file" : code === "EISDIR" ? "is a directory, not a file" : `cannot read (${code ?? String(e)})`;
+    throw new InputError(`${displayPath(file)}: ${why} (${what})`);
+  }
+}
+
+/**
+ * Reads and validates a JSON config file. Errors name the file, and for JSON syntax the
+ * line:column, e.g. `my.json:3:17: invalid JSON: unexpected "}"; expected a value`.
+ */
+export function loadConfigFile(path: string): Config {
+  const shown = displayPath(resolve(path));
+  const text = readText(path, "expected a JSON config file").replace(/^\uFEFF/, "");
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (e) {
+    const err = jsonSyntaxError(text);
+    throw new InputError(err
+      ? `${shown}:${lineColumn(text, err.at)}: invalid JSON: ${err.reason}`
+      : `${shown}: invalid JSON: ${(e as Error).message}`);
+  }
+  return parseConfig(raw, shown);
+}
+
+/** Preset names: the *.json file names in the presets folder, sorted. */
+function presetNames(presetsDir: string): string[] {
+  let files: string[];
+  try {
+    files = readdirSync(presetsDir);
+  } catch {
+    throw new InputError(`${displayPath(presetsDir)}: presets folder not found`);
+  }
+  return files.filter((f) => f.endsWith(".json")).map((f) => basename(f, ".json")).sort();
+}
+
+/**
+ * A CLI argument to a config: `seed` is the preset experiments/seed.json; anything ending in
+ * `.json` or containing a path separator is a file. `source` is the absolute file path.
+ *
+ * @example
+ * resolveConfigArg("seed").config.optimizer   // → { type: "sgd", lr: 0.5 }
+ * resolveConfigArg("sed")                      // throws `unknown preset "sed"; available: seed, …`
+ */
+export function resolveConfigArg(arg: string, presetsDir: string = PRESETS_DIR): { config: Config; source: string } {
+  if (arg.endsWith(".json") || arg.includes("/") || arg.includes("\\")) {
+    return { config: loadConfigFile(arg), source: resolve(arg) };
+  }
+  const names = presetNames(presetsDir);
+  if (!names.includes(arg)) {
+    throw new InputError(`unknown preset ${JSON.stringify(arg)}; available: ${names.join(", ")}`);
+  }
+  const file = resolve(join(presetsDir, `${arg}.json`));
+  return { config: loadConfigFile(file), source: file };
+}
+
+/** Every preset's name and description, sorted by name; an invalid preset throws InputError. */
+export function listPresets(presetsDir: string = PRESETS_DIR): { name: string; description: string }[] {
+  return presetNames(presetsDir)
+    .map((n) => loadConfigFile(join(presetsDir, `${n}.json`)))
+    .map((c) => ({ name: c.name, description: c.description ?? "" }))
+    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
