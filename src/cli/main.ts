@@ -1,0 +1,138 @@
+/**
+ * The `gradlab` command. Bad input of any kind ends in one line on stderr naming what is wrong
+ * and what was expected, and exit code 2; anything else escaping is a bug (exit 1, with stack).
+ */
+import { cac } from "cac";
+import { readFileSync, writeFileSync, renameSync, mkdirSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+import { SingleBar, Presets } from "cli-progress";
+import { InputError } from "../core/errors.ts";
+import { listPresets, parseConfig, resolveConfigArg, type Config } from "../experiment/config.ts";
+import { datasetFor, parseRange, runExperiment } from "../experiment/run.ts";
+import { Trainer } from "../experiment/trainer.ts";
+import { encodeGradients, loadWeights } from "../experiment/weights.ts";
+import { floats, size } from "../core/tensor.ts";
+import { viewShape } from "../data/views.ts";
+import { BatchSource } from "../data/views.ts";
+import { layerTable } from "./table.ts";
+
+const cli = cac("gradlab");
+
+interface Overrides { epochs?: unknown; seed?: unknown; train?: unknown; test?: unknown; every?: unknown }
+
+/** Read a config (preset name or file) and apply command-line overrides, re-validating them. */
+function loadConfig(arg: string, o: Overrides): { config: Config; source: string } {
+  const { config, source } = resolveConfigArg(arg);
+  const raw = JSON.parse(JSON.stringify(config));
+  const num = (v: unknown) => (typeof v === "string" && v.trim() !== "" && !Number.isNaN(Number(v)) ? Number(v) : v);
+  if (o.epochs !== undefined) raw.train.epochs = num(o.epochs);
+  if (o.seed !== undefined) raw.train.seed = num(o.seed);
+  if (o.train !== undefined) raw.data.train = num(o.train);
+  if (o.test !== undefined) raw.data.test = num(o.test);
+  if (o.every !== undefined) raw.record.every = num(o.every);
+  return { config: parseConfig(raw, "command line"), source };
+}
+
+function commandLine(): string {
+  return ["gradlab", ...process.argv.slice(2)].map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`)).join(" ");
+}
+
+cli
+  .command("run <config>", "train a preset or a config file and write a run folder")
+  .option("--out <dir>", "run folder (default: runs/<name>)")
+  .option("--epochs <n>", "override train.epochs")
+  .option("--seed <s>", "override train.seed")
+  .option("--train <n>", "override data.train (number of training examples)")
+  .option("--test <n>", "override data.test")
+  .option("--every <n>", "override record.every")
+  .option("--quiet", "print only the summary")
+  .action((arg: string, opts: Overrides & { out?: string; quiet?: boolean }) => {
+    const { config } = loadConfig(arg, opts);
+    const out = opts.out ?? `runs/${config.name.replace(/[^\w.-]+/g, "_")}`;
+    const tty = process.stderr.isTTY && !opts.quiet;
+    let bar: SingleBar | null = null;
+    let lastPlain = 0;
+    const log = (s: string) => { if (!opts.quiet) console.log(s); };
+    log(`gradlab: ${config.name} — ${config.model.layers.length} layers, ${config.data.train} training examples, ${config.train.epochs} epoch(s)`);
+    const result = runExperiment(config, out, commandLine(), {
+      onStep(t, rec) {
+        if (rec && rec.step === 0) {
+          log(`\nAt initialization (step 0), loss ${rec.loss.toFixed(4)}:\n${layerTable(rec)}\n`);
+          if (tty) { bar = new SingleBar({ format: "training [{bar}] {percentage}% | step {value}/{total} | loss {loss}", hideCursor: true }, Presets.shades_classic); bar.start(t.totalSteps, 0, { loss: rec.loss.toFixed(4) }); }
+        }
+        if (bar) {
+          if (t.step % 50 === 0 || t.done) (bar as SingleBar).update(t.step, rec ? { loss: rec.loss.toFixed(4) } : {});
+        } else if (!opts.quiet && rec && (t.step - lastPlain >= t.totalSteps / 10 || t.done)) {
+          lastPlain = t.step;
+          console.log(`step ${rec.step}/${t.totalSteps}  epoch ${rec.epoch + 1}  loss ${rec.loss.toFixed(4)}`);
+        }
+      },
+      onEpoch(_t, e) {
+        const line = `epoch ${e.epoch}: train loss ${e.trainLoss.toFixed(4)}, test accuracy ${(100 * e.testAccuracy).toFixed(2)}%`;
+        if (bar) (bar as SingleBar).stop(), console.log(line), (bar as SingleBar).start(_t.totalSteps, _t.step);
+        else log(line);
+      },
+    });
+    if (bar) (bar as SingleBar).stop();
+    const s = result.summary;
+    log(`\nAt the end (step ${result.last.step}), loss ${result.last.loss.toFixed(4)}:\n${layerTable(result.last)}\n`);
+    console.log(`test accuracy ${(100 * s.testAccuracy).toFixed(2)}%  ·  final loss ${s.finalLoss.toFixed(4)}  ·  ${s.steps} steps in ${s.seconds.toFixed(1)} s (${Math.round(s.samplesPerSecond)} samples/s)`);
+    console.log(`\n${s.diagnosis.text}\n`);
+    console.log(`run folder: ${result.outDir}`);
+    if (s.stopped) process.exitCode = 3;
+  });
+
+cli
+  .command("grads <config>", "gradients of the mean loss over training examples A..B-1 (no shuffling, no update)")
+  .option("--weights <file>", "weights (.safetensors, PyTorch names)")
+  .option("--examples <A:B>", "half-open range of training examples", { default: "0:32" })
+  .option("--out <file>", "where to write the gradients (.safetensors)")
+  .action((arg: string, opts: { weights?: string; examples: string; out?: string }) => {
+    if (!opts.weights) throw new InputError("--weights: required (a .safetensors file with the model's weights)");
+    if (!opts.out) throw new InputError("--out: required (the .safetensors file to write the gradients to)");
+    const { config } = loadConfig(arg, {});
+    const data = datasetFor(config);
+    const [a, b] = parseRange(String(opts.examples), data.nTrain);
+    const trainer = new Trainer(config, data);
+    let bytes: Uint8Array;
+    try { bytes = readFileSync(opts.weights); } catch { throw new InputError(`${opts.weights}: cannot read the weights file (expected a .safetensors file)`); }
+    loadWeights(trainer.model, bytes, opts.weights);
+    const B = b - a;
+    const inShape = viewShape(config.data.view, data.rows, data.cols);
+    const x = floats("f32", B * size(inShape));
+    const y = new Int32Array(B);
+    new BatchSource(data.trainImages, data.trainLabels, data.nTrain, data.rows, data.cols, config.data.view, 0).fill(a, B, x, y, true);
+    const { loss } = trainer.model.forwardBackward(x, y, B, trainer.loss);
+    const target = resolve(opts.out);
+    mkdirSync(dirname(target), { recursive: true });
+    const tmp = `${target}.partial-${process.pid}`;
+    writeFileSync(tmp, encodeGradients(trainer.model, { loss: String(loss), examples: `${a}:${b}` }));
+    renameSync(tmp, target);
+    console.log(JSON.stringify({ loss, examples: [a, b], out: target }));
+  });
+
+cli.command("presets", "list the preset experiments").action(() => {
+  const presets = listPresets();
+  const w = Math.max(...presets.map((p) => p.name.length));
+  for (const p of presets) console.log(`${p.name.padEnd(w)}  ${p.description}`);
+});
+
+cli.help();
+cli.version("0.1.0");
+
+/** One line, exit 2: the contract for bad input. */
+function fail(message: string): never {
+  process.stderr.write(`gradlab: ${message}\n`);
+  process.exit(2);
+}
+
+try {
+  cli.parse(process.argv, { run: false });
+  if (!cli.matchedCommand && cli.args.length > 0) fail(`unknown command "${cli.args[0]}"; expected one of ${cli.commands.map((c) => c.name).filter(Boolean).join(", ")}`);
+  if (!cli.matchedCommand && !cli.options.help && !cli.options.version) cli.outputHelp();
+  else await cli.runMatchedCommand();
+} catch (e) {
+  if (e instanceof InputError) fail(e.message);
+  if (e instanceof Error && e.name === "CACError") fail(e.message);
+  throw e;
+}
