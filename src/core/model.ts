@@ -6,6 +6,8 @@
 import { InputError } from "./errors.ts";
 import { Dense } from "./layers/dense.ts";
 import { Flatten } from "./layers/flatten.ts";
+import { CNN_BUILDERS } from "./layers/cnn-builders.ts";
+import { RNN_BUILDERS } from "./layers/rnn-builders.ts";
 import type { BuildContext, Layer, NamedBuffer, Param } from "./layers/layer.ts";
 import { LOSSES, type Loss } from "./losses.ts";
 import { Rng } from "./rng.ts";
@@ -19,6 +21,8 @@ export type LayerBuilder = (spec: LayerSpec, name: string, inShape: number[], ct
 export const LAYER_BUILDERS: Record<string, LayerBuilder> = {
   dense: (spec, name, inShape, ctx) => new Dense(name, inShape, spec as Extract<LayerSpec, { type: "dense" }>, ctx),
   flatten: (_spec, name, inShape) => new Flatten(name, inShape),
+  ...CNN_BUILDERS,
+  ...RNN_BUILDERS,
 };
 
 /** Short prefixes for auto-generated names: conv2d → conv1, batchnorm → bn1. */
