@@ -1,0 +1,104 @@
+// Recorder statistics on cases whose answers are known by hand.
+import { describe, expect, it } from "vitest";
+import { LOSSES } from "../../src/core/losses.ts";
+import { buildModel } from "../../src/core/model.ts";
+import { Optimizer } from "../../src/core/optim.ts";
+import { Rng } from "../../src/core/rng.ts";
+import type { LayerSpec } from "../../src/core/spec.ts";
+import { diagnose, ratioText } from "../../src/instrument/diagnosis.ts";
+import { Recorder, type StepRecord } from "../../src/instrument/recorder.ts";
+import { GRAD_HIST_EDGES, histogram, sigmaMax, sumRowNorms, vectorStats } from "../../src/instrument/stats.ts";
+
+function recordOnce(layers: LayerSpec[], D: number, opts: { lr?: number; B?: number; seed?: number; prepare?: (m: ReturnType<typeof buildModel>) => void } = {}): StepRecord {
+  const B = opts.B ?? 8;
+  const model = buildModel({ layers }, [D], 3, { dtype: "f64", seed: opts.seed ?? 1 });
+  opts.prepare?.(model);
+  const rng = new Rng(5);
+  const x = Float64Array.from({ length: B * D }, () => rng.uniform());
+  const y = Int32Array.from({ length: B }, (_, i) => i % 3);
+  const rec = new Recorder(model, { histograms: true });
+  const { loss } = model.forwardBackward(x, y, B, LOSSES.cross_entropy);
+  rec.beforeUpdate(0, 0, loss, 0, B);
+  new Optimizer({ type: "sgd", lr: opts.lr ?? 0.1 }, model.params).step();
+  return rec.afterUpdate();
+}
+
+describe("stats", () => {
+  it("vectorStats: norm, mean |x|, max |x|, RMS by hand; NaN/Inf counted and skipped", () => {
+    const s = vectorStats(Float64Array.of(3, -4, NaN, Infinity));
+    expect(s).toEqual({ norm: 5, meanAbs: 3.5, maxAbs: 4, rms: Math.sqrt(12.5), nonFinite: 2 });
+  });
+  it("sumRowNorms is the sum of per-row L2 norms", () => {
+    expect(sumRowNorms(Float64Array.of(3, 4, 0, 1), 2, 2)).toBe(6);
+  });
+  it("sigmaMax: diag(3, 2) → 3; a rotation times diag(5, 1) → 5 (singular values are rotation-invariant)", () => {
+    const u = new Float64Array(2), v = new Float64Array(2);
+    expect(sigmaMax(Float64Array.of(3, 0, 0, 2), 2, 2, u, v)).toBeCloseTo(3, 9);
+    const c = Math.cos(0.7), s = Math.sin(0.7);
+    expect(sigmaMax(Float64Array.of(5 * c, -s, 5 * s, c), 2, 2, u, v)).toBeCloseTo(5, 9);
+  });
+  it("histogram puts each value in its fixed log bin", () => {
+    const counts = histogram(Float64Array.of(0, 1e-12, 2e-10, -5e-3, 1e3), 5, GRAD_HIST_EDGES, true, []);
+    expect(counts.reduce((a, b) => a + b)).toBe(5);
+    expect(counts[0]).toBe(2); // 0 and 1e-12 are below 1e-10
+    expect(counts[counts.length - 1]).toBe(1); // 1e3 ≥ 10
+    expect(counts[1]).toBe(1); // 2e-10 in [1e-10, 10^-9.5)
+  });
+});
+
+describe("recorder", () => {
+  it("update ratio of plain SGD is lr·‖g‖/‖W‖ (hand derivation: ΔW = −lr·g)", () => {
+    const norms = new Map<string, number>();
+    const r = recordOnce([{ type: "dense", units: 4, activation: "tanh" }, { type: "dense", units: 3 }], 5, {
+      lr: 0.3,
+      prepare: (m) => m.params.forEach((p) => norms.set(p.name, Math.hypot(...p.value))),
+    });
+    for (const l of r.layers) {
+      for (const [key, p] of Object.entries(l.params)) {
+        expect(p.updateRatio!).toBeCloseTo((0.3 * p.gradNorm) / norms.get(`${l.name}.${key}`)!, 12);
+      }
+    }
+  });
+  it("a relu layer with very negative biases is 100% dead; a sigmoid layer with huge weights is saturated", () => {
+    const r = recordOnce(
+      [{ type: "dense", units: 4, activation: "sigmoid", init: { type: "normal", std: 100 } }, { type: "dense", units: 4, activation: "relu", biasInit: { type: "ones", gain: -100 } }, { type: "dense", units: 3 }],
+      5,
+    );
+    expect(r.layers[1].activation!.dead).toBe(1);
+    expect(r.layers[1].activation!.saturated).toBeNull();
+    expect(r.layers[0].activation!.saturated).toBeGreaterThan(0.9);
+    expect(r.layers[0].activation!.dead).toBeNull();
+    expect(r.layers[0].hist!.grad.length).toBe(GRAD_HIST_EDGES.length + 1);
+  });
+  it("gain is the ratio of successive δ norms, null for the last layer", () => {
+    const r = recordOnce([{ type: "dense", units: 4, activation: "sigmoid" }, { type: "dense", units: 4, activation: "sigmoid" }, { type: "dense", units: 3 }], 6);
+    expect(r.layers[0].gain).toBeCloseTo(r.layers[0].deltaNorm! / r.layers[1].deltaNorm!, 14);
+    expect(r.layers[2].gain).toBeNull();
+    // a sigmoid layer multiplies δ by f′ ≤ 1/4 and by Wᵀ with |w| ≤ 1/√fan_in: it shrinks δ
+    expect(r.layers[0].gain!).toBeLessThan(0.5);
+  });
+  it("non-finite gradients are counted per tensor", () => {
+    const r = recordOnce([{ type: "dense", units: 3 }], 4, { prepare: (m) => { m.params[0].value[0] = NaN; } });
+    expect(r.layers[0].params.weight.nonFinite).toBeGreaterThan(0);
+  });
+});
+
+describe("diagnosis", () => {
+  it("an 8-layer sigmoid MLP at standard init is diagnosed as vanishing, naming first and last layer", () => {
+    const layers: LayerSpec[] = [...Array.from({ length: 8 }, () => ({ type: "dense" as const, units: 16, activation: "sigmoid" as const })), { type: "dense", units: 3 }];
+    const r = recordOnce(layers, 20);
+    const d = diagnose(r, r);
+    expect(d.verdict).toBe("vanishing");
+    expect(d.depthRatio!).toBeLessThan(1e-2);
+    expect(d.text).toMatch(/layer dense1 receives 1\/[\d.e+]+ of the gradient of dense9/);
+  });
+  it("a 2-layer relu MLP with He init is healthy", () => {
+    const r = recordOnce([{ type: "dense", units: 16, activation: "relu", init: "he" }, { type: "dense", units: 3, init: "he" }], 20);
+    expect(diagnose(r, r).verdict).toBe("healthy");
+  });
+  it("ratioText reads like a person would say it", () => {
+    expect(ratioText(1 / 37)).toBe("1/37");
+    expect(ratioText(2.5e-6)).toBe("1/4.0e+5");
+    expect(ratioText(3.21)).toBe("3.2×");
+  });
+});
