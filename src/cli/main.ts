@@ -7,7 +7,8 @@ import { readFileSync, writeFileSync, renameSync, mkdirSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { SingleBar, Presets } from "cli-progress";
 import { InputError } from "../core/errors.ts";
-import { listPresets, parseConfig, resolveConfigArg, type Config } from "../experiment/config.ts";
+import { parseConfig, type Config } from "../experiment/config.ts";
+import { listPresets, resolveConfigArg } from "../experiment/config-file.ts";
 import { datasetFor, parseRange, runExperiment } from "../experiment/run.ts";
 import { Trainer } from "../experiment/trainer.ts";
 import { encodeGradients, loadWeights } from "../experiment/weights.ts";
@@ -102,7 +103,7 @@ cli
     const x = floats("f32", B * size(inShape));
     const y = new Int32Array(B);
     new BatchSource(data.trainImages, data.trainLabels, data.nTrain, data.rows, data.cols, config.data.view, 0).fill(a, B, x, y, true);
-    const { loss } = trainer.model.forwardBackward(x, y, B, trainer.loss);
+    const loss = trainer.model.forwardBackward(x, y, B, trainer.loss);
     const target = resolve(opts.out);
     mkdirSync(dirname(target), { recursive: true });
     const tmp = `${target}.partial-${process.pid}`;

@@ -77,16 +77,20 @@ export class Model {
     this.inputGrad = needInputGrad ? d : null;
   }
 
+  /** logits [B, C] of the last forwardBackward, readable until the next call */
+  logits: FloatArray | null = null;
+
   /**
    * One forward + backward of the batch-mean loss; returns the loss. Gradients accumulate into
-   * params (the optimizer step zeroes them). `logits` is left readable until the next call.
+   * params (the optimizer step zeroes them). The logits stay readable in `this.logits`.
    */
-  forwardBackward(x: FloatArray, labels: Int32Array, B: number, loss: Loss, needInputGrad = false): { loss: number; logits: FloatArray } {
+  forwardBackward(x: FloatArray, labels: Int32Array, B: number, loss: Loss, needInputGrad = false): number {
     const logits = this.forward(x, B, true);
+    this.logits = logits;
     const dLogits = this.dLogitsWs.get(B);
     const value = loss.forwardBackward(logits, labels, B, this.outShape[0], dLogits);
     this.backward(dLogits, B, needInputGrad);
-    return { loss: value, logits };
+    return value;
   }
 
   /** Look a parameter or buffer up by its full name ("dense1.weight"). */

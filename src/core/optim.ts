@@ -99,9 +99,10 @@ export function gradNorm(params: Param[]): number {
 
 /**
  * Clip as the spec asks; returns the global gradient norm before clipping (NaN when a gradient
- * is not finite, in which case nothing is scaled).
+ * is not finite, in which case nothing is scaled, or when the spec asks for no clipping).
  */
 export function clipGradients(params: Param[], spec: OptimizerSpec): number {
+  if (spec.clipValue === undefined && spec.clipNorm === undefined) return NaN; // nothing to do: skip the pass
   const norm = gradNorm(params);
   if (spec.clipValue !== undefined) {
     const c = spec.clipValue;

@@ -4,9 +4,6 @@
  * and what was found, e.g. `model.layers[1].activation: expected one of sigmoid, …; got "sigmod"`.
  * Also reads config files and the presets in experiments/ (one JSON file each).
  */
-import { readdirSync, readFileSync } from "node:fs";
-import { basename, isAbsolute, join, relative, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
 import { z } from "zod";
 import { InputError } from "../core/errors.ts";
 import type {
@@ -27,8 +24,6 @@ export interface Config {
   optimizer: OptimizerSpec; train: TrainSpec; record: RecordSpec;
 }
 
-/** Absolute path of <repo>/experiments, where the preset configs live. */
-export const PRESETS_DIR: string = fileURLToPath(new URL("../../experiments", import.meta.url));
 
 // ---------------------------------------------------------------------------------------------
 // Building blocks. Every schema's `error` is the "<what>" of `expected <what>; got <value>`, so
@@ -359,13 +354,7 @@ export function parseConfig(raw: unknown, source?: string): Config {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Files and presets.
-
-/** A path as shown in messages: relative to the working directory when inside it. */
-function displayPath(file: string): string {
-  const rel = relative(process.cwd(), file);
-  return rel !== "" && !rel.startsWith("..") && !isAbsolute(rel) ? rel : file;
-}
+// JSON text with positioned syntax errors (pure, so the browser can use it too).
 
 /**
  * Where JSON.parse gave up, as an offset and a reason: a small scanner (an explicit stack, so
@@ -448,71 +437,18 @@ function lineColumn(text: string, at: number): string {
   return `${lines.length}:${lines[lines.length - 1].length + 1}`;
 }
 
-/** Reads a file as text; a missing or unreadable file is an InputError naming it. */
-function readText(file: string, what: string): string {
-  try {
-    return readFileSync(file, "utf8");
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    const why = code === "ENOENT" ? "no such file" : code === "EISDIR" ? "is a directory, not a file" : `cannot read (${code ?? String(e)})`;
-    throw new InputError(`${displayPath(file)}: ${why} (${what})`);
-  }
-}
-
 /**
- * Reads and validates a JSON config file. Errors name the file, and for JSON syntax the
- * line:column, e.g. `my.json:3:17: invalid JSON: unexpected "}"; expected a value`.
+ * JSON.parse with a one-line InputError naming `shown` and line:column on a syntax error.
+ * @example parseJsonText('{"a": 1,}', "my.json") // throws `my.json:1:9: invalid JSON: trailing comma before "}"`
  */
-export function loadConfigFile(path: string): Config {
-  const shown = displayPath(resolve(path));
-  const text = readText(path, "expected a JSON config file").replace(/^\uFEFF/, "");
-  let raw: unknown;
+export function parseJsonText(text: string, shown: string): unknown {
+  const body = text.replace(/^\uFEFF/, "");
   try {
-    raw = JSON.parse(text);
+    return JSON.parse(body);
   } catch (e) {
-    const err = jsonSyntaxError(text);
+    const err = jsonSyntaxError(body);
     throw new InputError(err
-      ? `${shown}:${lineColumn(text, err.at)}: invalid JSON: ${err.reason}`
+      ? `${shown}:${lineColumn(body, err.at)}: invalid JSON: ${err.reason}`
       : `${shown}: invalid JSON: ${(e as Error).message}`);
   }
-  return parseConfig(raw, shown);
-}
-
-/** Preset names: the *.json file names in the presets folder, sorted. */
-function presetNames(presetsDir: string): string[] {
-  let files: string[];
-  try {
-    files = readdirSync(presetsDir);
-  } catch {
-    throw new InputError(`${displayPath(presetsDir)}: presets folder not found`);
-  }
-  return files.filter((f) => f.endsWith(".json")).map((f) => basename(f, ".json")).sort();
-}
-
-/**
- * A CLI argument to a config: `seed` is the preset experiments/seed.json; anything ending in
- * `.json` or containing a path separator is a file. `source` is the absolute file path.
- *
- * @example
- * resolveConfigArg("seed").config.optimizer   // → { type: "sgd", lr: 0.5 }
- * resolveConfigArg("sed")                      // throws `unknown preset "sed"; available: seed, …`
- */
-export function resolveConfigArg(arg: string, presetsDir: string = PRESETS_DIR): { config: Config; source: string } {
-  if (arg.endsWith(".json") || arg.includes("/") || arg.includes("\\")) {
-    return { config: loadConfigFile(arg), source: resolve(arg) };
-  }
-  const names = presetNames(presetsDir);
-  if (!names.includes(arg)) {
-    throw new InputError(`unknown preset ${JSON.stringify(arg)}; available: ${names.join(", ")}`);
-  }
-  const file = resolve(join(presetsDir, `${arg}.json`));
-  return { config: loadConfigFile(file), source: file };
-}
-
-/** Every preset's name and description, sorted by name; an invalid preset throws InputError. */
-export function listPresets(presetsDir: string = PRESETS_DIR): { name: string; description: string }[] {
-  return presetNames(presetsDir)
-    .map((n) => loadConfigFile(join(presetsDir, `${n}.json`)))
-    .map((c) => ({ name: c.name, description: c.description ?? "" }))
-    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }

@@ -78,7 +78,8 @@ export class Trainer {
     const start = inEpoch * this.batchSize;
     const B = Math.min(this.batchSize, this.source.n - start);
     this.source.fill(start, B, this.x, this.y);
-    const { loss, logits } = this.model.forwardBackward(this.x, this.y, B, this.loss);
+    const loss = this.model.forwardBackward(this.x, this.y, B, this.loss);
+    const logits = this.model.logits!;
     const finite = Number.isFinite(loss);
     const recorded = this.isRecorded(s) || !finite;
     if (recorded) {

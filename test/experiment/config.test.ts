@@ -13,8 +13,9 @@ import type { z } from "zod";
 import { InputError } from "../../src/core/errors.ts";
 import type { ActivationName, InitName, LayerSpec, ModelSpec, OptimizerSpec } from "../../src/core/spec.ts";
 import {
-  type Config, configSchema, listPresets, loadConfigFile, parseConfig, PRESETS_DIR, resolveConfigArg,
+  type Config, configSchema, parseConfig,
 } from "../../src/experiment/config.ts";
+import { listPresets, loadConfigFile, PRESETS_DIR, resolveConfigArg } from "../../src/experiment/config-file.ts";
 
 const SEED_DESCRIPTION =
   "The classic 784-5-5-10 sigmoid network on MNIST, where each sigmoid layer shrinks the error on its way back; 5 epochs of SGD with lr 0.5 and batch 32.";

@@ -17,7 +17,7 @@ function recordOnce(layers: LayerSpec[], D: number, opts: { lr?: number; B?: num
   const x = Float64Array.from({ length: B * D }, () => rng.uniform());
   const y = Int32Array.from({ length: B }, (_, i) => i % 3);
   const rec = new Recorder(model, { histograms: true });
-  const { loss } = model.forwardBackward(x, y, B, LOSSES.cross_entropy);
+  const loss = model.forwardBackward(x, y, B, LOSSES.cross_entropy);
   rec.beforeUpdate(0, 0, loss, 0, B);
   new Optimizer({ type: "sgd", lr: opts.lr ?? 0.1 }, model.params).step();
   return rec.afterUpdate();

@@ -45,7 +45,7 @@ function run(name: string, dtype: DType) {
   const x = dtype === "f64" ? Float64Array.from(tensors.get("input")!.data as Float32Array) : Float32Array.from(tensors.get("input")!.data as Float32Array);
   const labels = Int32Array.from(fx.labels);
   const recorder = new Recorder(model);
-  const { loss } = model.forwardBackward(x, labels, B, LOSSES[fx.loss], true);
+  const loss = model.forwardBackward(x, labels, B, LOSSES[fx.loss], true);
   recorder.beforeUpdate(0, 0, loss, 0, B);
   const rec = recorder.afterUpdate();
   return { fx, tensors, model, loss, rec };

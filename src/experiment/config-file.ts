@@ -1,0 +1,78 @@
+/**
+ * Config files and presets on disk (Node only; the schema itself is in config.ts so the browser
+ * can validate configs too). A preset is a JSON file in experiments/.
+ */
+import { readdirSync, readFileSync } from "node:fs";
+import { basename, isAbsolute, join, relative, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { InputError } from "../core/errors.ts";
+import { parseConfig, parseJsonText, type Config } from "./config.ts";
+
+/** Absolute path of <repo>/experiments, where the preset configs live. */
+export const PRESETS_DIR: string = fileURLToPath(new URL("../../experiments", import.meta.url));
+
+/** A path as shown in messages: relative to the working directory when inside it. */
+function displayPath(file: string): string {
+  const rel = relative(process.cwd(), file);
+  return rel !== "" && !rel.startsWith("..") && !isAbsolute(rel) ? rel : file;
+}
+
+/** Reads a file as text; a missing or unreadable file is an InputError naming it. */
+function readText(file: string, what: string): string {
+  try {
+    return readFileSync(file, "utf8");
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const why = code === "ENOENT" ? "no such file" : code === "EISDIR" ? "is a directory, not a file" : `cannot read (${code ?? String(e)})`;
+    throw new InputError(`${displayPath(file)}: ${why} (${what})`);
+  }
+}
+
+/**
+ * Reads and validates a JSON config file. Errors name the file, and for JSON syntax the
+ * line:column, e.g. `my.json:3:17: invalid JSON: unexpected "}"; expected a value`.
+ */
+export function loadConfigFile(path: string): Config {
+  const shown = displayPath(resolve(path));
+  const raw = parseJsonText(readText(path, "expected a JSON config file"), shown);
+  return parseConfig(raw, shown);
+}
+
+/** Preset names: the *.json file names in the presets folder, sorted. */
+function presetNames(presetsDir: string): string[] {
+  let files: string[];
+  try {
+    files = readdirSync(presetsDir);
+  } catch {
+    throw new InputError(`${displayPath(presetsDir)}: presets folder not found`);
+  }
+  return files.filter((f) => f.endsWith(".json")).map((f) => basename(f, ".json")).sort();
+}
+
+/**
+ * A CLI argument to a config: `seed` is the preset experiments/seed.json; anything ending in
+ * `.json` or containing a path separator is a file. `source` is the absolute file path.
+ *
+ * @example
+ * resolveConfigArg("seed").config.optimizer   // → { type: "sgd", lr: 0.5 }
+ * resolveConfigArg("sed")                      // throws `unknown preset "sed"; available: seed, …`
+ */
+export function resolveConfigArg(arg: string, presetsDir: string = PRESETS_DIR): { config: Config; source: string } {
+  if (arg.endsWith(".json") || arg.includes("/") || arg.includes("\\")) {
+    return { config: loadConfigFile(arg), source: resolve(arg) };
+  }
+  const names = presetNames(presetsDir);
+  if (!names.includes(arg)) {
+    throw new InputError(`unknown preset ${JSON.stringify(arg)}; available: ${names.join(", ")}`);
+  }
+  const file = resolve(join(presetsDir, `${arg}.json`));
+  return { config: loadConfigFile(file), source: file };
+}
+
+/** Every preset's name and description, sorted by name; an invalid preset throws InputError. */
+export function listPresets(presetsDir: string = PRESETS_DIR): { name: string; description: string }[] {
+  return presetNames(presetsDir)
+    .map((n) => loadConfigFile(join(presetsDir, `${n}.json`)))
+    .map((c) => ({ name: c.name, description: c.description ?? "" }))
+    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
