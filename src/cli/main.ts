@@ -8,22 +8,24 @@ import { dirname, resolve } from "node:path";
 import { SingleBar, Presets } from "cli-progress";
 import { InputError } from "../core/errors.ts";
 import { parseConfig, type Config } from "../experiment/config.ts";
-import { listPresets, resolveConfigArg } from "../experiment/config-file.ts";
+import { listPresets, resolveExperimentArg } from "../experiment/config-file.ts";
+import { expandSuite, type Suite } from "../experiment/suite.ts";
+import { parseShard, runSuite, type PlanResult } from "../experiment/sweep.ts";
+import { availableParallelism } from "node:os";
 import { datasetFor, parseRange, runExperiment } from "../experiment/run.ts";
 import { Trainer } from "../experiment/trainer.ts";
 import { encodeGradients, loadWeights } from "../experiment/weights.ts";
 import { floats, size } from "../core/tensor.ts";
 import { viewShape } from "../data/views.ts";
 import { BatchSource } from "../data/views.ts";
-import { layerTable } from "./table.ts";
+import { columns, layerTable, num } from "./table.ts";
 
 const cli = cac("gradlab");
 
 interface Overrides { epochs?: unknown; seed?: unknown; train?: unknown; test?: unknown; every?: unknown }
 
-/** Read a config (preset name or file) and apply command-line overrides, re-validating them. */
-function loadConfig(arg: string, o: Overrides): { config: Config; source: string } {
-  const { config, source } = resolveConfigArg(arg);
+/** Apply command-line overrides to a resolved config and re-validate it. */
+function override(config: Config, o: Overrides): Config {
   const raw = JSON.parse(JSON.stringify(config));
   const num = (v: unknown) => (typeof v === "string" && v.trim() !== "" && !Number.isNaN(Number(v)) ? Number(v) : v);
   if (o.epochs !== undefined) raw.train.epochs = num(o.epochs);
@@ -31,7 +33,60 @@ function loadConfig(arg: string, o: Overrides): { config: Config; source: string
   if (o.train !== undefined) raw.data.train = num(o.train);
   if (o.test !== undefined) raw.data.test = num(o.test);
   if (o.every !== undefined) raw.record.every = num(o.every);
-  return { config: parseConfig(raw, "command line"), source };
+  return parseConfig(raw, "command line");
+}
+
+/** Read a single config (preset name or file) with overrides; suites are refused. */
+function loadConfig(arg: string, o: Overrides): { config: Config; source: string } {
+  const e = resolveExperimentArg(arg);
+  if (e.kind === "suite") throw new InputError(`${arg}: is a suite of ${e.suite.runs.length} runs; expected a single config here`);
+  return { config: override(e.config, o), source: e.source };
+}
+
+/** A suite with the overrides applied to every run. */
+function overrideSuite(suite: Suite, o: Overrides): Suite {
+  return { ...suite, runs: suite.runs.map((r) => ({ ...r, config: override(r.config, o) })) };
+}
+
+/** Run a suite and print one line per run plus a closing table. */
+async function runSuiteCli(suite: Suite, out: string, workers: number, shard: [number, number] | undefined, quiet: boolean): Promise<void> {
+  const n = shard ? suite.runs.filter((_, i) => i % shard[1] === shard[0]).length : suite.runs.length;
+  console.log(`gradlab: ${suite.name} — ${n} run(s)${shard ? ` (shard ${shard[0]}/${shard[1]} of ${suite.runs.length})` : ""} on ${Math.min(workers, n)} worker(s) → ${resolve(out)}`);
+  let done = 0;
+  const results = await runSuite(suite, out, {
+    workers, shard, command: commandLine(),
+    onStart: (plan) => { if (!quiet) console.log(`  start  ${plan.label}`); },
+    onDone: (r) => {
+      done++;
+      const s = r.summary;
+      console.log(`  [${done}/${n}] ${r.label}: ${s ? `test accuracy ${(100 * s.testAccuracy).toFixed(2)}%, ${s.diagnosis.verdict}` : `error: ${r.error}`}`);
+    },
+  });
+  console.log(`\n${suiteTable(results)}\n`);
+  if (results.some((r) => r.error)) process.exitCode = 2;
+}
+
+/** accuracy, verdict and first/last gradient ratios per run */
+function suiteTable(results: PlanResult[]): string {
+  const rows = [["run", "test acc", "verdict", "first/last layer ‖∇W‖", "‖∂ℓ/∂h_1‖/‖∂ℓ/∂h_T‖"]];
+  for (const r of results) {
+    const s = r.summary;
+    const time = s ? Object.values(s.diagnosis.timeRatios) : [];
+    rows.push([r.label, s ? `${(100 * s.testAccuracy).toFixed(2)}%` : "error", s?.diagnosis.verdict ?? "–", num(s?.diagnosis.depthRatio ?? null), time.length ? num(time[0]) : "–"]);
+  }
+  return columns(rows);
+}
+
+/** A name as a folder name. */
+function safeName(name: string): string {
+  return name.replace(/[^\w.-]+/g, "_") || "run";
+}
+
+function workerCount(text: string | undefined): number {
+  if (text === undefined) return availableParallelism();
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1 || n > 256) throw new InputError(`--workers: expected a whole number from 1 to 256; got ${JSON.stringify(text)}`);
+  return n;
 }
 
 function commandLine(): string {
@@ -47,9 +102,15 @@ cli
   .option("--test <n>", "override data.test")
   .option("--every <n>", "override record.every")
   .option("--quiet", "print only the summary")
-  .action((arg: string, opts: Overrides & { out?: string; quiet?: boolean }) => {
-    const { config } = loadConfig(arg, opts);
-    const out = opts.out ?? `runs/${config.name.replace(/[^\w.-]+/g, "_")}`;
+  .option("--workers <n>", "for suites: parallel runs (default: the number of cores)")
+  .action(async (arg: string, opts: Overrides & { out?: string; quiet?: boolean; workers?: string }) => {
+    const e = resolveExperimentArg(arg);
+    if (e.kind === "suite") {
+      const suite = overrideSuite(e.suite, opts);
+      return runSuiteCli(suite, opts.out ?? `runs/${safeName(suite.name)}`, workerCount(opts.workers), undefined, !!opts.quiet);
+    }
+    const config = override(e.config, opts);
+    const out = opts.out ?? `runs/${safeName(config.name)}`;
     const tty = process.stderr.isTTY && !opts.quiet;
     let bar: SingleBar | null = null;
     let lastPlain = 0;
@@ -112,10 +173,28 @@ cli
     console.log(JSON.stringify({ loss, examples: [a, b], out: target }));
   });
 
+cli
+  .command("sweep <file>", "run a suite or sweep grid on worker threads (one run folder each)")
+  .option("--out <dir>", "root folder (default: runs/<name>)")
+  .option("--workers <n>", "parallel runs (default: the number of cores)")
+  .option("--shard <i/n>", "run only every n-th run starting at i (for batch schedulers)")
+  .option("--epochs <n>", "override train.epochs in every run")
+  .option("--seed <s>", "override train.seed in every run")
+  .option("--train <n>", "override data.train in every run")
+  .option("--test <n>", "override data.test in every run")
+  .option("--every <n>", "override record.every in every run")
+  .option("--quiet", "one line per finished run")
+  .action(async (file: string, opts: Overrides & { out?: string; workers?: string; shard?: string; quiet?: boolean }) => {
+    const e = resolveExperimentArg(file);
+    const suite = e.kind === "suite" ? e.suite : expandSuite({ name: e.config.name, base: e.config }, file);
+    const shard = opts.shard !== undefined ? parseShard(String(opts.shard)) : undefined;
+    await runSuiteCli(overrideSuite(suite, opts), opts.out ?? `runs/${safeName(suite.name)}`, workerCount(opts.workers), shard, !!opts.quiet);
+  });
+
 cli.command("presets", "list the preset experiments").action(() => {
   const presets = listPresets();
   const w = Math.max(...presets.map((p) => p.name.length));
-  for (const p of presets) console.log(`${p.name.padEnd(w)}  ${p.description}`);
+  for (const p of presets) console.log(`${p.name.padEnd(w)}  ${p.description}${p.runs > 1 ? ` (${p.runs} runs)` : ""}`);
 });
 
 cli.help();

@@ -7,6 +7,7 @@ import { basename, isAbsolute, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { InputError } from "../core/errors.ts";
 import { parseConfig, parseJsonText, type Config } from "./config.ts";
+import { expandSuite, isSuite, type Suite } from "./suite.ts";
 
 /** Absolute path of <repo>/experiments, where the preset configs live. */
 export const PRESETS_DIR: string = fileURLToPath(new URL("../../experiments", import.meta.url));
@@ -49,6 +50,32 @@ function presetNames(presetsDir: string): string[] {
   return files.filter((f) => f.endsWith(".json")).map((f) => basename(f, ".json")).sort();
 }
 
+/** A preset or file: one config, or a suite of runs (see suite.ts). */
+export type Experiment = { kind: "config"; config: Config; source: string } | { kind: "suite"; suite: Suite; source: string };
+
+/** Read an experiment file: a suite when it has "base", else one config. */
+export function loadExperimentFile(path: string): Experiment {
+  const file = resolve(path);
+  const shown = displayPath(file);
+  const raw = parseJsonText(readText(path, "expected a JSON config file"), shown);
+  return isSuite(raw) ? { kind: "suite", suite: expandSuite(raw, shown), source: file } : { kind: "config", config: parseConfig(raw, shown), source: file };
+}
+
+/** The file a CLI argument names: `seed` is experiments/seed.json; a `.json` or a path is a file. */
+export function experimentPath(arg: string, presetsDir: string = PRESETS_DIR): string {
+  if (arg.endsWith(".json") || arg.includes("/") || arg.includes("\\")) return resolve(arg);
+  const names = presetNames(presetsDir);
+  if (!names.includes(arg)) {
+    throw new InputError(`unknown preset ${JSON.stringify(arg)}; available: ${names.join(", ")}`);
+  }
+  return resolve(join(presetsDir, `${arg}.json`));
+}
+
+/** A CLI argument to an experiment (a preset name or a file). */
+export function resolveExperimentArg(arg: string, presetsDir: string = PRESETS_DIR): Experiment {
+  return loadExperimentFile(experimentPath(arg, presetsDir));
+}
+
 /**
  * A CLI argument to a config: `seed` is the preset experiments/seed.json; anything ending in
  * `.json` or containing a path separator is a file. `source` is the absolute file path.
@@ -70,9 +97,11 @@ export function resolveConfigArg(arg: string, presetsDir: string = PRESETS_DIR):
 }
 
 /** Every preset's name and description, sorted by name; an invalid preset throws InputError. */
-export function listPresets(presetsDir: string = PRESETS_DIR): { name: string; description: string }[] {
+export function listPresets(presetsDir: string = PRESETS_DIR): { name: string; description: string; runs: number }[] {
   return presetNames(presetsDir)
-    .map((n) => loadConfigFile(join(presetsDir, `${n}.json`)))
-    .map((c) => ({ name: c.name, description: c.description ?? "" }))
+    .map((n) => loadExperimentFile(join(presetsDir, `${n}.json`)))
+    .map((e) => e.kind === "config"
+      ? { name: e.config.name, description: e.config.description ?? "", runs: 1 }
+      : { name: e.suite.name, description: e.suite.description, runs: e.suite.runs.length })
     .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }

@@ -15,7 +15,7 @@ import type { ActivationName, InitName, LayerSpec, ModelSpec, OptimizerSpec } fr
 import {
   type Config, configSchema, parseConfig,
 } from "../../src/experiment/config.ts";
-import { listPresets, loadConfigFile, PRESETS_DIR, resolveConfigArg } from "../../src/experiment/config-file.ts";
+import { listPresets, loadConfigFile, PRESETS_DIR, resolveConfigArg, resolveExperimentArg } from "../../src/experiment/config-file.ts";
 
 const SEED_DESCRIPTION =
   "The classic 784-5-5-10 sigmoid network on MNIST, where each sigmoid layer shrinks the error on its way back; 5 epochs of SGD with lr 0.5 and batch 32.";
@@ -95,9 +95,10 @@ describe("presets", () => {
   it("every preset is valid, named after its file, and described", () => {
     const presets = listPresets();
     expect(presets.map((p) => p.name)).toEqual([...presets.map((p) => p.name)].sort());
-    expect(presets).toContainEqual({ name: "seed", description: SEED_DESCRIPTION });
+    expect(presets).toContainEqual({ name: "seed", description: SEED_DESCRIPTION, runs: 1 });
     for (const p of presets) {
-      expect(resolveConfigArg(p.name).config.name).toBe(p.name);
+      const e = resolveExperimentArg(p.name);
+      expect(e.kind === "config" ? e.config.name : e.suite.name).toBe(p.name);
       expect(p.description.length).toBeGreaterThan(0);
     }
   });
@@ -109,7 +110,7 @@ describe("presets", () => {
     writeFileSync(join(dir, "deep.json"), JSON.stringify({ ...minimal(), name: "deep", description: "d" }));
     writeFileSync(join(dir, "notes.txt"), "not a preset");
     expect(() => resolveConfigArg("sed", dir)).toThrow(new InputError(`unknown preset "sed"; available: deep, seed`));
-    expect(listPresets(dir)).toEqual([{ name: "deep", description: "d" }, { name: "seed", description: "s" }]);
+    expect(listPresets(dir)).toEqual([{ name: "deep", description: "d", runs: 1 }, { name: "seed", description: "s", runs: 1 }]);
     expect(() => resolveConfigArg("sed")).toThrow(/^unknown preset "sed"; available: .*\bseed\b/);
   });
 

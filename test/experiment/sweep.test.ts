@@ -1,0 +1,82 @@
+// Suites and sweeps: expansion of grids, variants, templates and repeat; sharding covers the
+// grid exactly once; two worker threads give the same metrics as running one by one.
+import { readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { InputError } from "../../src/core/errors.ts";
+import { expandSuite, setPath } from "../../src/experiment/suite.ts";
+import { parseShard, shardPlans } from "../../src/experiment/sweep.ts";
+import { gradlab, tempDir } from "../helpers/cli.ts";
+
+const base = {
+  name: "x", data: { train: 600, test: 200 },
+  model: { layers: [{ repeat: "$depth", layers: [{ type: "dense", units: 8, activation: "$act" }] }, { type: "dense", units: 10 }] },
+  optimizer: { type: "sgd", lr: 0.1 }, train: { epochs: 1 }, record: { every: 5 },
+};
+const sweep = { name: "mini", description: "d", base, grid: { act: ["sigmoid", "relu"], depth: [1, 3], "train.seed": [1, 2] } };
+
+describe("suite expansion", () => {
+  it("grid × variants in a fixed order, templates substituted with their JSON types, repeat expanded", () => {
+    const s = expandSuite({ ...sweep, variants: [{ label: "plain" }, { label: "momentum", set: { "optimizer.momentum": 0.9 } }] }, "s.json");
+    expect(s.runs).toHaveLength(16);
+    expect(s.runs[0].label).toBe("plain,act=sigmoid,depth=1,seed=1");
+    expect(s.runs[1].label).toBe("plain,act=sigmoid,depth=1,seed=2");
+    const r = s.runs.find((p) => p.label === "momentum,act=relu,depth=3,seed=2")!;
+    expect(r.config.model.layers).toHaveLength(4);
+    expect(r.config.model.layers.slice(0, 3).every((l) => l.type === "dense" && l.activation === "relu")).toBe(true);
+    expect(r.config.optimizer.momentum).toBe(0.9);
+    expect(r.config.train.seed).toBe(2);
+    expect(r.config.name).toBe("mini/momentum,act=relu,depth=3,seed=2");
+    expect(r.vars).toEqual({ act: "relu", depth: 3, "train.seed": 2 });
+  });
+  it("errors name the suite, the run and the field", () => {
+    expect(() => expandSuite({ ...sweep, grid: { act: ["sigmod"], depth: [1] } }, "s.json"))
+      .toThrow(new InputError(`s.json (run act=sigmod,depth=1): model.layers[0].activation: expected one of sigmoid, tanh, relu, leaky_relu, elu, gelu, softsign, linear; got "sigmod"`));
+    expect(() => expandSuite({ ...sweep, grid: { depth: [1] } }, "s.json")).toThrow(/template variable \$act has no value/);
+    expect(() => expandSuite({ ...sweep, grid: { act: [] } }, "s.json")).toThrow(/grid\.act: expected a non-empty list/);
+    expect(() => expandSuite({ ...sweep, extra: 1 }, "s.json")).toThrow(/extra: unknown key/);
+    expect(() => setPath({}, "model..x", 1, "w")).toThrow(/expected a config path/);
+    expect(() => setPath({ a: [] }, "a[3].b", 1, "w")).toThrow(/index 3 is out of range/);
+    expect(() => setPath({}, "__proto__.x", 1, "w")).toThrow(InputError);
+    expect(({} as Record<string, unknown>).x).toBeUndefined();
+  });
+  it("shards i/n partition the runs: every run exactly once", () => {
+    const s = expandSuite(sweep, "s.json");
+    for (const n of [1, 2, 3, 5]) {
+      const seen = Array.from({ length: n }, (_, i) => shardPlans(s.runs, [i, n]).map((p) => p.index)).flat().sort((a, b) => a - b);
+      expect(seen).toEqual(s.runs.map((_, i) => i));
+    }
+    expect(() => parseShard("2/2")).toThrow(/--shard: expected i\/n/);
+    expect(parseShard("1/3")).toEqual([1, 3]);
+  });
+});
+
+describe("gradlab sweep", () => {
+  it("2 worker threads give byte-identical metrics to running the runs one by one; shards 0/2 + 1/2 cover the grid once", () => {
+    const dir = tempDir();
+    const file = join(dir, "sweep.json");
+    writeFileSync(file, JSON.stringify({ ...sweep, grid: { act: ["sigmoid", "relu"], depth: [1, 2] } }));
+    const threaded = gradlab(["sweep", file, "--workers", "2", "--out", join(dir, "t"), "--quiet"]);
+    expect(threaded.stderr).toBe("");
+    expect(threaded.code).toBe(0);
+    const serial = gradlab(["sweep", file, "--workers", "1", "--out", join(dir, "s"), "--quiet"]);
+    expect(serial.code).toBe(0);
+    const s0 = gradlab(["sweep", file, "--workers", "1", "--shard", "0/2", "--out", join(dir, "sh"), "--quiet"]);
+    const s1 = gradlab(["sweep", file, "--workers", "1", "--shard", "1/2", "--out", join(dir, "sh"), "--quiet"]);
+    expect([s0.code, s1.code]).toEqual([0, 0]);
+    const labels = ["act=relu,depth=1", "act=relu,depth=2", "act=sigmoid,depth=1", "act=sigmoid,depth=2"];
+    expect(readdirSync(join(dir, "t")).filter((f) => !f.endsWith(".json")).sort()).toEqual(labels);
+    for (const l of labels) {
+      const m = readFileSync(join(dir, "t", l, "metrics.jsonl"));
+      expect(m.length).toBeGreaterThan(100);
+      expect(m.equals(readFileSync(join(dir, "s", l, "metrics.jsonl"))), l).toBe(true);
+      expect(m.equals(readFileSync(join(dir, "sh", l, "metrics.jsonl"))), l).toBe(true);
+    }
+    const i0 = JSON.parse(readFileSync(join(dir, "sh", "suite.0-of-2.json"), "utf8"));
+    const i1 = JSON.parse(readFileSync(join(dir, "sh", "suite.1-of-2.json"), "utf8"));
+    expect([...i0.runs, ...i1.runs].map((r: { label: string }) => r.label).sort()).toEqual(labels);
+    expect(i0.runs.length).toBe(2);
+    const idx = JSON.parse(readFileSync(join(dir, "t", "suite.json"), "utf8"));
+    expect(idx.runs.map((r: { testAccuracy: number }) => typeof r.testAccuracy)).toEqual(["number", "number", "number", "number"]);
+  });
+});
