@@ -3,8 +3,8 @@
  * and what was expected, and exit code 2; anything else escaping is a bug (exit 1, with stack).
  */
 import { cac } from "cac";
-import { readFileSync, writeFileSync, renameSync, mkdirSync } from "node:fs";
-import { dirname, resolve } from "node:path";
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync, renameSync, mkdirSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
 import { SingleBar, Presets } from "cli-progress";
 import { InputError } from "../core/errors.ts";
 import { parseConfig, type Config } from "../experiment/config.ts";
@@ -18,7 +18,8 @@ import { encodeGradients, loadWeights } from "../experiment/weights.ts";
 import { floats, size } from "../core/tensor.ts";
 import { viewShape } from "../data/views.ts";
 import { BatchSource } from "../data/views.ts";
-import { columns, layerTable, num } from "./table.ts";
+import { columns, layerTable, num, sparkTable } from "./table.ts";
+import { writeComparison, writeReport } from "../report/write.ts";
 
 const cli = cac("gradlab");
 
@@ -49,12 +50,14 @@ function overrideSuite(suite: Suite, o: Overrides): Suite {
 }
 
 /** Run a suite and print one line per run plus a closing table. */
-async function runSuiteCli(suite: Suite, out: string, workers: number, shard: [number, number] | undefined, quiet: boolean): Promise<void> {
+async function runSuiteCli(suite: Suite, out: string, workers: number, shard: [number, number] | undefined, quiet: boolean, png: boolean): Promise<void> {
   const n = shard ? suite.runs.filter((_, i) => i % shard[1] === shard[0]).length : suite.runs.length;
   console.log(`gradlab: ${suite.name} — ${n} run(s)${shard ? ` (shard ${shard[0]}/${shard[1]} of ${suite.runs.length})` : ""} on ${Math.min(workers, n)} worker(s) → ${resolve(out)}`);
   let done = 0;
   const results = await runSuite(suite, out, {
-    workers, shard, command: commandLine(),
+    workers, shard, command: commandLine(), png,
+    workerEntry: new URL("./sweep-worker.boot.js", import.meta.url),
+    finalize: (dir) => writeReport(dir, { png }),
     onStart: (plan) => { if (!quiet) console.log(`  start  ${plan.label}`); },
     onDone: (r) => {
       done++;
@@ -63,6 +66,11 @@ async function runSuiteCli(suite: Suite, out: string, workers: number, shard: [n
     },
   });
   console.log(`\n${suiteTable(results)}\n`);
+  const ok = results.filter((r) => r.summary);
+  if (ok.length > 1) {
+    writeComparison(ok.map((r) => r.dir), join(resolve(out), shard && shard[1] > 1 ? `compare.${shard[0]}-of-${shard[1]}` : "compare"), { png });
+    console.log(`comparison report: ${join(resolve(out), shard && shard[1] > 1 ? `compare.${shard[0]}-of-${shard[1]}` : "compare", "report.html")}`);
+  }
   if (results.some((r) => r.error)) process.exitCode = 2;
 }
 
@@ -73,6 +81,31 @@ function suiteTable(results: PlanResult[]): string {
     const s = r.summary;
     const time = s ? Object.values(s.diagnosis.timeRatios) : [];
     rows.push([r.label, s ? `${(100 * s.testAccuracy).toFixed(2)}%` : "error", s?.diagnosis.verdict ?? "–", num(s?.diagnosis.depthRatio ?? null), time.length ? num(time[0]) : "–"]);
+  }
+  return columns(rows);
+}
+
+/** Run folders named on the command line; a suite folder stands for the runs inside it. */
+function expandRunDirs(dirs: string[]): string[] {
+  if (dirs.length === 0) throw new InputError("compare: expected at least one run folder (or a suite folder)");
+  const out: string[] = [];
+  for (const d of dirs) {
+    if (existsSync(join(d, "summary.json"))) { out.push(d); continue; }
+    if (!existsSync(d) || !statSync(d).isDirectory()) throw new InputError(`${d}: no such run folder`);
+    const inner = readdirSync(d).map((f) => join(d, f)).filter((f) => existsSync(join(f, "summary.json"))).sort();
+    if (inner.length === 0) throw new InputError(`${d}: not a run folder (no summary.json) and holds no run folders`);
+    out.push(...inner);
+  }
+  return out;
+}
+
+/** The compare command's terminal table, from each run's summary.json. */
+function compareTable(runDirs: string[]): string {
+  const rows = [["run", "test acc", "verdict", "first/last layer ‖∇W‖", "‖∂ℓ/∂h_1‖/‖∂ℓ/∂h_T‖"]];
+  for (const d of runDirs) {
+    const s = JSON.parse(readFileSync(join(d, "summary.json"), "utf8"));
+    const time = Object.values(s.diagnosis?.timeRatios ?? {}) as number[];
+    rows.push([d, `${(100 * s.testAccuracy).toFixed(2)}%`, s.diagnosis?.verdict ?? "–", num(s.diagnosis?.depthRatio ?? null), time.length ? num(time[0]) : "–"]);
   }
   return columns(rows);
 }
@@ -103,11 +136,12 @@ cli
   .option("--every <n>", "override record.every")
   .option("--quiet", "print only the summary")
   .option("--workers <n>", "for suites: parallel runs (default: the number of cores)")
-  .action(async (arg: string, opts: Overrides & { out?: string; quiet?: boolean; workers?: string }) => {
+  .option("--no-png", "skip the PNG export of the charts")
+  .action(async (arg: string, opts: Overrides & { out?: string; quiet?: boolean; workers?: string; png?: boolean }) => {
     const e = resolveExperimentArg(arg);
     if (e.kind === "suite") {
       const suite = overrideSuite(e.suite, opts);
-      return runSuiteCli(suite, opts.out ?? `runs/${safeName(suite.name)}`, workerCount(opts.workers), undefined, !!opts.quiet);
+      return runSuiteCli(suite, opts.out ?? `runs/${safeName(suite.name)}`, workerCount(opts.workers), undefined, !!opts.quiet, opts.png !== false);
     }
     const config = override(e.config, opts);
     const out = opts.out ?? `runs/${safeName(config.name)}`;
@@ -117,6 +151,7 @@ cli
     const log = (s: string) => { if (!opts.quiet) console.log(s); };
     log(`gradlab: ${config.name} — ${config.model.layers.length} layers, ${config.data.train} training examples, ${config.train.epochs} epoch(s)`);
     const result = runExperiment(config, out, commandLine(), {
+      finalize: (dir) => writeReport(dir, { png: opts.png !== false }),
       onStep(t, rec) {
         if (rec && rec.step === 0) {
           log(`\nAt initialization (step 0), loss ${rec.loss.toFixed(4)}:\n${layerTable(rec)}\n`);
@@ -138,9 +173,10 @@ cli
     if (bar) (bar as SingleBar).stop();
     const s = result.summary;
     log(`\nAt the end (step ${result.last.step}), loss ${result.last.loss.toFixed(4)}:\n${layerTable(result.last)}\n`);
+    log(`Weight-gradient norm over training (log scale, ${result.records.length} records):\n${sparkTable(result.records)}\n`);
     console.log(`test accuracy ${(100 * s.testAccuracy).toFixed(2)}%  ·  final loss ${s.finalLoss.toFixed(4)}  ·  ${s.steps} steps in ${s.seconds.toFixed(1)} s (${Math.round(s.samplesPerSecond)} samples/s)`);
     console.log(`\n${s.diagnosis.text}\n`);
-    console.log(`run folder: ${result.outDir}`);
+    console.log(`run folder: ${result.outDir}  (report: ${join(result.outDir!, "report.html")})`);
     if (s.stopped) process.exitCode = 3;
   });
 
@@ -184,11 +220,32 @@ cli
   .option("--test <n>", "override data.test in every run")
   .option("--every <n>", "override record.every in every run")
   .option("--quiet", "one line per finished run")
-  .action(async (file: string, opts: Overrides & { out?: string; workers?: string; shard?: string; quiet?: boolean }) => {
+  .option("--png", "also export every run's charts as PNG (slower)")
+  .action(async (file: string, opts: Overrides & { out?: string; workers?: string; shard?: string; quiet?: boolean; png?: boolean }) => {
     const e = resolveExperimentArg(file);
     const suite = e.kind === "suite" ? e.suite : expandSuite({ name: e.config.name, base: e.config }, file);
     const shard = opts.shard !== undefined ? parseShard(String(opts.shard)) : undefined;
-    await runSuiteCli(overrideSuite(suite, opts), opts.out ?? `runs/${safeName(suite.name)}`, workerCount(opts.workers), shard, !!opts.quiet);
+    await runSuiteCli(overrideSuite(suite, opts), opts.out ?? `runs/${safeName(suite.name)}`, workerCount(opts.workers), shard, !!opts.quiet, opts.png === true);
+  });
+
+cli
+  .command("report <dir>", "re-render report.html, metrics.csv and charts/*.png of a run folder")
+  .option("--no-png", "skip the PNG export")
+  .action((dir: string, opts: { png?: boolean }) => {
+    const files = writeReport(dir, { png: opts.png !== false });
+    console.log(`wrote ${files.length} files; report: ${join(resolve(dir), "report.html")}`);
+  });
+
+cli
+  .command("compare [...dirs]", "overlay runs (run folders, or suite folders) in one report with shared axes")
+  .option("--out <dir>", "where to write the comparison (default: runs/compare)")
+  .option("--no-png", "skip the PNG export")
+  .action((dirs: string[], opts: { out?: string; png?: boolean }) => {
+    const runDirs = expandRunDirs(dirs);
+    const out = opts.out ?? "runs/compare";
+    writeComparison(runDirs, out, { png: opts.png !== false });
+    console.log(compareTable(runDirs));
+    console.log(`\ncomparison report: ${join(resolve(out), "report.html")}`);
   });
 
 cli.command("presets", "list the preset experiments").action(() => {

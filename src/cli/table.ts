@@ -3,6 +3,7 @@
  * saturated and dead fractions, at two records side by side (initialization and the end).
  */
 import type { LayerRecord, StepRecord } from "../instrument/recorder.ts";
+import { sparkline } from "../report/sparkline.ts";
 
 /** 3 significant digits, exponent form outside [1e-3, 1e4). @example num(0.000123) // "1.23e-4" */
 export function num(x: number | null | undefined): string {
@@ -33,5 +34,17 @@ export function layerTable(rec: StepRecord): string {
   for (const l of rec.layers) {
     rows.push([`${l.name} (${l.type})`, num(weightGrad(l)), num(l.deltaNorm), num(l.gain), pct(l.activation?.saturated), pct(l.activation?.dead)]);
   }
+  return columns(rows);
+}
+
+/** Per layer: a log-scale sparkline of its weight-gradient norm over the records, first → last. */
+export function sparkTable(records: StepRecord[]): string {
+  if (records.length === 0) return "";
+  const rows = [["layer", "‖∇W‖ over training", "first", "last"]];
+  records[0].layers.forEach((l, i) => {
+    const values = records.map((r) => weightGrad(r.layers[i]) ?? NaN);
+    if (values.every((v) => Number.isNaN(v))) return;
+    rows.push([l.name, sparkline(values, 24), num(values[0]), num(values[values.length - 1])]);
+  });
   return columns(rows);
 }

@@ -30,12 +30,14 @@ export interface Summary {
 }
 
 export interface RunHooks {
-  /** called after every step with (step, totalSteps, loss of that step's record or null) */
+  /** called after every step, with the step's record when it was recorded */
   onStep?(trainer: Trainer, record: StepRecord | null): void;
   onEpoch?(trainer: Trainer, e: EpochResult): void;
+  /** called on the complete (still temporary) run folder before it is renamed into place; the CLI writes the report here */
+  finalize?(dir: string): void;
 }
 
-export interface RunResult { summary: Summary; first: StepRecord; last: StepRecord; outDir: string | null }
+export interface RunResult { summary: Summary; first: StepRecord; last: StepRecord; records: StepRecord[]; outDir: string | null }
 
 /** Load the dataset a config asks for (cached per process). */
 export function datasetFor(config: Config): Dataset {
@@ -63,6 +65,7 @@ export function runExperiment(config: Config, outDir: string | null, command: st
   try {
     let first: StepRecord | null = null;
     let last: StepRecord | null = null;
+    const records: StepRecord[] = [];
     const t0 = performance.now();
     let epochsSeen = 0;
     while (!trainer.done) {
@@ -70,6 +73,7 @@ export function runExperiment(config: Config, outDir: string | null, command: st
       if (rec) {
         first ??= rec;
         last = rec;
+        records.push(rec);
         if (metricsFd !== null) writeSync(metricsFd, JSON.stringify(rec) + "\n");
       }
       hooks.onStep?.(trainer, rec);
@@ -96,12 +100,13 @@ export function runExperiment(config: Config, outDir: string | null, command: st
       metricsFd = null;
       writeFileSync(join(tmp, "summary.json"), JSON.stringify(summary, null, 2) + "\n");
       writeFileSync(join(tmp, "weights.safetensors"), encodeWeights(trainer.model, { name: config.name, steps: String(trainer.step) }));
+      hooks.finalize?.(tmp);
       const target = resolve(outDir);
       if (existsSync(target)) rmSync(target, { recursive: true, force: true });
       renameSync(tmp, target);
       tmp = null;
     }
-    return { summary, first: first!, last: last!, outDir: outDir ? resolve(outDir) : null };
+    return { summary, first: first!, last: last!, records, outDir: outDir ? resolve(outDir) : null };
   } finally {
     if (metricsFd !== null) closeSync(metricsFd);
     if (tmp !== null) rmSync(tmp, { recursive: true, force: true });

@@ -10,7 +10,12 @@ import { Worker } from "node:worker_threads";
 import { InputError } from "../core/errors.ts";
 import { runExperiment, type Summary } from "./run.ts";
 import type { RunPlan, Suite } from "./suite.ts";
-import type { WorkerJob, WorkerReply } from "./sweep-worker.ts";
+
+/** A job for a worker thread; the worker runs it (runExperiment + its finalize) and replies. */
+export interface WorkerJob { index: number; config: import("./config.ts").Config; outDir: string; command: string; png: boolean }
+export type WorkerReply =
+  | { index: number; ok: true; summary: Summary }
+  | { index: number; ok: false; error: string; input: boolean };
 
 export interface PlanResult { index: number; label: string; vars: Record<string, unknown>; dir: string; summary: Summary | null; error: string | null }
 
@@ -19,6 +24,12 @@ export interface SweepOptions {
   /** [i, n]: run only plans whose index ≡ i (mod n) */
   shard?: [number, number];
   command: string;
+  /** the worker thread's entry module (it must answer WorkerJob messages with WorkerReply) */
+  workerEntry: URL;
+  /** PNG charts per run (slow: ~0.4 s per run); the worker passes it on */
+  png: boolean;
+  /** called on each finished run folder before it is renamed into place (in-process runs) */
+  finalize?(dir: string): void;
   onStart?(plan: RunPlan, index: number): void;
   onDone?(result: PlanResult): void;
 }
@@ -51,7 +62,7 @@ export async function runSuite(suite: Suite, root: string, opts: SweepOptions): 
     for (const { plan, index } of todo) {
       opts.onStart?.(plan, index);
       try {
-        finish({ ...base(plan, index), summary: runExperiment(plan.config, join(outRoot, plan.label), opts.command).summary, error: null });
+        finish({ ...base(plan, index), summary: runExperiment(plan.config, join(outRoot, plan.label), opts.command, { finalize: opts.finalize }).summary, error: null });
       } catch (e) {
         if (!(e instanceof InputError)) throw e;
         finish({ ...base(plan, index), summary: null, error: e.message });
@@ -67,12 +78,11 @@ export async function runSuite(suite: Suite, root: string, opts: SweepOptions): 
         const { plan, index } = todo[next++];
         running++;
         opts.onStart?.(plan, index);
-        const job: WorkerJob = { index, config: plan.config, outDir: join(outRoot, plan.label), command: opts.command };
+        const job: WorkerJob = { index, config: plan.config, outDir: join(outRoot, plan.label), command: opts.command, png: opts.png };
         w.postMessage(job);
       };
       for (let i = 0; i < workers; i++) {
-        // A .js entry that registers tsx's loader in the new thread, then loads the worker.
-        const w = new Worker(new URL("./sweep-worker.boot.js", import.meta.url));
+        const w = new Worker(opts.workerEntry);
         pool.push(w);
         w.on("message", (reply: WorkerReply) => {
           running--;

@@ -15,13 +15,13 @@ const seedCfg = () => JSON.parse(readFileSync(join(import.meta.dirname, "../../e
 describe("gradlab run", () => {
   it("writes the run folder of DESIGN.md and is byte-identical for the same seed", () => {
     const dir = tempDir();
-    const args = (out: string, seed = "3") => ["run", "seed", "--train", "3000", "--test", "500", "--epochs", "2", "--seed", seed, "--every", "10", "--out", out, "--quiet"];
-    const a = gradlab(args(join(dir, "a")));
+    const args = (out: string, seed = "3", png = false) => ["run", "seed", "--train", "3000", "--test", "500", "--epochs", "2", "--seed", seed, "--every", "10", "--out", out, "--quiet", ...(png ? [] : ["--no-png"])];
+    const a = gradlab(args(join(dir, "a"), "3", true));
     expect(a.stderr).toBe("");
     expect(a.code).toBe(0);
     const b = gradlab(args(join(dir, "b")));
     expect(b.code).toBe(0);
-    expect(readdirSync(join(dir, "a")).sort()).toEqual(["config.json", "metrics.jsonl", "summary.json", "weights.safetensors"].sort());
+    expect(readdirSync(join(dir, "a")).sort()).toEqual(["charts", "config.json", "metrics.csv", "metrics.jsonl", "report.html", "summary.json", "weights.safetensors"]);
     const ma = readFileSync(join(dir, "a", "metrics.jsonl"));
     expect(ma.equals(readFileSync(join(dir, "b", "metrics.jsonl")))).toBe(true);
     expect(readFileSync(join(dir, "a", "weights.safetensors")).equals(readFileSync(join(dir, "b", "weights.safetensors")))).toBe(true);

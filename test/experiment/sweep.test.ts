@@ -65,7 +65,8 @@ describe("gradlab sweep", () => {
     const s1 = gradlab(["sweep", file, "--workers", "1", "--shard", "1/2", "--out", join(dir, "sh"), "--quiet"]);
     expect([s0.code, s1.code]).toEqual([0, 0]);
     const labels = ["act=relu,depth=1", "act=relu,depth=2", "act=sigmoid,depth=1", "act=sigmoid,depth=2"];
-    expect(readdirSync(join(dir, "t")).filter((f) => !f.endsWith(".json")).sort()).toEqual(labels);
+    expect(readdirSync(join(dir, "t")).filter((f) => !f.endsWith(".json")).sort()).toEqual(["compare", ...labels].sort());
+    expect(readFileSync(join(dir, "t", "compare", "report.html"), "utf8")).toContain("act=sigmoid,depth=2");
     for (const l of labels) {
       const m = readFileSync(join(dir, "t", l, "metrics.jsonl"));
       expect(m.length).toBeGreaterThan(100);

@@ -1,0 +1,20 @@
+/**
+ * A worker thread of a sweep: receives one run at a time, trains it into its run folder with
+ * its report, and posts back the summary (or the error's one-line message). Runs are
+ * independent and seeded, so a run gives the same metrics on any thread.
+ */
+import { parentPort } from "node:worker_threads";
+import { InputError } from "../core/errors.ts";
+import type { WorkerJob, WorkerReply } from "../experiment/sweep.ts";
+import { runExperiment } from "../experiment/run.ts";
+import { writeReport } from "../report/write.ts";
+
+parentPort!.on("message", (job: WorkerJob) => {
+  let reply: WorkerReply;
+  try {
+    reply = { index: job.index, ok: true, summary: runExperiment(job.config, job.outDir, job.command, { finalize: (dir) => writeReport(dir, { png: job.png }) }).summary };
+  } catch (e) {
+    reply = { index: job.index, ok: false, error: e instanceof Error ? e.message : String(e), input: e instanceof InputError };
+  }
+  parentPort!.postMessage(reply);
+});

@@ -1,0 +1,52 @@
+/**
+ * Node-side rendering of chart options: SVG with ECharts' server-side renderer (no DOM, no
+ * canvas) and PNG from that SVG with resvg (system fonts; DejaVu Sans preferred).
+ */
+import * as echarts from "echarts";
+import { Resvg } from "@resvg/resvg-js";
+import type { ChartOption, ChartSpec } from "./charts.ts";
+
+export interface SvgOptions {
+  width: number;
+  height: number;
+  /**
+   * Prefix for the ids and classes ECharts puts in the SVG (clip paths, hover styles). Several
+   * SVGs inlined in one HTML page share one id space, so each needs its own prefix; a fixed
+   * prefix also makes the output independent of how many charts the process drew before.
+   */
+  idPrefix?: string;
+}
+
+/**
+ * Render an ECharts option to an SVG string, animation off.
+ * @example renderSvg({ xAxis: { type: "value" }, yAxis: {}, series: [] }, { width: 400, height: 300 }).startsWith("<svg") // true
+ */
+export function renderSvg(option: ChartOption, { width, height, idPrefix = "gl0" }: SvgOptions): string {
+  const chart = echarts.init(null, null, { renderer: "svg", ssr: true, width, height });
+  try {
+    chart.setOption({ ...option, animation: false } as echarts.EChartsCoreOption);
+    const svg = chart.renderToSVGString();
+    // zrender names things zr<instance>-…; rename them in attributes and the style block only.
+    return svg.replace(/(class="|id="|url\(#|\.)zr\d+-/g, `$1${idPrefix}-`);
+  } finally {
+    chart.dispose();
+  }
+}
+
+/** Render a chart spec at its own size. */
+export function chartSvg(chart: ChartSpec, idPrefix?: string): string {
+  return renderSvg(chart.option, { width: chart.width, height: chart.height, idPrefix: idPrefix ?? `gl-${chart.id}` });
+}
+
+/**
+ * Rasterize an SVG to PNG bytes with resvg, at `scale` × the SVG's size (2 for slides), on white.
+ * Fonts: the system's, with DejaVu Sans for the generic families.
+ */
+export function svgToPng(svg: string, scale = 2): Uint8Array {
+  const r = new Resvg(svg, {
+    background: "#ffffff",
+    fitTo: { mode: "zoom", value: scale },
+    font: { loadSystemFonts: true, defaultFontFamily: "DejaVu Sans", sansSerifFamily: "DejaVu Sans" },
+  });
+  return new Uint8Array(r.render().asPng());
+}
