@@ -48,11 +48,12 @@ export function diagnose(first: StepRecord, last: StepRecord, stop?: { step: num
   if (weighted.length >= 2) {
     const a = weighted[0], z = weighted[weighted.length - 1];
     depthRatio = weightNorm(a)! / weightNorm(z)!;
-    findings.push(`At initialization, layer ${a.name} receives ${ratioText(depthRatio)} of the gradient of ${z.name} (weight-gradient norms ${fmt(weightNorm(a)!)} vs ${fmt(weightNorm(z)!)}).`);
+    const share = depthRatio < 1 ? `${ratioText(depthRatio)} of the gradient of` : `${ratioText(depthRatio)} the gradient of`;
+    findings.push(`At initialization, layer ${a.name} receives ${share} ${z.name} (weight-gradient norms ${fmt(weightNorm(a)!)} vs ${fmt(weightNorm(z)!)}).`);
     const gains = first.layers.map((l) => l.gain).filter((g): g is number => g !== null && g > 0 && Number.isFinite(g));
     if (gains.length > 0) {
       const geo = Math.exp(gains.reduce((s, g) => s + Math.log(g), 0) / gains.length);
-      findings.push(`The back-propagated error δ changes by a factor of ${geo.toPrecision(2)} per layer on average on its way to the input${geo < 0.5 ? ", so the first layers learn slowest" : ""}.`);
+      findings.push(`The back-propagated error δ changes by a factor of ${geo.toPrecision(2)} per layer on average on its way to the input${geo < 0.5 && depthRatio < 1 ? ", so the first layers learn slowest" : ""}.`);
     }
     if (depthRatio < VANISH) verdict = "vanishing";
     else if (depthRatio > EXPLODE) verdict = "exploding";

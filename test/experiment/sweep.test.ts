@@ -66,7 +66,7 @@ describe("gradlab sweep", () => {
     expect([s0.code, s1.code]).toEqual([0, 0]);
     const labels = ["act=relu,depth=1", "act=relu,depth=2", "act=sigmoid,depth=1", "act=sigmoid,depth=2"];
     expect(readdirSync(join(dir, "t")).filter((f) => !f.endsWith(".json")).sort()).toEqual(["compare", ...labels].sort());
-    expect(readFileSync(join(dir, "t", "compare", "report.html"), "utf8")).toContain("act=sigmoid,depth=2");
+    expect(readFileSync(join(dir, "t", "compare", "report.html"), "utf8")).toContain("act_sigmoid_depth_2"); // labels made safe for ids
     for (const l of labels) {
       const m = readFileSync(join(dir, "t", l, "metrics.jsonl"));
       expect(m.length).toBeGreaterThan(100);
