@@ -39,7 +39,7 @@ export interface RecurrentSpecBase {
   name?: string; units: number; init?: InitSpec; recurrentInit?: InitSpec; biasInit?: InitSpec;
   returnSequences?: boolean;
 }
-export interface RnnSpec extends RecurrentSpecBase { type: "rnn"; activation?: "tanh" | "relu" }
+export interface RnnSpec extends RecurrentSpecBase { type: "rnn"; activation?: "tanh" | "relu" | "sigmoid" }
 export interface LstmSpec extends RecurrentSpecBase { type: "lstm"; forgetBias?: number }
 export interface GruSpec extends RecurrentSpecBase { type: "gru" }
 

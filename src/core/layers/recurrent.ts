@@ -1,0 +1,312 @@
+/**
+ * What rnn, lstm and gru share: PyTorch's four tensors and their initialization, the time-major
+ * layout, the input projection of all steps in one GEMM, the weight gradients of all steps in one
+ * GEMM each, and back-propagation through time. A cell (rnn.ts, lstm.ts, gru.ts) supplies only
+ * its per-step forward and backward. Input x [B, T, D] → output h_{T−1} [B, H] or all h_t [B, T, H].
+ */
+import { InputError } from "../errors.ts";
+import { initialize } from "../init.ts";
+import { gemmNT } from "../kernels/gemm.ts";
+import type { InitSpec, RecurrentSpecBase } from "../spec.ts";
+import { floats, shapeText, type FloatArray } from "../tensor.ts";
+import { Workspace, type BuildContext, type Layer, type LayerProbe, type NamedBuffer, type Param, type TimeProbe } from "./layer.ts";
+
+/**
+ * Evaluation (train = false) runs the batch in chunks of examples so the per-step caches
+ * [T, B, G·H] stay near this many elements; a 784-step sequence with a 1,000-example evaluation
+ * batch would otherwise need gigabytes. Chunking changes nothing in the result: examples are independent.
+ */
+const EVAL_CHUNK_ELEMENTS = 1 << 22;
+
+function isStandard(spec: InitSpec): boolean {
+  return (typeof spec === "string" ? spec : spec.type) === "standard";
+}
+
+function initName(spec: InitSpec): string {
+  return typeof spec === "string" ? spec : spec.type;
+}
+
+/** dst[c, r] = src[r, c] for an R × C block: src at sOff with row stride C, dst at dOff with row stride R. */
+function transpose(R: number, C: number, src: FloatArray, sOff: number, dst: FloatArray, dOff: number): void {
+  for (let r = 0; r < R; r++) {
+    const s = sOff + r * C;
+    for (let c = 0; c < C; c++) dst[dOff + c * R + r] = src[s + c];
+  }
+}
+
+/**
+ * Base class of the recurrent layers. Internal buffers are time-major ([T, B, ·]) so that one
+ * step's slice is a contiguous [B, ·] matrix a GEMM can address by offset; the input is
+ * transposed in and the output out, which costs O(B·T·(D + H)) against the O(B·T·G·H²) of the
+ * recurrence.
+ *
+ * The cell contract, for step t of a batch of B:
+ * - `stepForward(t, B)`: `pre[t]` [B, G·H] holds x_t·W_ihᵀ + b_ih (+ the part of b_hh the cell
+ *   allows, see `hhBiasInProjection`); h_{t−1} is `hs[t]`; write h_t into `hs[t + 1]`.
+ * - `stepBackward(t, B)`: `dh[t]` [B, H] holds the total ∂L/∂h_t; write ∂L/∂(x_t·W_ihᵀ + b_ih)
+ *   into `dA[t]` and ∂L/∂(h_{t−1}·W_hhᵀ + b_hh) into `dHh[t]` (the same buffer unless the cell
+ *   separates them, as GRU does), and add any direct (non-W_hh) dependence of h_t on h_{t−1}
+ *   into `dh[t − 1]`. The base then adds dHh[t]·W_hh into dh[t − 1].
+ */
+export abstract class Recurrent implements Layer {
+  readonly params: Param[];
+  readonly buffers: NamedBuffer[] = [];
+  readonly outShape: number[];
+  readonly weightIH: Param; // [G·H, D]
+  readonly weightHH: Param; // [G·H, H]
+  readonly biasIH: Param;   // [G·H]
+  readonly biasHH: Param;   // [G·H]
+  readonly returnSequences: boolean;
+  protected readonly T: number;
+  protected readonly D: number;
+  protected readonly H: number;
+  protected readonly G: number;
+  protected readonly GH: number;
+  /** b_hh[j] joins the input projection for j < this; GRU keeps b_hn apart (it sits inside r ⊙ (…)) */
+  protected readonly hhBiasInProjection: number;
+  private readonly xTWs: Workspace;  // [T, B, D] the input, time-major
+  private readonly preWs: Workspace; // [T, B, G·H]
+  private readonly hsWs: Workspace;  // [T + 1, B, H] h_{t−1} at slot t; slot 0 is h₋₁ = 0
+  private readonly outWs: Workspace; // [B, T, H] or [B, H]
+  private readonly dhWs: Workspace;  // [T, B, H] total ∂L/∂h_t
+  private readonly dAWs: Workspace;  // [T, B, G·H]
+  private readonly dxTWs: Workspace; // [T, B, D]
+  private readonly dxWs: Workspace;  // [B, T, D]
+  private readonly dATWs: Workspace;  // [G·H, T·B] dA transposed
+  private readonly dHhTWs: Workspace; // [G·H, T·B] dHh transposed (GRU only)
+  private readonly xTTWs: Workspace;  // [D, T·B]
+  private readonly hsTWs: Workspace;  // [H, T·B] h_{t−1} of every step
+  private readonly biasSum: FloatArray; // [G·H] b_ih + the projected part of b_hh
+  private readonly wHHT: FloatArray;    // [H, G·H] W_hhᵀ, refreshed each backward
+  private readonly wIHT: FloatArray;    // [D, G·H] W_ihᵀ, refreshed each backward that needs dx
+  /** the batch size of the cached forward, and whether backward has run on it */
+  protected B = 0;
+  protected backwardDone = false;
+  protected xT!: FloatArray;
+  protected pre!: FloatArray;
+  protected hs!: FloatArray;
+  protected dh!: FloatArray;
+  protected dA!: FloatArray;
+  protected dHh!: FloatArray;
+
+  constructor(readonly type: string, readonly name: string, readonly inShape: number[], spec: RecurrentSpecBase, G: number, ctx: BuildContext, hhBiasInProjection = G * spec.units) {
+    if (inShape.length !== 2) {
+      throw new InputError(`${ctx.path}: ${type} expects a sequence [T, D], got ${shapeText(inShape)}; use data.view "rows" or "pixels"`);
+    }
+    const [T, D] = inShape;
+    const H = spec.units;
+    const GH = G * H;
+    this.T = T; this.D = D; this.H = H; this.G = G; this.GH = GH;
+    this.returnSequences = spec.returnSequences ?? false;
+    this.outShape = this.returnSequences ? [T, H] : [H];
+    this.hhBiasInProjection = hhBiasInProjection;
+    const param = (key: string, shape: number[]): Param => {
+      const n = shape.reduce((a, b) => a * b, 1);
+      return { name: `${name}.${key}`, key, shape, value: floats(ctx.dtype, n), grad: floats(ctx.dtype, n) };
+    };
+    this.weightIH = param("weight_ih", [GH, D]);
+    this.weightHH = param("weight_hh", [GH, H]);
+    this.biasIH = param("bias_ih", [GH]);
+    this.biasHH = param("bias_hh", [GH]);
+    this.params = [this.weightIH, this.weightHH, this.biasIH, this.biasHH];
+
+    // Initialization, in PyTorch's parameter order. `standard` is PyTorch's nn.RNN/LSTM/GRU
+    // default U[±1/√H] for every tensor (fan-in H, not D); other inits use the tensor's own fans.
+    const init = spec.init ?? "standard";
+    initialize(init, this.weightIH.value, this.weightIH.shape, ctx.rng, isStandard(init) ? H : undefined);
+    const rec = spec.recurrentInit ?? "standard";
+    const kind = initName(rec);
+    if (kind === "orthogonal" || kind === "identity") {
+      // One gate block [H, H] at a time, so each gate's own recurrent matrix is orthogonal / I.
+      for (let g = 0; g < G; g++) initialize(rec, this.weightHH.value.subarray(g * H * H, (g + 1) * H * H), [H, H], ctx.rng);
+    } else {
+      initialize(rec, this.weightHH.value, this.weightHH.shape, ctx.rng, isStandard(rec) ? H : undefined);
+    }
+    const biasInit = spec.biasInit ?? "standard";
+    initialize(biasInit, this.biasIH.value, this.biasIH.shape, ctx.rng, isStandard(biasInit) ? H : undefined);
+    initialize(biasInit, this.biasHH.value, this.biasHH.shape, ctx.rng, isStandard(biasInit) ? H : undefined);
+
+    this.xTWs = new Workspace(ctx.dtype, T * D);
+    this.preWs = new Workspace(ctx.dtype, T * GH);
+    this.hsWs = new Workspace(ctx.dtype, (T + 1) * H);
+    this.outWs = new Workspace(ctx.dtype, this.returnSequences ? T * H : H);
+    this.dhWs = new Workspace(ctx.dtype, T * H);
+    this.dAWs = new Workspace(ctx.dtype, T * GH);
+    this.dxTWs = new Workspace(ctx.dtype, T * D);
+    this.dxWs = new Workspace(ctx.dtype, T * D);
+    this.dATWs = new Workspace(ctx.dtype, T * GH);
+    this.dHhTWs = new Workspace(ctx.dtype, T * GH);
+    this.xTTWs = new Workspace(ctx.dtype, T * D);
+    this.hsTWs = new Workspace(ctx.dtype, T * H);
+    this.biasSum = floats(ctx.dtype, GH);
+    this.wHHT = floats(ctx.dtype, H * GH);
+    this.wIHT = floats(ctx.dtype, D * GH);
+  }
+
+  /** the cell's per-step forward; see the class comment */
+  protected abstract stepForward(t: number, B: number): void;
+  /** the cell's per-step backward; see the class comment */
+  protected abstract stepBackward(t: number, B: number): void;
+  /** get the cell's own forward buffers for a batch of B (called once per forward) */
+  protected abstract beginForward(B: number): void;
+  /** get the cell's own backward buffers; may point `dHh` elsewhere (called once per backward) */
+  protected abstract beginBackward(B: number): void;
+
+  forward(x: FloatArray, B: number, train: boolean): FloatArray {
+    const out = this.outWs.get(B);
+    const chunk = train ? B : Math.max(1, Math.min(B, Math.floor(EVAL_CHUNK_ELEMENTS / (this.T * this.GH))));
+    const outSize = this.outShape.length === 2 ? this.T * this.H : this.H;
+    for (let b0 = 0; b0 < B; b0 += chunk) {
+      const Bc = Math.min(chunk, B - b0);
+      this.run(x, b0 * this.T * this.D, Bc, out, b0 * outSize);
+    }
+    return out;
+  }
+
+  /** Forward of Bc examples starting at x[xOff] (batch-major), output to out[outOff]. */
+  private run(x: FloatArray, xOff: number, B: number, out: FloatArray, outOff: number): void {
+    const { T, D, H, GH } = this;
+    this.B = B;
+    this.backwardDone = false;
+    // x [B, T, D] → xT [T, B, D]
+    const xT = this.xTWs.get(B);
+    for (let b = 0; b < B; b++) {
+      for (let t = 0; t < T; t++) {
+        const s = xOff + (b * T + t) * D, d = (t * B + b) * D;
+        for (let k = 0; k < D; k++) xT[d + k] = x[s + k];
+      }
+    }
+    // The input projection of every step in one GEMM: pre [T·B, G·H] = xT·W_ihᵀ + b_ih + b_hh.
+    const pre = this.preWs.get(B);
+    gemmNT(T * B, GH, D, xT, 0, this.weightIH.value, 0, pre, 0, false);
+    const bs = this.biasSum, bih = this.biasIH.value, bhh = this.biasHH.value;
+    for (let j = 0; j < GH; j++) bs[j] = bih[j] + (j < this.hhBiasInProjection ? bhh[j] : 0);
+    for (let r = 0; r < T * B; r++) for (let j = 0, o = r * GH; j < GH; j++) pre[o + j] += bs[j];
+    const hs = this.hsWs.get(B);
+    hs.fill(0, 0, B * H); // h₋₁ = 0
+    this.xT = xT;
+    this.pre = pre;
+    this.hs = hs;
+    this.beginForward(B);
+    for (let t = 0; t < T; t++) this.stepForward(t, B);
+    // hs → output: all steps [B, T, H], or the last [B, H]
+    if (this.returnSequences) {
+      for (let b = 0; b < B; b++) {
+        for (let t = 0; t < T; t++) {
+          const s = ((t + 1) * B + b) * H, d = outOff + (b * T + t) * H;
+          for (let h = 0; h < H; h++) out[d + h] = hs[s + h];
+        }
+      }
+    } else {
+      const s = T * B * H;
+      for (let i = 0; i < B * H; i++) out[outOff + i] = hs[s + i];
+    }
+  }
+
+  backward(dy: FloatArray, B: number, needDx: boolean): FloatArray | null {
+    const { T, D, H, GH } = this;
+    if (B !== this.B) throw new Error(`${this.name}: backward for a batch of ${B} after a forward of ${this.B}`);
+    const dh = this.dhWs.get(B);
+    const dA = this.dAWs.get(B);
+    dh.fill(0, 0, T * B * H);
+    this.dh = dh;
+    this.dA = dA;
+    this.dHh = dA;
+    this.beginBackward(B);
+    const dHh = this.dHh;
+    const W = this.weightHH.value;
+    transpose(GH, H, W, 0, this.wHHT, 0);
+    // Back-propagation through time, t = T−1 … 0. On entering step t, dh[t] already holds what
+    // flows back from step t + 1; the output's own gradient at t is added here.
+    for (let t = T - 1; t >= 0; t--) {
+      const o = t * B * H;
+      if (this.returnSequences) {
+        for (let b = 0; b < B; b++) for (let h = 0, s = (b * T + t) * H; h < H; h++) dh[o + b * H + h] += dy[s + h];
+      } else if (t === T - 1) {
+        for (let i = 0; i < B * H; i++) dh[o + i] += dy[i];
+      }
+      this.stepBackward(t, B);
+      // dh[t−1] += dHh[t]·W_hh   ([B, G·H]·[G·H, H], as ·(W_hhᵀ)ᵀ so the GEMM reads rows)
+      if (t > 0) gemmNT(B, H, GH, dHh, t * B * GH, this.wHHT, 0, dh, (t - 1) * B * H, true);
+    }
+    // Weight gradients of all steps at once, summed over the R = T·B rows:
+    //   dW_ih += dAᵀ·xT,  dW_hh += dHhᵀ·h_{t−1},  db_ih += Σ dA,  db_hh += Σ dHh.
+    // Performance: the operands are transposed to [·, R] first so each GEMM is rows·rowsᵀ
+    // (gemmNT, the register-tiled kernel), about 1.8× the column-streaming gemmTN here; the
+    // transposes cost O(R·(G·H + H + D)). Step 0 is included although h₋₁ = 0 adds nothing
+    // (1/T extra work), because its columns cannot be skipped without another transpose.
+    const R = T * B;
+    const dAT = this.dATWs.get(B); // [G·H, R]
+    transpose(R, GH, dA, 0, dAT, 0);
+    const xTT = this.xTTWs.get(B); // [D, R]
+    transpose(R, D, this.xT, 0, xTT, 0);
+    gemmNT(GH, D, R, dAT, 0, xTT, 0, this.weightIH.grad, 0, true);
+    let dHhT = dAT;
+    if (dHh !== dA) {
+      dHhT = this.dHhTWs.get(B);
+      transpose(R, GH, dHh, 0, dHhT, 0);
+    }
+    const hsT = this.hsTWs.get(B); // [H, R]: h_{t−1} of step t in column t·B + b
+    transpose(R, H, this.hs, 0, hsT, 0);
+    gemmNT(GH, H, R, dHhT, 0, hsT, 0, this.weightHH.grad, 0, true);
+    const dbih = this.biasIH.grad, dbhh = this.biasHH.grad;
+    for (let j = 0; j < GH; j++) {
+      let si = 0, sh = 0;
+      for (let r = 0, o = j * R; r < R; r++) { si += dAT[o + r]; sh += dHhT[o + r]; }
+      dbih[j] += si;
+      dbhh[j] += sh;
+    }
+    this.backwardDone = true;
+    if (!needDx) return null;
+    // dxT [R, D] = dA·W_ih = dA·(W_ihᵀ)ᵀ, then back to batch-major [B, T, D]
+    const wIHT = this.wIHT;
+    transpose(GH, D, this.weightIH.value, 0, wIHT, 0);
+    const dxT = this.dxTWs.get(B);
+    gemmNT(R, D, GH, dA, 0, wIHT, 0, dxT, 0, false);
+    const dx = this.dxWs.get(B);
+    for (let b = 0; b < B; b++) {
+      for (let t = 0; t < T; t++) {
+        const s = (t * B + b) * D, d = (b * T + t) * D;
+        for (let k = 0; k < D; k++) dx[d + k] = dxT[s + k];
+      }
+    }
+    return dx;
+  }
+
+  probe(): LayerProbe | null {
+    return null;
+  }
+
+  /** the cell's gate values for saturation statistics, each [T, B, H] */
+  protected abstract gateValues(): { name: string; values: FloatArray }[];
+  /**
+   * γ = sup of the derivative of the nonlinearity h_t passes through (Pascanu et al. 2013):
+   * 1 for tanh and relu, 1/4 for sigmoid; LSTM and GRU report 1, for the tanh their h_t goes through.
+   */
+  protected gamma(): number { return 1; }
+  /** total ∂L/∂c_t [T, B, H] (LSTM), else null */
+  protected cellGrad(): FloatArray | null { return null; }
+
+  timeProbe(): TimeProbe | null {
+    if (!this.backwardDone) return null;
+    return {
+      T: this.T, H: this.H, dh: this.dh, dc: this.cellGrad(), weightHH: this.weightHH, gates: this.G,
+      gamma: this.gamma(),
+      gateValues: this.gateValues(),
+    };
+  }
+
+  /**
+   * Copy gate `g` out of pre [T, B, G·H] into dst [T, B, H] (for gate statistics; runs only
+   * when the instrument asks, never in a plain training step).
+   */
+  protected extractGate(g: number, dst: FloatArray): FloatArray {
+    const { H, GH } = this;
+    const rows = this.T * this.B;
+    for (let r = 0; r < rows; r++) {
+      const s = r * GH + g * H, d = r * H;
+      for (let h = 0; h < H; h++) dst[d + h] = this.pre[s + h];
+    }
+    return dst;
+  }
+}
