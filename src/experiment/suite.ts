@@ -154,8 +154,10 @@ export function expandSuite(raw: unknown, source: string): Suite {
       const label = labelOf(labelParts);
       if (seen.has(label)) throw new InputError(`${where}: two runs would both be labelled "${label}"; give the variants distinct labels`);
       seen.add(label);
-      const cfg = substitute(structuredClone(raw.base), vars, where) as Record<string, unknown>;
-      for (const [path, value] of sets) setPath(cfg, path, structuredClone(value), where);
+      // Paths are set first, then variables substituted, so a variant's value may use "$var" too.
+      const unresolved = structuredClone(raw.base) as Record<string, unknown>;
+      for (const [path, value] of sets) setPath(unresolved, path, structuredClone(value), where);
+      const cfg = substitute(unresolved, vars, where) as Record<string, unknown>;
       cfg.name = `${name}/${label}`;
       runs.push({ label, vars: Object.fromEntries([...Object.entries(vvars), ...point]), config: parseConfig(cfg, `${source} (run ${label})`) });
     }

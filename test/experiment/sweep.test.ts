@@ -28,6 +28,9 @@ describe("suite expansion", () => {
     expect(r.config.train.seed).toBe(2);
     expect(r.config.name).toBe("mini/momentum,act=relu,depth=3,seed=2");
     expect(r.vars).toEqual({ act: "relu", depth: 3, "train.seed": 2 });
+    // a variant's `set` value may use template variables too
+    const t = expandSuite({ ...sweep, grid: { act: ["tanh"], depth: [1] }, variants: [{ label: "wide", set: { "model.layers[1]": { type: "dense", units: 10, activation: "$act" } } }] }, "s.json");
+    expect(t.runs[0].config.model.layers[1]).toEqual({ type: "dense", units: 10, activation: "tanh" });
   });
   it("errors name the suite, the run and the field", () => {
     expect(() => expandSuite({ ...sweep, grid: { act: ["sigmod"], depth: [1] } }, "s.json"))
