@@ -1,0 +1,170 @@
+/**
+ * 2-D convolution (PyTorch's nn.Conv2d, a cross-correlation): y = f(z),
+ * z[f, oy, ox] = b[f] + Σ_{c,ky,kx} W[f, c, ky, kx]·x[c, oy·S + ky − pad, ox·S + kx − pad].
+ * x [B, C, H, W], W [F, C, K, K], b [F], z and y [B, F, Ho, Wo]; per example, im2col + GEMM
+ * (kernels/im2col.ts): z = W·col + b. Backward: dz = dy ⊙ f′(z); dW += dz·colᵀ; db += Σ dz;
+ * dx = col2im(Wᵀ·dz). Backward redoes im2col from the kept input rather than storing every
+ * example's col (R·P values each, K² times the input), so memory does not grow with the batch.
+ */
+import { activation, type Activation } from "../activations.ts";
+import { InputError } from "../errors.ts";
+import { initialize } from "../init.ts";
+import { gemmNN, gemmNT, gemmTN } from "../kernels/gemm.ts";
+import { col2im, ConvSimd, convOutSize, im2col, type ConvGeometry } from "../kernels/im2col.ts";
+import type { Conv2dSpec } from "../spec.ts";
+import { floats, shapeText, type FloatArray } from "../tensor.ts";
+import { Workspace, type BuildContext, type Layer, type LayerProbe, type NamedBuffer, type Param } from "./layer.ts";
+
+export class Conv2d implements Layer {
+  readonly type = "conv2d";
+  readonly params: Param[];
+  readonly buffers: NamedBuffer[] = [];
+  readonly outShape: number[];
+  readonly weight: Param; // [F, C, K, K], read by the products as [F, R], R = C·K·K
+  readonly bias: Param | null; // [F]
+  readonly act: Activation;
+  readonly geometry: ConvGeometry;
+  private readonly F: number;
+  private readonly P: number; // Ho·Wo output positions
+  private readonly R: number; // C·K·K values per receptive field
+  private readonly inSize: number; // C·H·W
+  /** the Float32 engine (WebAssembly SIMD); null for Float64 or without SIMD, then the JS path runs */
+  private readonly simd: ConvSimd | null;
+  private readonly col: FloatArray;  // [R, P] one example's receptive fields (JS path)
+  private readonly dcol: FloatArray; // [R, P] ∂L/∂col (JS path)
+  private readonly zWs: Workspace;  // [B, F, P]
+  private readonly yWs: Workspace;  // [B, F, P]
+  private readonly dzWs: Workspace; // [B, F, P]
+  private readonly dxWs: Workspace; // [B, C, H, W]
+  private x: FloatArray | null = null; // [B, C, H, W] the input, kept (not copied): backward redoes im2col
+  private z: FloatArray | null = null;
+  private y: FloatArray | null = null;
+  private dz: FloatArray | null = null;
+
+  constructor(readonly name: string, readonly inShape: number[], spec: Conv2dSpec, ctx: BuildContext) {
+    if (inShape.length !== 3) {
+      throw new InputError(`${ctx.path}: conv2d expects an image input [C, H, W], got ${shapeText(inShape)}; use data.view "image"`);
+    }
+    const [C, H, W] = inShape;
+    const F = spec.filters;
+    const K = spec.kernel;
+    const S = spec.stride ?? 1;
+    const padding = spec.padding ?? "valid";
+    let pad: number;
+    if (padding === "same") {
+      if (S !== 1 || K % 2 === 0) {
+        throw new InputError(`${ctx.path}.padding: "same" needs stride 1 and an odd kernel; got stride ${S}, kernel ${K}; give the padding as a number instead`);
+      }
+      pad = (K - 1) / 2;
+    } else if (padding === "valid") {
+      pad = 0;
+    } else if (Number.isInteger(padding) && padding >= 0) {
+      pad = padding;
+    } else {
+      throw new InputError(`${ctx.path}.padding: expected "same", "valid" or a non-negative integer; got ${JSON.stringify(padding)}`);
+    }
+    const Ho = convOutSize(H, K, S, pad);
+    const Wo = convOutSize(W, K, S, pad);
+    if (Ho <= 0 || Wo <= 0) {
+      throw new InputError(
+        `${ctx.path}: conv2d output would be ${Ho}×${Wo} (input ${shapeText(inShape)}, kernel ${K}, stride ${S}, padding ${pad}); use a smaller kernel or more padding`,
+      );
+    }
+    this.geometry = { C, H, W, K, S, pad, Ho, Wo };
+    this.F = F;
+    this.P = Ho * Wo;
+    this.R = C * K * K;
+    this.inSize = C * H * W;
+    this.outShape = [F, Ho, Wo];
+    this.act = activation(spec.activation);
+
+    const init = spec.init ?? "standard";
+    const wShape = [F, C, K, K];
+    this.weight = { name: `${name}.weight`, key: "weight", shape: wShape, value: floats(ctx.dtype, F * this.R), grad: floats(ctx.dtype, F * this.R) };
+    initialize(init, this.weight.value, wShape, ctx.rng);
+    this.params = [this.weight];
+    this.bias = null;
+    if (spec.bias !== false) {
+      this.bias = { name: `${name}.bias`, key: "bias", shape: [F], value: floats(ctx.dtype, F), grad: floats(ctx.dtype, F) };
+      // As in dense.ts: `standard` draws the bias from U[±1/√fan_in] like PyTorch's nn.Conv2d,
+      // fan_in = C·K·K; other inits start it at zero; `biasInit` overrides either.
+      const biasInit = spec.biasInit ?? (init === "standard" ? "standard" : "zeros");
+      initialize(biasInit, this.bias.value, this.bias.shape, ctx.rng, this.R);
+      this.params.push(this.bias);
+    }
+
+    this.simd = ctx.dtype === "f32" ? ConvSimd.create(F, this.geometry) : null;
+    const colSize = this.simd ? 0 : this.R * this.P;
+    this.col = floats(ctx.dtype, colSize);
+    this.dcol = floats(ctx.dtype, colSize);
+    this.zWs = new Workspace(ctx.dtype, F * this.P);
+    this.yWs = this.act.name === "linear" ? this.zWs : new Workspace(ctx.dtype, F * this.P);
+    this.dzWs = new Workspace(ctx.dtype, F * this.P);
+    this.dxWs = new Workspace(ctx.dtype, this.inSize);
+  }
+
+  forward(x: FloatArray, B: number): FloatArray {
+    const { F, P, R, inSize, geometry: g, simd, col } = this;
+    const z = this.zWs.get(B);
+    const w = this.weight.value;
+    const b = this.bias ? this.bias.value : null;
+    if (simd) simd.setWeights(w, b);
+    for (let i = 0; i < B; i++) {
+      if (simd) {
+        simd.forward(x, i * inSize, z, i * F * P); // z_i = W·im2col(x_i) + b
+        continue;
+      }
+      im2col(x, i * inSize, g, col, 0);                    // col [R, P]
+      gemmNN(F, P, R, w, 0, col, 0, z, i * F * P, false);  // z_i [F, P] = W·col
+      if (b) for (let f = 0; f < F; f++) for (let p = 0, o = (i * F + f) * P; p < P; p++) z[o + p] += b[f];
+    }
+    const y = this.yWs.get(B);
+    if (y !== z) this.act.forward(z, y, B * F * P);
+    this.x = x;
+    this.z = z;
+    this.y = y;
+    return y;
+  }
+
+  backward(dy: FloatArray, B: number, needDx: boolean): FloatArray | null {
+    const { F, P, R, inSize, geometry: g, simd, col, dcol } = this;
+    const x = this.x!;
+    // dz = dy ⊙ f′(z); for a linear layer dz is dy itself.
+    let dz = dy;
+    if (this.act.name !== "linear") {
+      dz = this.dzWs.get(B);
+      this.act.backward(this.z!, this.y!, dy, dz, B * F * P);
+    }
+    this.dz = dz;
+    const w = this.weight.value, dW = this.weight.grad;
+    const db = this.bias ? this.bias.grad : null;
+    const dx = needDx ? this.dxWs.get(B) : null;
+    if (simd) {
+      simd.beginBackward();
+      for (let i = 0; i < B; i++) simd.backward(x, i * inSize, dz, i * F * P, db, dx, i * inSize); // the same steps as below
+      simd.endBackward(dW);
+      return dx;
+    }
+    if (dx) dx.fill(0, 0, B * inSize);
+    for (let i = 0; i < B; i++) {
+      const d = i * F * P;
+      if (db) {
+        for (let f = 0; f < F; f++) {
+          let s = 0;
+          for (let p = 0; p < P; p++) s += dz[d + f * P + p];
+          db[f] += s;                                    // db += Σ_p dz_i
+        }
+      }
+      im2col(x, i * inSize, g, col, 0);                   // col [R, P] again, as in forward
+      gemmNT(F, R, P, dz, d, col, 0, dW, 0, true);        // dW[F, R] += dz_i·colᵀ
+      if (!dx) continue;
+      gemmTN(R, P, F, w, 0, dz, d, dcol, 0, false);       // dcol[R, P] = Wᵀ·dz_i
+      col2im(dcol, 0, g, dx, i * inSize);                 // dx_i += col2im(dcol)
+    }
+    return dx;
+  }
+
+  probe(): LayerProbe {
+    return { units: this.F * this.P, z: this.z, y: this.y, dz: this.dz, act: this.act };
+  }
+}
