@@ -7,6 +7,7 @@
  *     "variants": [{ "label": "baseline" }, { "label": "clipped", "set": { "optimizer.clipNorm": 1 } }] }
  * Grid keys with a "." or "[" are config paths; other keys are template variables: a string
  * "$act" becomes the value (any JSON type), "${act}" inside a longer string is interpolated.
+ * Top-level `vars` are constants shared by every run (they do not appear in labels).
  * `{"repeat": n, "layers": [...]}` inside a layers list stands for n copies of those layers.
  * The runs are variants × grid points (cartesian), in a fixed order; pure, so the browser can
  * expand presets too.
@@ -69,23 +70,27 @@ export function setPath(root: Record<string, unknown>, path: string, value: unkn
   (node as Record<string | number, unknown>)[last] = value;
 }
 
-/** Replace "$var" and "${var}" by their values and expand {"repeat", "layers"} items. */
-function substitute(node: unknown, vars: Record<string, unknown>, where: string): unknown {
+/**
+ * Replace "$var" and "${var}" by their values and expand {"repeat", "layers"} items. A value may
+ * itself hold variables ("$mlp" → a layer list using "$act"), up to 16 levels deep.
+ */
+function substitute(node: unknown, vars: Record<string, unknown>, where: string, depth = 0): unknown {
+  if (depth > 16) throw new InputError(`${where}: template variables nest more than 16 levels (a variable that refers to itself?)`);
   if (typeof node === "string") {
     const whole = /^\$([A-Za-z_]\w*)$/.exec(node);
     if (whole) {
-      if (!(whole[1] in vars)) throw new InputError(`${where}: template variable $${whole[1]} has no value; give it in "grid" or a variant's "vars"`);
-      return structuredClone(vars[whole[1]]);
+      if (!Object.hasOwn(vars, whole[1])) throw new InputError(`${where}: template variable $${whole[1]} has no value; give it in "vars", "grid" or a variant's "vars"`);
+      return substitute(structuredClone(vars[whole[1]]), vars, where, depth + 1);
     }
     return node.replace(/\$\{([A-Za-z_]\w*)\}/g, (_, name: string) => {
-      if (!(name in vars)) throw new InputError(`${where}: template variable \${${name}} has no value`);
+      if (!Object.hasOwn(vars, name)) throw new InputError(`${where}: template variable \${${name}} has no value`);
       return String(vars[name]);
     });
   }
   if (Array.isArray(node)) {
     const out: unknown[] = [];
     for (const item of node) {
-      const v = substitute(item, vars, where);
+      const v = substitute(item, vars, where, depth);
       if (isObject(v) && "repeat" in v && Object.keys(v).every((k) => k === "repeat" || k === "layers")) {
         const n = v.repeat;
         if (!Number.isInteger(n) || (n as number) < 0 || (n as number) > 1000 || !Array.isArray(v.layers)) {
@@ -98,7 +103,7 @@ function substitute(node: unknown, vars: Record<string, unknown>, where: string)
   }
   if (isObject(node)) {
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(node)) out[k] = substitute(v, vars, where);
+    for (const [k, v] of Object.entries(node)) out[k] = substitute(v, vars, where, depth);
     return out;
   }
   return node;
@@ -118,11 +123,13 @@ const valueText = (v: unknown) => (typeof v === "string" ? v : JSON.stringify(v)
  */
 export function expandSuite(raw: unknown, source: string): Suite {
   if (!isObject(raw)) throw new InputError(`${source}: expected a suite object with "name" and "base"`);
-  const allowed = ["name", "description", "base", "grid", "variants"];
+  const allowed = ["name", "description", "vars", "base", "grid", "variants"];
   for (const k of Object.keys(raw)) if (!allowed.includes(k)) throw new InputError(`${source}: ${k}: unknown key; allowed: ${allowed.join(", ")}`);
   const name = raw.name;
   if (typeof name !== "string" || name.length === 0 || name.length > 200) throw new InputError(`${source}: name: expected a non-empty string of at most 200 characters`);
   if (!isObject(raw.base)) throw new InputError(`${source}: base: expected a config object`);
+  const shared = raw.vars ?? {};
+  if (!isObject(shared)) throw new InputError(`${source}: vars: expected an object of {name: value}`);
   const grid = raw.grid ?? {};
   if (!isObject(grid)) throw new InputError(`${source}: grid: expected an object of {key: [values…]}`);
   for (const [k, vs] of Object.entries(grid)) {
@@ -144,7 +151,7 @@ export function expandSuite(raw: unknown, source: string): Suite {
     const vset = variant.set ?? {};
     if (!isObject(vvars) || !isObject(vset)) throw new InputError(`${where}: vars and set must be objects`);
     for (const point of points) {
-      const vars: Record<string, unknown> = { ...vvars };
+      const vars: Record<string, unknown> = { ...shared, ...vvars };
       const sets: [string, unknown][] = Object.entries(vset);
       for (const [k, v] of point) {
         if (/[.[]/.test(k)) sets.push([k, v]);

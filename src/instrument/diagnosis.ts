@@ -21,6 +21,8 @@ export interface Diagnosis {
 /** Thresholds for the verdict: a 100× drop (or rise) from output to input is a problem. */
 const VANISH = 1e-2;
 const EXPLODE = 1e2;
+/** a mean per-layer δ gain above this is explosive growth */
+const GROW = 10;
 
 /** "1/37", "1/2.4e+5", "3.2×": a ratio as a reader would say it. */
 export function ratioText(r: number): string {
@@ -53,14 +55,15 @@ export function diagnose(first: StepRecord, last: StepRecord, stop?: { step: num
     const gains = first.layers.map((l) => l.gain).filter((g): g is number => g !== null && g > 0 && Number.isFinite(g));
     if (gains.length > 0) {
       const geo = Math.exp(gains.reduce((s, g) => s + Math.log(g), 0) / gains.length);
-      findings.push(`The back-propagated error δ changes by a factor of ${geo.toPrecision(2)} per layer on average on its way to the input${geo < 0.5 && depthRatio < 1 ? ", so the first layers learn slowest" : ""}.`);
+      findings.push(`The back-propagated error δ changes by a factor of ${geo.toPrecision(2)} per layer on average on its way to the input${geo < 0.5 && depthRatio < 1 ? ", so the first layers learn slowest" : geo > GROW ? ": it grows layer after layer" : ""}.`);
+      if (geo > GROW) verdict = "exploding";
     }
     if (depthRatio < VANISH) verdict = "vanishing";
     else if (depthRatio > EXPLODE) verdict = "exploding";
     const lastWeighted = last.layers.filter((l) => weightNorm(l) !== null && l.type !== "batchnorm");
     if (lastWeighted.length >= 2 && last.step !== first.step) {
       const r = weightNorm(lastWeighted[0])! / weightNorm(lastWeighted[lastWeighted.length - 1])!;
-      findings.push(`At the end (step ${last.step}) the ratio is ${ratioText(r)}.`);
+      if (Number.isFinite(r)) findings.push(`At the end (step ${last.step}) the ratio is ${ratioText(r)}.`);
     }
   }
   for (const l of last.layers) {
@@ -72,13 +75,21 @@ export function diagnose(first: StepRecord, last: StepRecord, stop?: { step: num
   for (const l of last.layers) {
     const h = l.hGradNorm;
     if (!h || h.length < 2) continue;
-    const r = h[0] / h[h.length - 1];
-    timeRatios[l.name] = r;
-    findings.push(`In ${l.name}, ‖∂ℓ/∂h_t‖ at t=1 is ${ratioText(r)} of its value at t=${h.length}${r < VANISH ? `: the network can hardly learn from the first ${h.length > 100 ? "pixels" : "steps"}` : ""}.`);
-    if (r < VANISH && verdict === "healthy") verdict = "vanishing";
-    if (r > EXPLODE) verdict = "exploding";
-    if (l.sigmaMax !== undefined && l.pascanu !== undefined) {
-      findings.push(`σ_max(W_hh) = ${l.sigmaMax.toPrecision(3)}; σ_max·γ = ${l.pascanu.toPrecision(3)} ${l.pascanu < 1 ? "< 1: Pascanu et al.'s sufficient condition for vanishing gradients holds" : "≥ 1: the recurrence can keep (or blow up) the gradient"}.`);
+    const T = h.length;
+    const r = h[0] / h[T - 1];
+    const where = T > 100 ? "pixels" : "steps";
+    if (Number.isFinite(r)) {
+      // a NaN/Inf step gives no ratio: it is reported below, with the stop
+      timeRatios[l.name] = r;
+      findings.push(r === 0
+        ? `In ${l.name}, ‖∂ℓ/∂h_t‖ at t=1 has vanished entirely (it underflows to 0 over ${T} steps): the network cannot learn from the first ${where}.`
+        : `In ${l.name}, ‖∂ℓ/∂h_t‖ at t=1 is ${ratioText(r)}${r < 1 ? " of" : ""} its value at t=${T}${r < VANISH ? `: the network can hardly learn from the first ${where}` : ""}.`);
+      if (r < VANISH && verdict === "healthy") verdict = "vanishing";
+      if (r > EXPLODE) verdict = "exploding";
+    }
+    const init = first.layers.find((f) => f.name === l.name);
+    if (init?.sigmaMax !== undefined && init.pascanu !== undefined) {
+      findings.push(`At initialization σ_max(W_hh) = ${init.sigmaMax.toPrecision(3)} and σ_max·γ = ${init.pascanu.toPrecision(3)} ${init.pascanu < 1 ? "< 1: Pascanu et al.'s sufficient condition for vanishing gradients holds" : "≥ 1: the recurrence can keep the gradient, or blow it up (Pascanu et al.'s necessary condition for exploding)"}.`);
     }
   }
   const bad = last.layers.flatMap((l) => Object.entries(l.params).filter(([, p]) => p.nonFinite > 0).map(([k]) => `${l.name}.${k}`));

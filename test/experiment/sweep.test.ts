@@ -32,6 +32,17 @@ describe("suite expansion", () => {
     const t = expandSuite({ ...sweep, grid: { act: ["tanh"], depth: [1] }, variants: [{ label: "wide", set: { "model.layers[1]": { type: "dense", units: 10, activation: "$act" } } }] }, "s.json");
     expect(t.runs[0].config.model.layers[1]).toEqual({ type: "dense", units: 10, activation: "tanh" });
   });
+  it("top-level vars are shared constants, substituted recursively, and kept out of labels", () => {
+    const s = expandSuite({
+      name: "v", vars: { hidden: [{ type: "dense", units: 4, activation: "$act" }], out: { type: "dense", units: 10 } },
+      base: { ...base, model: { layers: [{ repeat: 2, layers: "$hidden" }, "$out"] } }, grid: { act: ["elu"] },
+    }, "s.json");
+    expect(s.runs[0].label).toBe("act=elu");
+    expect(s.runs[0].vars).toEqual({ act: "elu" });
+    expect(s.runs[0].config.model.layers).toEqual([
+      { type: "dense", units: 4, activation: "elu" }, { type: "dense", units: 4, activation: "elu" }, { type: "dense", units: 10 }]);
+    expect(() => expandSuite({ name: "loop", vars: { a: "$a" }, base: { ...base, model: { layers: ["$a"] } } }, "s.json")).toThrow(/nest more than 16 levels/);
+  });
   it("errors name the suite, the run and the field", () => {
     expect(() => expandSuite({ ...sweep, grid: { act: ["sigmod"], depth: [1] } }, "s.json"))
       .toThrow(new InputError(`s.json (run act=sigmod,depth=1): model.layers[0].activation: expected one of sigmoid, tanh, relu, leaky_relu, elu, gelu, softsign, linear; got "sigmod"`));
