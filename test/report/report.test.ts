@@ -235,3 +235,27 @@ describe("comparison", () => {
     expect(readFileSync(join(out, "runs.csv"), "utf8").split("\n")[1]).toContain(`run,${summary.testAccuracy},`);
   });
 });
+
+describe("reports of real CNN and RNN runs", () => {
+  const cases: [string, object, object[], string[]][] = [
+    ["cnn", { view: "image" }, [
+      { type: "conv2d", filters: 4, kernel: 3, padding: "same", activation: "relu" }, { type: "maxpool2d", size: 2 },
+      { type: "batchnorm" }, { type: "flatten" }, { type: "dense", units: 10 }], ["grad-heatmap", "saturation"]],
+    ["rnn", { view: "rows" }, [{ type: "lstm", units: 8 }, { type: "dense", units: 10 }], ["time-heatmap-lstm1", "time-norm", "pascanu"]],
+  ];
+  for (const [name, data, layers, mustHave] of cases) {
+    it(`${name}: every chart, plotting exactly the numbers of its metrics.jsonl`, () => {
+      const d = tempDir("gradlab-report-real-");
+      const cfg = { name: `real-${name}`, data: { ...data, train: 256, test: 64 }, model: { layers }, optimizer: { type: "adam", lr: 0.01 }, train: { epochs: 1, batchSize: 32 }, record: { every: 2 } };
+      writeFileSync(join(d, "c.json"), JSON.stringify(cfg));
+      const r = gradlab(["run", join(d, "c.json"), "--out", join(d, "run"), "--quiet", "--no-png"]);
+      expect(r.stderr).toBe("");
+      expect(r.code).toBe(0);
+      const records = readRecords(join(d, "run"));
+      const summary = JSON.parse(readFileSync(join(d, "run", "summary.json"), "utf8"));
+      const html = readFileSync(join(d, "run", "report.html"), "utf8");
+      const report = expectChartsMatch(html, records, summary.epochs, 8);
+      for (const id of mustHave) expect(report.charts.map((c) => c.id)).toContain(id);
+    });
+  }
+});
