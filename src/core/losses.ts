@@ -6,6 +6,7 @@
  */
 import type { LossName } from "./spec.ts";
 import type { FloatArray } from "./tensor.ts";
+import { exp, log } from "./math.ts";
 
 export interface Loss {
   name: LossName;
@@ -26,9 +27,9 @@ const crossEntropy: Loss = {
       let max = -Infinity;
       for (let c = 0; c < C; c++) if (z[o + c] > max) max = z[o + c];
       let sum = 0;
-      for (let c = 0; c < C; c++) { const e = Math.exp(z[o + c] - max); dz[o + c] = e; sum += e; }
+      for (let c = 0; c < C; c++) { const e = exp(z[o + c] - max); dz[o + c] = e; sum += e; }
       const y = labels[b];
-      total += Math.log(sum) + max - z[o + y];
+      total += log(sum) + max - z[o + y];
       const inv = invB / sum;
       for (let c = 0; c < C; c++) dz[o + c] *= inv;
       dz[o + y] -= invB;
@@ -42,8 +43,8 @@ const crossEntropy: Loss = {
       let max = -Infinity;
       for (let c = 0; c < C; c++) if (z[o + c] > max) max = z[o + c];
       let sum = 0;
-      for (let c = 0; c < C; c++) sum += Math.exp(z[o + c] - max);
-      total += Math.log(sum) + max - z[o + labels[b]];
+      for (let c = 0; c < C; c++) sum += exp(z[o + c] - max);
+      total += log(sum) + max - z[o + labels[b]];
     }
     return total / B;
   },

@@ -9,6 +9,7 @@
 import type { Param } from "./layers/layer.ts";
 import type { OptimizerSpec } from "./spec.ts";
 import { floats, dtypeOf, type FloatArray } from "./tensor.ts";
+import { powInt } from "./math.ts";
 
 export interface OptimizerState { t: number; slots: Record<string, number[]>[] }
 
@@ -51,8 +52,8 @@ export class Optimizer {
       } else if (s.type === "adam") {
         const [b1, b2] = s.betas ?? [0.9, 0.999];
         const eps = s.eps ?? 1e-8;
-        const c1 = 1 - Math.pow(b1, this.t);
-        const sc2 = Math.sqrt(1 - Math.pow(b2, this.t));
+        const c1 = 1 - powInt(b1, this.t);
+        const sc2 = Math.sqrt(1 - powInt(b2, this.t));
         for (let i = 0; i < n; i++) {
           const gi = g[i] + wd * w[i];
           m[i] = b1 * m[i] + (1 - b1) * gi;

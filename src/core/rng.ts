@@ -3,6 +3,7 @@
  * only source of randomness in gradlab, so the same seed gives a bit-identical run. Its whole
  * state is four uint32 words (plus a cached normal), which a checkpoint can save and restore.
  */
+import { cos, log, sin } from "./math.ts";
 
 /** splitmix32 step, used to spread a seed over the state words. */
 function splitmix32(x: number): number {
@@ -67,9 +68,9 @@ export class Rng {
     let u = 0;
     while (u === 0) u = this.uniform();
     const v = this.uniform();
-    const r = Math.sqrt(-2 * Math.log(u));
-    this.spare = r * Math.sin(2 * Math.PI * v);
-    return r * Math.cos(2 * Math.PI * v);
+    const r = Math.sqrt(-2 * log(u));
+    this.spare = r * sin(2 * Math.PI * v);
+    return r * cos(2 * Math.PI * v);
   }
 
   /** Uniform integer in [0, n), unbiased (rejection sampling). */

@@ -86,7 +86,14 @@ export function sigmaMax(W: FloatArray, rows: number, cols: number, u: Float64Ar
  * 1e-10 to 10, plus a first bin for |g| < 1e-10 (zeros included) and a last for ≥ 10.
  * Activations: 20 linear bins over [−1, 1] plus an underflow and an overflow bin.
  */
-export const GRAD_HIST_EDGES: number[] = Array.from({ length: 23 }, (_, i) => 10 ** (-10 + i * 0.5));
+// 10^(−10 + i/2), i = 0..22, correctly rounded and written out: every JS engine approximates
+// `**` in its own way (Node 20 gives 9.999999999999999e-6 for 10 ** -5), and the edges must not
+// depend on the engine.
+export const GRAD_HIST_EDGES: number[] = [
+  1e-10, 3.1622776601683795e-10, 1e-9, 3.1622776601683795e-9, 1e-8, 3.162277660168379e-8, 1e-7, 3.162277660168379e-7,
+  1e-6, 3.162277660168379e-6, 1e-5, 3.1622776601683795e-5, 1e-4, 3.1622776601683794e-4, 1e-3, 3.1622776601683794e-3,
+  1e-2, 3.162277660168379e-2, 0.1, 0.31622776601683794, 1, 3.1622776601683795, 10,
+];
 export const ACT_HIST_EDGES: number[] = Array.from({ length: 21 }, (_, i) => -1 + i * 0.1);
 
 /** counts[k] of values in [edges[k−1], edges[k]), counts[0] below edges[0], last at or above the top edge. */
