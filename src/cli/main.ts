@@ -12,7 +12,8 @@ import { listPresets, resolveExperimentArg } from "../experiment/config-file.ts"
 import { expandSuite, type Suite } from "../experiment/suite.ts";
 import { parseShard, runSuite, type PlanResult } from "../experiment/sweep.ts";
 import { availableParallelism } from "node:os";
-import { datasetFor, parseRange, runExperiment } from "../experiment/run.ts";
+import { datasetFor, parseRange, resumeRun, startRun, type RunHooks, type RunOptions, type RunSession } from "../experiment/run.ts";
+import { parseSize } from "../experiment/memory.ts";
 import { Trainer } from "../experiment/trainer.ts";
 import { encodeGradients, loadWeights } from "../experiment/weights.ts";
 import { floats, size } from "../core/tensor.ts";
@@ -126,18 +127,47 @@ function commandLine(): string {
   return ["gradlab", ...process.argv.slice(2)].map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`)).join(" ");
 }
 
+/**
+ * Ctrl-C and SIGTERM during a single run: the first asks the run to stop at the next step
+ * boundary (checkpoint, partial report, exit 130); the handlers are then removed, so a second
+ * signal kills at once (the folder still resumes from its last checkpoint).
+ */
+function interruptOnSignals(onFirst: (signal: string) => void): { reason: () => string | null; dispose: () => void } {
+  let got: string | null = null;
+  const signals = ["SIGINT", "SIGTERM"] as const;
+  const handler = (signal: NodeJS.Signals) => {
+    got = signal;
+    for (const s of signals) process.off(s, handler);
+    onFirst(signal);
+  };
+  for (const s of signals) process.on(s, handler);
+  return { reason: () => got, dispose: () => { for (const s of signals) process.off(s, handler); } };
+}
+
+type RunOpts = Overrides & { out?: string; quiet?: boolean; workers?: string; png?: boolean; resume?: string; maxMemory?: string };
+
 cli
-  .command("run <config>", "train a preset or a config file and write a run folder")
+  .command("run [config]", "train a preset or a config file and write a run folder (or continue one with --resume)")
   .option("--out <dir>", "run folder (default: runs/<name>)")
+  .option("--resume <dir>", "continue the interrupted run in this folder from its last checkpoint")
   .option("--epochs <n>", "override train.epochs")
   .option("--seed <s>", "override train.seed")
   .option("--train <n>", "override data.train (number of training examples)")
   .option("--test <n>", "override data.test")
   .option("--every <n>", "override record.every")
+  .option("--max-memory <size>", "refuse runs estimated to need more (e.g. 2GB; default: half of this machine's memory)")
   .option("--quiet", "print only the summary")
   .option("--workers <n>", "for suites: parallel runs (default: the number of cores)")
   .option("--no-png", "skip the PNG export of the charts")
-  .action(async (arg: string, opts: Overrides & { out?: string; quiet?: boolean; workers?: string; png?: boolean }) => {
+  .action(async (arg: string | undefined, opts: RunOpts) => {
+    const maxMemory = opts.maxMemory !== undefined ? parseSize(String(opts.maxMemory)) : undefined;
+    if (opts.resume !== undefined) {
+      if (arg !== undefined) throw new InputError(`--resume: give either a config or --resume DIR, not both (the run continues with DIR/config.json); got ${JSON.stringify(arg)}`);
+      const fixed = (["out", "epochs", "seed", "train", "test", "every"] as const).find((k) => opts[k] !== undefined);
+      if (fixed) throw new InputError(`--${fixed}: cannot be changed when resuming; the run continues exactly as configured in ${join(String(opts.resume), "config.json")}`);
+      return runOne(opts, (hooks, runOpts) => resumeRun(String(opts.resume), commandLine(), hooks, runOpts), maxMemory);
+    }
+    if (arg === undefined) throw new InputError("run: expected a preset name or a config file (or --resume DIR)");
     const e = resolveExperimentArg(arg);
     if (e.kind === "suite") {
       const suite = overrideSuite(e.suite, opts);
@@ -145,17 +175,31 @@ cli
     }
     const config = override(e.config, opts);
     const out = opts.out ?? `runs/${safeName(config.name)}`;
-    const tty = process.stderr.isTTY && !opts.quiet;
-    let bar: SingleBar | null = null;
-    let lastPlain = 0;
-    const log = (s: string) => { if (!opts.quiet) console.log(s); };
-    log(`gradlab: ${config.name} — ${config.model.layers.length} layers, ${config.data.train} training examples, ${config.train.epochs} epoch(s)`);
-    const result = runExperiment(config, out, commandLine(), {
+    return runOne(opts, (hooks, runOpts) => startRun(config, out, commandLine(), hooks, runOpts), maxMemory);
+  });
+
+/** One run (new or resumed) with its terminal output, signal handling and exit code. */
+async function runOne(opts: RunOpts, open: (hooks: RunHooks, runOpts: RunOptions) => RunSession, maxMemory: number | undefined): Promise<void> {
+  const tty = process.stderr.isTTY && !opts.quiet;
+  let bar: SingleBar | null = null;
+  let barStarted = false;
+  let lastPlain = 0;
+  const log = (s: string) => { if (!opts.quiet) console.log(s); };
+  const signals = interruptOnSignals((signal) => {
+    if (bar) (bar as SingleBar).stop(), bar = null;
+    process.stderr.write(`\ngradlab: ${signal}: stopping at the next step boundary (again to quit at once)…\n`);
+  });
+  try {
+    const session = open({
       finalize: (dir) => writeReport(dir, { png: opts.png !== false }),
       onStep(t, rec) {
         if (rec && rec.step === 0) {
           log(`\nAt initialization (step 0), loss ${rec.loss.toFixed(4)}:\n${layerTable(rec)}\n`);
-          if (tty) { bar = new SingleBar({ format: "training [{bar}] {percentage}% | step {value}/{total} | loss {loss}", hideCursor: true }, Presets.shades_classic); bar.start(t.totalSteps, 0, { loss: rec.loss.toFixed(4) }); }
+        }
+        if (!barStarted && tty && signals.reason() === null) {
+          barStarted = true;
+          bar = new SingleBar({ format: "training [{bar}] {percentage}% | step {value}/{total} | loss {loss}", hideCursor: true }, Presets.shades_classic);
+          bar.start(t.totalSteps, t.step, { loss: rec ? rec.loss.toFixed(4) : "–" });
         }
         if (bar) {
           if (t.step % 50 === 0 || t.done) (bar as SingleBar).update(t.step, rec ? { loss: rec.loss.toFixed(4) } : {});
@@ -169,16 +213,37 @@ cli
         if (bar) (bar as SingleBar).stop(), console.log(line), (bar as SingleBar).start(_t.totalSteps, _t.step);
         else log(line);
       },
-    });
+    }, { maxMemory, interrupt: signals.reason });
+    const c = session.config;
+    if (session.resumedFrom === null) {
+      log(`gradlab: ${c.name} — ${c.model.layers.length} layers, ${c.data.train} training examples, ${c.train.epochs} epoch(s)`);
+    } else {
+      for (const note of session.notes) process.stderr.write(`gradlab: skipped unusable checkpoint: ${note}\n`);
+      log(`gradlab: resuming ${c.name} in ${session.outDir} at step ${session.resumedFrom} of ${session.trainer.totalSteps}`);
+    }
+    const result = await session.runAsync();
     if (bar) (bar as SingleBar).stop();
     const s = result.summary;
-    log(`\nAt the end (step ${result.last.step}), loss ${result.last.loss.toFixed(4)}:\n${layerTable(result.last)}\n`);
+    if (result.interrupted !== null) {
+      console.log(`\ninterrupted (${result.interrupted}) at step ${s.steps} of ${session.trainer.totalSteps}; checkpoint and partial report written to ${result.outDir}`);
+      console.log(`resume with: gradlab run --resume ${result.outDir}`);
+      process.exitCode = 130;
+      return;
+    }
+    log(`\nAt the end (step ${result.last.step}), loss ${result.last.loss === null ? "NaN" : result.last.loss.toFixed(4)}:\n${layerTable(result.last)}\n`);
     log(`Weight-gradient norm over training (log scale, ${result.records.length} records):\n${sparkTable(result.records)}\n`);
     console.log(`test accuracy ${(100 * s.testAccuracy).toFixed(2)}%  ·  final loss ${s.finalLoss.toFixed(4)}  ·  ${s.steps} steps in ${s.seconds.toFixed(1)} s (${Math.round(s.samplesPerSecond)} samples/s)`);
     console.log(`\n${s.diagnosis.text}\n`);
     console.log(`run folder: ${result.outDir}  (report: ${join(result.outDir!, "report.html")})`);
-    if (s.stopped) process.exitCode = 3;
-  });
+    if (s.stopped) {
+      console.log(`stopped: ${s.stopped.reason}${s.stopped.layer ? ` (first non-finite gradient in ${s.stopped.layer}.${s.stopped.param})` : ""}`);
+      process.exitCode = 3;
+    }
+  } finally {
+    if (bar) (bar as SingleBar).stop();
+    signals.dispose();
+  }
+}
 
 cli
   .command("grads <config>", "gradients of the mean loss over training examples A..B-1 (no shuffling, no update)")

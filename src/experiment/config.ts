@@ -17,7 +17,14 @@ export interface DataSpec {
   train: number;  // training examples used, default 60000
   test: number;   // test examples used, default 10000
 }
-export interface TrainSpec { epochs: number; batchSize: number; seed: number; evalBatchSize: number }  // 5, 32, 1, 1000
+/** What to do when the loss, a gradient or a weight becomes NaN or ±Inf (see trainer.ts). */
+export type OnNonFinite = "stop" | "skip-step" | "continue";
+export interface TrainSpec {
+  epochs: number; batchSize: number; seed: number; evalBatchSize: number;  // 5, 32, 1, 1000
+  /** steps between checkpoints of a run folder; 0 = none (an interrupt still writes one); default 1000 */
+  checkpointEvery: number;
+  onNonFinite: OnNonFinite;  // default "stop"
+}
 export interface RecordSpec { every: number; histograms: boolean }  // record every 100 steps; histograms on
 export interface Config {
   name: string; description?: string; data: DataSpec; model: ModelSpec; loss: LossName;
@@ -38,6 +45,7 @@ const LOSSES = ["cross_entropy", "mse"] as const satisfies readonly LossName[];
 const VIEWS = ["flat", "image", "rows", "pixels", "pixels-permuted"] as const;
 const LAYER_TYPES = ["dense", "conv2d", "maxpool2d", "avgpool2d", "flatten", "batchnorm", "residual", "rnn", "lstm", "gru"] as const;
 const OPTIMIZERS = ["sgd", "adam", "rmsprop"] as const;
+const ON_NON_FINITE = ["stop", "skip-step", "continue"] as const satisfies readonly OnNonFinite[];
 /** Examples in the train/test split of each built-in dataset. */
 const DATASET_SIZES = { mnist: { train: 60000, test: 10000 }, "fashion-mnist": { train: 60000, test: 10000 } } as const;
 
@@ -126,7 +134,7 @@ const layer: z.ZodType<LayerSpec> = z.discriminatedUnion("type", [
     eps: posNum().optional(), activation,
   }),
   obj({ type: z.literal("residual"), name: layerName, layers: layerList, activation }),
-  obj({ type: z.literal("rnn"), ...recurrent, activation: oneOf(["tanh", "relu"]).optional() }),
+  obj({ type: z.literal("rnn"), ...recurrent, activation: oneOf(["tanh", "relu", "sigmoid"]).optional() }),
   obj({ type: z.literal("lstm"), ...recurrent, forgetBias: num("a number").optional() }),
   obj({ type: z.literal("gru"), ...recurrent }),
 ], { error: tagged(`a layer object like {"type": "dense", "units": 10}`, LAYER_TYPES) });
@@ -204,6 +212,8 @@ const train = obj({
   batchSize: posInt().default(32),
   seed: num("a non-negative integer", { int: true, gte: 0 }).default(1),
   evalBatchSize: posInt().default(1000),
+  checkpointEvery: num("a non-negative integer (0 = no periodic checkpoints)", { int: true, gte: 0 }).default(1000),
+  onNonFinite: oneOf(ON_NON_FINITE).default("stop"),
 }) satisfies z.ZodType<TrainSpec>;
 
 const record = obj({ every: posInt().default(100), histograms: bool().default(true) }) satisfies z.ZodType<RecordSpec>;
@@ -336,7 +346,8 @@ function tooDeep(value: unknown, path: PropertyKey[] = []): PropertyKey[] | unde
  * @example
  * parseConfig({ name: "x", model: { layers: [{ type: "dense", units: 10 }] }, optimizer: { type: "sgd", lr: 0.1 } })
  *   // → { name: "x", data: { dataset: "mnist", view: "flat", train: 60000, test: 10000 }, …,
- *   //     loss: "cross_entropy", train: { epochs: 5, batchSize: 32, seed: 1, evalBatchSize: 1000 }, … }
+ *   //     loss: "cross_entropy", train: { epochs: 5, batchSize: 32, seed: 1, evalBatchSize: 1000, checkpointEvery: 1000,
+ *   //     onNonFinite: "stop" }, … }
  * parseConfig({ ...cfg, train: { epochs: "5" } }, "my.json")
  *   // throws InputError `my.json: train.epochs: expected a positive integer; got "5"`
  */

@@ -28,7 +28,7 @@ export interface SweepOptions {
   workerEntry: URL;
   /** PNG charts per run (slow: ~0.4 s per run); the worker passes it on */
   png: boolean;
-  /** called on each finished run folder before it is renamed into place (in-process runs) */
+  /** called on each run folder once its run is finished, before the lock is released (in-process runs) */
   finalize?(dir: string): void;
   onStart?(plan: RunPlan, index: number): void;
   onDone?(result: PlanResult): void;

@@ -2,12 +2,25 @@
  * The training loop shared by the CLI and the browser worker: no files, no clocks. One call to
  * step() trains one minibatch; steps 0, every, 2·every, … and the last are recorded (step 0
  * is measured before the first update: the network at initialization).
+ *
+ * Non-finite values (`train.onNonFinite`): every step checks the loss, then every gradient, then
+ * (after the update) every weight, with one summing pass per tensor. The sum of a tensor is
+ * non-finite iff one of its elements is NaN or ±Inf — or the sum overflows, which a Float64 sum
+ * of Float32 values cannot (≤ 2^128 each), so for the f32 engine the check is exact and an
+ * overflow of the sum would be treated as non-finite. The first non-finite step is always
+ * recorded. "stop" ends the run before the bad update (a bad update is undone from a copy of the
+ * weights taken before it); "skip-step" drops that batch and trains on; "continue" only counts.
+ *
+ * The whole training state between two steps is snapshot()/restore()-able (checkpoints): with
+ * the model's parameters and buffers it determines every later step bit for bit.
  */
 import { buildModel, lossFor, type Model } from "../core/model.ts";
 import { countCorrect, type Loss } from "../core/losses.ts";
-import { clipGradients, Optimizer } from "../core/optim.ts";
+import { clipGradients, Optimizer, type OptimizerState } from "../core/optim.ts";
+import type { RngState } from "../core/rng.ts";
 import type { DType, FloatArray } from "../core/tensor.ts";
 import { floats, size } from "../core/tensor.ts";
+import type { Param } from "../core/layers/layer.ts";
 import type { Dataset } from "../data/datasets.ts";
 import { BatchSource, viewShape } from "../data/views.ts";
 import { Recorder, type StepRecord } from "../instrument/recorder.ts";
@@ -16,8 +29,37 @@ import type { Config } from "./config.ts";
 export interface EvalResult { accuracy: number; loss: number; examples: number }
 export interface EpochResult { epoch: number; trainLoss: number; testAccuracy: number; testLoss: number }
 
-/** Why training ended early, if it did. */
-export interface Stop { step: number; reason: string; layer?: string; param?: string }
+/** What became non-finite first in a step: the loss, a gradient, or a weight after the update. */
+export type NonFiniteCause = "loss" | "gradient" | "weight";
+
+/** Why training ended early, if it did. `layer`/`param` name the first non-finite gradient. */
+export interface Stop { step: number; reason: string; layer?: string; param?: string; cause?: NonFiniteCause | "interrupted" }
+
+/** The first non-finite event of a run and how many steps had one. */
+export interface NonFiniteInfo { steps: number; first: { step: number; cause: NonFiniteCause; tensor: string | null; loss: number } | null }
+
+/**
+ * Everything but the model's tensors that the next step depends on (plain data; the caller
+ * saves the model's parameters and buffers alongside, e.g. checkpoint.ts).
+ */
+export interface TrainerSnapshot {
+  step: number;
+  epochs: EpochResult[];
+  epochLossSum: number;
+  epochLossCount: number;
+  /** the recent-loss ring, in slot order */
+  recent: number[];
+  skippedSteps: number;
+  nonFinite: NonFiniteInfo;
+  optimizer: OptimizerState;
+  /**
+   * The shuffling stream's state, its state before the current epoch's shuffle (so the order can
+   * be re-derived instead of stored), and the current epoch's order of example indices.
+   */
+  sourceRng: RngState;
+  epochRng: RngState;
+  order: Int32Array;
+}
 
 export class Trainer {
   readonly model: Model;
@@ -34,12 +76,20 @@ export class Trainer {
   step = 0;
   stopped: Stop | null = null;
   readonly epochs: EpochResult[] = [];
-  /** batch losses of the current epoch, summed */
+  /** steps whose batch was dropped because something became non-finite ("skip-step") */
+  skippedSteps = 0;
+  readonly nonFinite: NonFiniteInfo = { steps: 0, first: null };
+  /** batch losses of the current epoch that were learnt from, summed, and their count */
   private epochLossSum = 0;
-  /** the last few batch losses (ring buffer) for a smoothed final loss */
+  private epochLossCount = 0;
+  /** the last few batch losses learnt from (ring buffer, slot = count % length) for a smoothed final loss */
   private readonly recent: Float64Array;
   private readonly x: FloatArray; // [B, ...inShape]
   private readonly y: Int32Array; // [B]
+  /** the weights before the current update, to undo an update that made them non-finite; [] under "continue" */
+  private readonly backup: FloatArray[];
+  /** the shuffling stream's state before the current epoch's shuffle */
+  private epochRng: RngState;
 
   constructor(readonly config: Config, readonly data: Dataset, dtype: DType = "f32") {
     const { train } = config;
@@ -56,6 +106,8 @@ export class Trainer {
     this.x = floats(dtype, this.batchSize * size(this.inShape));
     this.y = new Int32Array(this.batchSize);
     this.recent = new Float64Array(Math.min(100, this.totalSteps));
+    this.backup = train.onNonFinite === "continue" ? [] : this.model.params.map((p) => floats(dtype, p.value.length));
+    this.epochRng = this.source.rngState;
   }
 
   get epoch(): number { return Math.floor(this.step / this.stepsPerEpoch); }
@@ -67,54 +119,144 @@ export class Trainer {
   }
 
   /**
-   * Train one minibatch. Returns the step's metrics record when the step is recorded (or when a
-   * non-finite loss stops the run), else null.
+   * Train one minibatch. Returns the step's metrics record when the step is recorded (or when it
+   * is the run's first step with a non-finite value), else null.
    */
   trainStep(): StepRecord | null {
     if (this.done) return null;
     const s = this.step;
     const inEpoch = s % this.stepsPerEpoch;
-    if (inEpoch === 0) { this.source.shuffle(); this.epochLossSum = 0; }
+    if (inEpoch === 0) {
+      this.epochRng = this.source.rngState;
+      this.source.shuffle();
+      this.epochLossSum = 0;
+      this.epochLossCount = 0;
+    }
     const start = inEpoch * this.batchSize;
     const B = Math.min(this.batchSize, this.source.n - start);
     this.source.fill(start, B, this.x, this.y);
     const loss = this.model.forwardBackward(this.x, this.y, B, this.loss);
     const logits = this.model.logits!;
-    const finite = Number.isFinite(loss);
-    const recorded = this.isRecorded(s) || !finite;
+    const params = this.model.params;
+    // The loss first (free), then one summing pass over each gradient.
+    let bad: { cause: NonFiniteCause; param: Param | null } | null = null;
+    if (!Number.isFinite(loss)) bad = { cause: "loss", param: firstNonFinite(params, "grad") };
+    else { const p = firstNonFinite(params, "grad"); if (p) bad = { cause: "gradient", param: p }; }
+    const recorded = this.isRecorded(s) || (bad !== null && this.nonFinite.first === null);
     if (recorded) {
       const acc = countCorrect(logits, this.y, B, this.classes) / B;
       this.recorder.beforeUpdate(s, this.epoch, loss, acc, B);
     }
-    let record: StepRecord | null = null;
-    if (!finite) {
-      // Stop before the update so the weights stay those that produced the last finite step.
+    const mode = this.config.train.onNonFinite;
+    if (bad && mode !== "continue") {
+      // Drop the update so the weights stay those that produced the last finite step.
       this.optimizer.zeroGrad();
-      record = this.recorder.afterUpdate();
-      this.stopped = { step: s, reason: `the loss became ${loss} at step ${s}`, ...firstNonFinite(record) };
+      const record = recorded ? this.recorder.afterUpdate() : null;
+      this.noteNonFinite(s, bad.cause, bad.param, loss);
+      if (mode === "stop") this.stop(s, bad.cause, bad.param, loss);
+      else this.finishStep(null);
       return record;
     }
-    clipGradients(this.model.params, this.config.optimizer);
+    clipGradients(params, this.config.optimizer);
+    if (this.backup.length > 0) params.forEach((p, i) => this.backup[i].set(p.value));
     this.optimizer.step();
-    if (recorded) record = this.recorder.afterUpdate();
-    this.recent[s % this.recent.length] = loss;
-    this.epochLossSum += loss;
+    const broken = bad ? null : firstNonFinite(params, "value");
+    if (broken && mode !== "continue") {
+      params.forEach((p, i) => p.value.set(this.backup[i]));
+      const record = recorded ? this.recorder.afterUpdate() : null;
+      this.noteNonFinite(s, "weight", broken, loss);
+      if (mode === "stop") this.stop(s, "weight", broken, loss);
+      else this.finishStep(null);
+      return record;
+    }
+    if (bad || broken) this.noteNonFinite(s, bad ? bad.cause : "weight", bad ? bad.param : broken, loss);
+    const record = recorded ? this.recorder.afterUpdate() : null;
+    this.finishStep(loss);
+    return record;
+  }
+
+  /** Count a step as done; `loss` is null when its batch was skipped. */
+  private finishStep(loss: number | null): void {
+    if (loss === null) this.skippedSteps++;
+    else {
+      const learnt = this.step - this.skippedSteps;  // steps learnt from before this one
+      this.recent[learnt % this.recent.length] = loss;
+      this.epochLossSum += loss;
+      this.epochLossCount++;
+    }
     this.step++;
     if (this.step % this.stepsPerEpoch === 0) this.endEpoch();
-    return record;
+  }
+
+  private noteNonFinite(s: number, cause: NonFiniteCause, p: Param | null, loss: number): void {
+    this.nonFinite.steps++;
+    this.nonFinite.first ??= { step: s, cause, tensor: p ? p.name : null, loss };
+  }
+
+  private stop(s: number, cause: NonFiniteCause, p: Param | null, loss: number): void {
+    const where = p ? { layer: layerOf(p), param: p.key } : {};
+    if (cause === "loss") this.stopped = { step: s, reason: `the loss became ${loss} at step ${s}`, cause, ...where };
+    else if (cause === "gradient") this.stopped = { step: s, reason: `a gradient became NaN or infinite at step ${s}`, cause, ...where };
+    // No layer/param fields: they name a non-finite *gradient*; here the gradients were finite.
+    else this.stopped = { step: s, reason: `the update at step ${s} made ${p!.name} NaN or infinite (the weights are kept as they were before it)`, cause };
   }
 
   private endEpoch(): void {
     const test = this.evaluate("test");
-    this.epochs.push({ epoch: this.epoch, trainLoss: this.epochLossSum / this.stepsPerEpoch, testAccuracy: test.accuracy, testLoss: test.loss });
+    this.epochs.push({ epoch: this.epoch, trainLoss: this.epochLossSum / this.epochLossCount, testAccuracy: test.accuracy, testLoss: test.loss });
   }
 
-  /** Mean batch loss over the last (up to 100) steps. */
+  /** Mean batch loss over the last (up to 100) steps learnt from. */
   get finalLoss(): number {
-    const n = Math.min(this.step, this.recent.length);
+    const n = Math.min(this.step - this.skippedSteps, this.recent.length);
     let s = 0;
     for (let i = 0; i < n; i++) s += this.recent[i];
     return n > 0 ? s / n : NaN;
+  }
+
+  /** The training state between two steps (copies; the model's tensors are not included). */
+  snapshot(): TrainerSnapshot {
+    return {
+      step: this.step,
+      epochs: this.epochs.map((e) => ({ ...e })),
+      epochLossSum: this.epochLossSum,
+      epochLossCount: this.epochLossCount,
+      recent: Array.from(this.recent),
+      skippedSteps: this.skippedSteps,
+      nonFinite: { steps: this.nonFinite.steps, first: this.nonFinite.first && { ...this.nonFinite.first } },
+      optimizer: this.optimizer.state(),
+      sourceRng: this.source.rngState,
+      epochRng: { ...this.epochRng, s: [...this.epochRng.s] },
+      order: Int32Array.from(this.source.order),
+    };
+  }
+
+  /**
+   * Restore a snapshot taken from a trainer of the same config and data (the caller restores
+   * the model's tensors). Throws RangeError when it cannot belong to this trainer; nothing is
+   * changed then. Validating untrusted input is the caller's job (checkpoint.ts).
+   */
+  restore(snap: TrainerSnapshot): void {
+    const slots = this.optimizer.state().slots;
+    const fits = snap.step >= 0 && snap.step <= this.totalSteps && snap.recent.length === this.recent.length &&
+      snap.order.length === this.source.n && snap.epochs.length === Math.floor(snap.step / this.stepsPerEpoch) &&
+      snap.optimizer.slots.length === slots.length &&
+      snap.optimizer.slots.every((sl, i) => sl.m.length === slots[i].m.length && sl.v.length === slots[i].v.length);
+    if (!fits) throw new RangeError("Trainer.restore: the snapshot does not belong to this trainer");
+    this.step = snap.step;
+    this.epochs.length = 0;
+    this.epochs.push(...snap.epochs.map((e) => ({ ...e })));
+    this.epochLossSum = snap.epochLossSum;
+    this.epochLossCount = snap.epochLossCount;
+    this.recent.set(snap.recent);
+    this.skippedSteps = snap.skippedSteps;
+    this.nonFinite.steps = snap.nonFinite.steps;
+    this.nonFinite.first = snap.nonFinite.first && { ...snap.nonFinite.first };
+    this.stopped = null;
+    this.optimizer.setState(snap.optimizer);
+    this.source.rngState = snap.sourceRng;
+    this.epochRng = { ...snap.epochRng, s: [...snap.epochRng.s] };
+    this.source.order.set(snap.order);
   }
 
   /** Accuracy and mean loss in evaluation mode over the test (or training) set, in order. */
@@ -139,8 +281,27 @@ export class Trainer {
   }
 }
 
-/** The first layer/parameter whose gradient holds a NaN or Inf, for the stop message. */
-function firstNonFinite(rec: StepRecord): { layer?: string; param?: string } {
-  for (const l of rec.layers) for (const [k, p] of Object.entries(l.params)) if (p.nonFinite > 0) return { layer: l.name, param: k };
-  return {};
+/**
+ * The first parameter whose gradient (or value) holds a NaN or ±Inf, by one summing pass per
+ * tensor (see the header: for Float32 values the Float64 sum cannot overflow).
+ */
+function firstNonFinite(params: Param[], which: "grad" | "value"): Param | null {
+  for (const p of params) {
+    const a = p[which];
+    const n = a.length;
+    // Performance: four independent partial sums, so the adds do not wait on each other (about
+    // 3× faster than one running sum); a NaN or ±Inf still reaches the total.
+    let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+    let i = 0;
+    for (; i + 3 < n; i += 4) { s0 += a[i]; s1 += a[i + 1]; s2 += a[i + 2]; s3 += a[i + 3]; }
+    for (; i < n; i++) s0 += a[i];
+    const sum = s0 + s1 + (s2 + s3);
+    if (sum - sum !== 0) return p;  // NaN or ±Inf
+  }
+  return null;
+}
+
+/** "dense1" for "dense1.weight", "res1.dense2" for "res1.dense2.bias". */
+function layerOf(p: Param): string {
+  return p.name.slice(0, p.name.length - p.key.length - 1);
 }

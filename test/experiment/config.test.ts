@@ -34,7 +34,7 @@ const SEED_RESOLVED: Config = {
   },
   loss: "cross_entropy",
   optimizer: { type: "sgd", lr: 0.5 },
-  train: { epochs: 5, batchSize: 32, seed: 1, evalBatchSize: 1000 },
+  train: { epochs: 5, batchSize: 32, seed: 1, evalBatchSize: 1000, checkpointEvery: 1000, onNonFinite: "stop" },
   record: { every: 100, histograms: true },
 };
 
@@ -129,14 +129,14 @@ describe("defaults", () => {
       ...minimal(),
       data: { dataset: "mnist", view: "flat", train: 60000, test: 10000 },
       loss: "cross_entropy",
-      train: { epochs: 5, batchSize: 32, seed: 1, evalBatchSize: 1000 },
+      train: { epochs: 5, batchSize: 32, seed: 1, evalBatchSize: 1000, checkpointEvery: 1000, onNonFinite: "stop" },
       record: { every: 100, histograms: true },
     });
   });
 
   it("keeps given values and fills the rest of a section", () => {
     const c = parseConfig(edited((c) => { c.train = { epochs: 2 }; c.data = { dataset: { idx: "digits" }, train: 100000 }; }));
-    expect(c.train).toEqual({ epochs: 2, batchSize: 32, seed: 1, evalBatchSize: 1000 });
+    expect(c.train).toEqual({ epochs: 2, batchSize: 32, seed: 1, evalBatchSize: 1000, checkpointEvery: 1000, onNonFinite: "stop" });
     expect(c.data).toEqual({ dataset: { idx: "digits" }, view: "flat", train: 100000, test: 10000 });
   });
 
@@ -237,8 +237,8 @@ describe("error messages: one line, `<path>: expected <what>; got <value>`", () 
       `model.layers[0].init.type: expected one of ${INITS}; got "glorott"`],
     ["std on a uniform init", (c) => { c.model.layers[0].init = { type: "uniform", std: 0.1 }; },
       `model.layers[0].init.std: expected nothing (std applies only to init "normal"); got 0.1`],
-    ["rnn activation", (c) => { c.model.layers.unshift({ type: "rnn", units: 4, activation: "sigmoid" }); },
-      `model.layers[0].activation: expected one of tanh, relu; got "sigmoid"`],
+    ["rnn activation", (c) => { c.model.layers.unshift({ type: "rnn", units: 4, activation: "gelu" }); },
+      `model.layers[0].activation: expected one of tanh, relu, sigmoid; got "gelu"`],
     ["padding", (c) => { c.model.layers.unshift({ type: "conv2d", filters: 4, kernel: 3, padding: "sam" }); },
       `model.layers[0].padding: expected "same", "valid" or a non-negative integer; got "sam"`],
     ["duplicate layer names", (c) => { c.model.layers = [{ ...dense5, name: "fc" }, { type: "residual", layers: [{ ...dense5, name: "fc" }] }]; },

@@ -40,7 +40,7 @@ describe("gradlab run", () => {
     expect(l0.layers[0].gain).toBeCloseTo(l0.layers[0].deltaNorm / l0.layers[1].deltaNorm, 12);
 
     const config = JSON.parse(readFileSync(join(dir, "a", "config.json"), "utf8"));
-    expect(config.train).toEqual({ epochs: 2, batchSize: 32, seed: 3, evalBatchSize: 1000 });
+    expect(config.train).toEqual({ epochs: 2, batchSize: 32, seed: 3, evalBatchSize: 1000, checkpointEvery: 1000, onNonFinite: "stop" });
     const summary = JSON.parse(readFileSync(join(dir, "a", "summary.json"), "utf8"));
     expect(summary.steps).toBe(188);
     expect(summary.testAccuracy).toBeGreaterThan(0);
