@@ -1,184 +1,184 @@
 /**
- * `npm run bench`: throughput of the seed network (784-5-5-10 sigmoid, batch 32, SGD lr 0.5,
- * real MNIST, driven through Trainer.trainStep) with recording every 100 steps and with recording
- * off, interleaved in one process; the recording's share of step time; the peak memory of a full
- * seed run in a child process; JS heap bytes allocated per unrecorded step; and the reference
- * figures from the engine-core issue beside ours. Prints a table (or JSON with --json), writes
- * bench/results/latest.json, and exits 0 whatever the numbers: benchmarks never gate CI.
+ * `npm run bench`, in two parts.
+ * 1. Side by side (issue 6, compare.ts): the seven networks of networks.ts trained by gradlab,
+ *    TensorFlow.js (cpu, wasm) and PyTorch (2 threads and 1 thread, when `import torch` works),
+ *    each in a worker process, in one run: samples/s, ratios pair by pair, recording cost, peak
+ *    memory and GFLOP/s against the machine's peak (peak.ts).
+ * 2. The seed network in depth (784-5-5-10 sigmoid, batch 32, SGD lr 0.5, real MNIST, driven
+ *    through Trainer.trainStep): recording every 100 steps and off, interleaved in one process;
+ *    the recording's share of step time; the peak memory of a full seed run in a child process;
+ *    JS heap bytes allocated per unrecorded step.
+ * Prints tables (or JSON with --json), writes bench/results/latest.json, and exits 0 whatever
+ * the numbers: benchmarks never gate CI.
  *
- *   node --import tsx bench/run.ts [--quick] [--json]
+ *   node --import tsx bench/run.ts [--quick] [--json] [--networks seed,cnn,…] [--no-seed]
  */
 import { spawnSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
+import { compare, findTorch, frameworks, type NetworkResult } from "./compare.ts";
 import { measureAllocation, median, timeInterleaved, type Window } from "./measure.ts";
+import { NETWORKS } from "./networks.ts";
+import { measurePeak } from "./peak.ts";
 import { seedConfig, seedTrainer } from "./seed.ts";
 
 const BENCH_DIR = dirname(fileURLToPath(import.meta.url));
 const ROOT = dirname(BENCH_DIR);
 
-/** Targets from the engine-core issue. */
+/** Targets from the engine-core issue and issue 6. */
 const FLOOR_SAMPLES_PER_S = 60_000;
 const MAX_RECORDING_SHARE = 0.05;
 const MAX_RSS_BYTES = 400e6;
+/** gradlab ÷ PyTorch: at least 1 on the seed MLP, 0.5 elsewhere; gradlab ÷ TF.js: at least 10. */
+const TORCH_TARGET = (id: string) => (id === "seed" ? 1 : 0.5);
+const TFJS_TARGET = 10;
 /** The smallest per-batch buffer of the seed network, [B, 5] float32: what one stray allocation would cost. */
 const SMALLEST_BUFFER_BYTES = 32 * 5 * 4;
-/** Reference figures quoted in the engine-core issue (2-core machine); not measured here. */
-const REFERENCES = [
-  { name: "PyTorch 1.13 (CPU)", samplesPerSecond: 29_000 },
-  { name: "TensorFlow.js (cpu backend)", samplesPerSecond: 13_000 },
-];
 
 // --- arguments --------------------------------------------------------------------------------
-const KNOWN = new Set(["--quick", "--json"]);
 const argv = process.argv.slice(2);
-for (const a of argv) {
-  if (!KNOWN.has(a)) {
-    console.error(`bench: unknown option ${JSON.stringify(a)}; expected --quick and/or --json`);
+const usage = "expected --quick, --json, --no-seed, --networks ID,ID,… (ids: " + NETWORKS.map((n) => n.id).join(", ") + ")";
+let netIds = NETWORKS.map((n) => n.id) as string[];
+for (let i = 0; i < argv.length; i++) {
+  const a = argv[i];
+  if (a === "--networks") {
+    const v = argv[++i] ?? "";
+    netIds = v === "none" ? [] : v.split(",");
+    const bad = netIds.find((id) => !NETWORKS.some((n) => n.id === id));
+    if (bad !== undefined || v === "") { console.error(`bench: --networks: unknown network ${JSON.stringify(bad ?? v)}; ${usage}`); process.exit(2); }
+  } else if (!["--quick", "--json", "--no-seed"].includes(a)) {
+    console.error(`bench: unknown option ${JSON.stringify(a)}; ${usage}`);
     process.exit(2);
   }
 }
 const quick = argv.includes("--quick");
 const asJson = argv.includes("--json");
+const withSeed = !argv.includes("--no-seed");
 const log = (msg: string) => process.stderr.write(`${msg}\n`);
 
-// --- plan -------------------------------------------------------------------------------------
-const preset = seedConfig();
-const B = preset.train.batchSize;
-const stepsPerEpoch = Math.ceil(preset.data.train / B);
-const plan = quick
-  ? { reps: 5, windowSteps: 400, chunkSteps: 100, warmupSteps: 300, allocSteps: 500 }
-  // One epoch's samples less the epoch-ending step (it runs the test evaluation): 1,874 steps.
-  : { reps: 9, windowSteps: stepsPerEpoch - 1, chunkSteps: 100, warmupSteps: stepsPerEpoch, allocSteps: 1_800 };
-// Enough epochs that neither trainer reaches its end; each window may first finish an epoch.
-const epochs = Math.ceil((plan.warmupSteps + plan.reps * (plan.windowSteps + stepsPerEpoch) + 2 * (plan.allocSteps + stepsPerEpoch)) / stepsPerEpoch) + 1;
-const totalSteps = epochs * stepsPerEpoch;
+// --- 1: side by side -------------------------------------------------------------------------
+const cpuCount = os.cpus().length;
+log(`bench: machine peak (WebAssembly f32x4 multiply + add, one core)`);
+const peak = measurePeak(cpuCount);
+const torch = findTorch();
+if (!torch) log("bench: `import torch` fails for /usr/bin/python3 and python3: PyTorch is not measured; its column shows the issue's reference figures");
+const comparePlan = quick ? { reps: 2, windowSeconds: 0.12, warmupSeconds: 0.15 } : { reps: 5, windowSeconds: 0.6, warmupSeconds: 1 };
+const defs = frameworks(torch, !quick);
+const nets = NETWORKS.filter((n) => netIds.includes(n.id));
+log(`bench: side by side, ${nets.length} networks × ${defs.length} workers (${defs.map((d) => d.id).join(", ")}), ${comparePlan.reps} reps of ~${comparePlan.windowSeconds} s windows`);
+const side: NetworkResult[] = nets.length ? await compare(nets, defs, comparePlan, log) : [];
 
-// --- 1, 2: throughput with and without recording, interleaved ----------------------------------
-log(`bench: ${quick ? "quick" : "full"} mode, ${plan.reps} reps × ${plan.windowSteps} steps per variant`);
-const variants = {
-  recorded: seedTrainer({ epochs, every: preset.record.every }),
-  // every > the run's length: only step 0 (inside the warm-up) and the never-reached last step.
-  unrecorded: seedTrainer({ epochs, every: totalSteps + 1 }),
-};
-type Variant = keyof typeof variants;
-const names: Variant[] = ["recorded", "unrecorded"];
-const samplesPerWindow = plan.windowSteps * B;
+// --- 2: the seed network in depth ---------------------------------------------------------------
+/** Recording cost, allocation and the full run's memory on the seed network; returns JSON and table lines. */
+function seedDepth(): { json: Record<string, unknown>; lines: string[] } {
+  // plan -------------------------------------------------------------------------------------
+  const preset = seedConfig();
+  const B = preset.train.batchSize;
+  const stepsPerEpoch = Math.ceil(preset.data.train / B);
+  const plan = quick
+    ? { reps: 3, windowSteps: 400, chunkSteps: 100, warmupSteps: 300, allocSteps: 500 }
+    // One epoch's samples less the epoch-ending step (it runs the test evaluation): 1,874 steps.
+    : { reps: 9, windowSteps: stepsPerEpoch - 1, chunkSteps: 100, warmupSteps: stepsPerEpoch, allocSteps: 1_800 };
+  // Enough epochs that neither trainer reaches its end; each window may first finish an epoch.
+  const epochs = Math.ceil((plan.warmupSteps + plan.reps * (plan.windowSteps + stepsPerEpoch) + 2 * (plan.allocSteps + stepsPerEpoch)) / stepsPerEpoch) + 1;
+  const totalSteps = epochs * stepsPerEpoch;
 
-for (const v of names) for (let i = 0; i < plan.warmupSteps; i++) variants[v].trainStep();
-const windows: Record<Variant, Window[]> = { recorded: [], unrecorded: [] };
-for (let r = 0; r < plan.reps; r++) {
-  // Alternate which variant goes first, per rep and per chunk, so drift falls on both alike.
-  const order = r % 2 === 0 ? names : [...names].reverse();
-  const ws = timeInterleaved(order.map((v) => variants[v]), plan.windowSteps, plan.chunkSteps);
-  order.forEach((v, i) => windows[v].push(ws[i]));
-  log(`  rep ${r + 1}/${plan.reps}: ` + names.map((v) => `${v} ${fmt(rate(windows[v][r].ms))}/s`).join(", "));
-}
-function rate(ms: number): number { return samplesPerWindow / (ms / 1000); }
-function summarize(v: Variant) {
-  const ws = windows[v];
-  const ms = median(ws.map((w) => w.ms));
-  return {
-    every: v === "recorded" ? preset.record.every : totalSteps + 1,
-    samplesPerSecond: rate(ms),
-    medianWindowMs: ms,
-    stepUs: (ms * 1000) / plan.windowSteps,
-    minSamplesPerSecond: Math.min(...ws.map((w) => rate(w.ms))),
-    maxSamplesPerSecond: Math.max(...ws.map((w) => rate(w.ms))),
-    recordsPerWindow: ws.map((w) => w.records),
-    windowsMs: ws.map((w) => w.ms),
+  // --- 1, 2: throughput with and without recording, interleaved ----------------------------------
+  log(`bench: ${quick ? "quick" : "full"} mode, ${plan.reps} reps × ${plan.windowSteps} steps per variant`);
+  const variants = {
+    recorded: seedTrainer({ epochs, every: preset.record.every }),
+    // every > the run's length: only step 0 (inside the warm-up) and the never-reached last step.
+    unrecorded: seedTrainer({ epochs, every: totalSteps + 1 }),
   };
-}
-const recorded = summarize("recorded");
-const unrecorded = summarize("unrecorded");
-// (t_recorded − t_unrecorded) / t_unrecorded from the medians; and two cross-checks: the median
-// of the per-rep paired ratios, and the recorded steps' own extra time read off per-step timings.
-const share = (recorded.medianWindowMs - unrecorded.medianWindowMs) / unrecorded.medianWindowMs;
-const pairedShare = median(windows.recorded.map((w, i) => (w.ms - windows.unrecorded[i].ms) / windows.unrecorded[i].ms));
-const directShare = median(windows.recorded.map((w) => w.recordExtraMs / (w.ms - w.recordExtraMs)));
-const perRecordMs = median(windows.recorded.map((w) => w.recordExtraMs / Math.max(1, w.records)));
+  type Variant = keyof typeof variants;
+  const names: Variant[] = ["recorded", "unrecorded"];
+  const samplesPerWindow = plan.windowSteps * B;
 
-// --- 5: allocation per unrecorded step -------------------------------------------------------
-log(`bench: allocation over ${plan.allocSteps} unrecorded steps`);
-const alloc = measureAllocation(variants.unrecorded, plan.allocSteps);
+  for (const v of names) for (let i = 0; i < plan.warmupSteps; i++) variants[v].trainStep();
+  const windows: Record<Variant, Window[]> = { recorded: [], unrecorded: [] };
+  for (let r = 0; r < plan.reps; r++) {
+    // Alternate which variant goes first, per rep and per chunk, so drift falls on both alike.
+    const order = r % 2 === 0 ? names : [...names].reverse();
+    const ws = timeInterleaved(order.map((v) => variants[v]), plan.windowSteps, plan.chunkSteps);
+    order.forEach((v, i) => windows[v].push(ws[i]));
+    log(`  rep ${r + 1}/${plan.reps}: ` + names.map((v) => `${v} ${fmt(rate(windows[v][r].ms))}/s`).join(", "));
+  }
+  function rate(ms: number): number { return samplesPerWindow / (ms / 1000); }
+  function summarize(v: Variant) {
+    const ws = windows[v];
+    const ms = median(ws.map((w) => w.ms));
+    return {
+      every: v === "recorded" ? preset.record.every : totalSteps + 1,
+      samplesPerSecond: rate(ms),
+      medianWindowMs: ms,
+      stepUs: (ms * 1000) / plan.windowSteps,
+      minSamplesPerSecond: Math.min(...ws.map((w) => rate(w.ms))),
+      maxSamplesPerSecond: Math.max(...ws.map((w) => rate(w.ms))),
+      recordsPerWindow: ws.map((w) => w.records),
+      windowsMs: ws.map((w) => w.ms),
+    };
+  }
+  const recorded = summarize("recorded");
+  const unrecorded = summarize("unrecorded");
+  // (t_recorded − t_unrecorded) / t_unrecorded from the medians; and two cross-checks: the median
+  // of the per-rep paired ratios, and the recorded steps' own extra time read off per-step timings.
+  const share = (recorded.medianWindowMs - unrecorded.medianWindowMs) / unrecorded.medianWindowMs;
+  const pairedShare = median(windows.recorded.map((w, i) => (w.ms - windows.unrecorded[i].ms) / windows.unrecorded[i].ms));
+  const directShare = median(windows.recorded.map((w) => w.recordExtraMs / (w.ms - w.recordExtraMs)));
+  const perRecordMs = median(windows.recorded.map((w) => w.recordExtraMs / Math.max(1, w.records)));
 
-// --- 3: peak memory of a full seed run, in a child process (after the timing: 2 cores) -------
-const child = join(BENCH_DIR, "full-run.ts");
-log(`bench: full seed run in a child process (${relative(ROOT, child)})`);
-const res = spawnSync(process.execPath, ["--import", "tsx", child], { cwd: ROOT, encoding: "utf8", maxBuffer: 1 << 20 });
-let fullRun: Record<string, any> | null = null;
-let fullRunError: string | null = null;
-try {
-  if (res.status !== 0) throw new Error(`exit ${res.status ?? res.signal}: ${(res.stderr || "").trim().split("\n").at(-1)}`);
-  fullRun = JSON.parse(res.stdout.trim().split("\n").at(-1) ?? "");
-} catch (e) {
-  fullRunError = `full-run child failed: ${(e as Error).message}`;
-}
+  // --- 5: allocation per unrecorded step -------------------------------------------------------
+  log(`bench: allocation over ${plan.allocSteps} unrecorded steps`);
+  const alloc = measureAllocation(variants.unrecorded, plan.allocSteps);
 
-// --- results ------------------------------------------------------------------------------------
-const cpus = os.cpus();
-const floorPass = recorded.samplesPerSecond >= FLOOR_SAMPLES_PER_S;
-const results = {
-  date: new Date().toISOString(),
-  mode: quick ? "quick" : "full",
-  machine: { node: process.version, platform: `${process.platform} ${process.arch}`, cpus: cpus.length, cpuModel: cpus[0]?.model ?? "unknown", totalMemBytes: os.totalmem() },
-  network: "seed: 784-5-5-10 sigmoid, cross-entropy, SGD lr 0.5, batch 32, MNIST 60k",
-  method: {
-    driver: "Trainer.trainStep() in a loop; windows never contain an epoch-ending step (test evaluation excluded)",
-    reps: plan.reps,
-    stepsPerRep: plan.windowSteps,
-    samplesPerRep: samplesPerWindow,
-    warmupStepsPerVariant: plan.warmupSteps,
-    interleaved: "in chunks of chunkSteps steps, alternating order per chunk and per rep (A B, B A, …)",
-    chunkSteps: plan.chunkSteps,
-    statistic: "median over reps",
-  },
-  throughput: { recorded, unrecorded },
-  recordingCost: {
-    share,
-    pairedMedianShare: pairedShare,
-    directShare,
-    extraMsPerRecord: perRecordMs,
-    target: MAX_RECORDING_SHARE,
-    pass: share < MAX_RECORDING_SHARE,
-  },
-  peakMemory: fullRun
-    ? { ...fullRun, targetBytes: MAX_RSS_BYTES, pass: fullRun.maxRssBytes < MAX_RSS_BYTES }
-    : { error: fullRunError, targetBytes: MAX_RSS_BYTES, pass: false },
-  allocation: { ...alloc, smallestBufferBytes: SMALLEST_BUFFER_BYTES },
-  reference: {
-    source: "engine-core issue (quoted, not measured in this run; 2-core machine)",
-    figures: REFERENCES.map((r) => ({
-      ...r,
-      ratioRecorded: recorded.samplesPerSecond / r.samplesPerSecond,
-      ratioUnrecorded: unrecorded.samplesPerSecond / r.samplesPerSecond,
-    })),
+  // --- 3: peak memory of a full seed run, in a child process (after the timing: 2 cores) -------
+  const child = join(BENCH_DIR, "full-run.ts");
+  log(`bench: full seed run in a child process (${relative(ROOT, child)})`);
+  const res = spawnSync(process.execPath, ["--import", "tsx", child], { cwd: ROOT, encoding: "utf8", maxBuffer: 1 << 20 });
+  let fullRun: Record<string, any> | null = null;
+  let fullRunError: string | null = null;
+  try {
+    if (res.status !== 0) throw new Error(`exit ${res.status ?? res.signal}: ${(res.stderr || "").trim().split("\n").at(-1)}`);
+    fullRun = JSON.parse(res.stdout.trim().split("\n").at(-1) ?? "");
+  } catch (e) {
+    fullRunError = `full-run child failed: ${(e as Error).message}`;
+  }
+
+
+  const floorPass = recorded.samplesPerSecond >= FLOOR_SAMPLES_PER_S;
+  const json = {
+    network: "seed: 784-5-5-10 sigmoid, cross-entropy, SGD lr 0.5, batch 32, MNIST 60k",
+    method: {
+      driver: "Trainer.trainStep() in a loop; windows never contain an epoch-ending step (test evaluation excluded)",
+      reps: plan.reps,
+      stepsPerRep: plan.windowSteps,
+      samplesPerRep: samplesPerWindow,
+      warmupStepsPerVariant: plan.warmupSteps,
+      interleaved: "in chunks of chunkSteps steps, alternating order per chunk and per rep (A B, B A, …)",
+      chunkSteps: plan.chunkSteps,
+      statistic: "median over reps",
+    },
+    throughput: { recorded, unrecorded },
+    recordingCost: { share, pairedMedianShare: pairedShare, directShare, extraMsPerRecord: perRecordMs, target: MAX_RECORDING_SHARE, pass: share < MAX_RECORDING_SHARE },
+    peakMemory: fullRun
+      ? { ...fullRun, targetBytes: MAX_RSS_BYTES, pass: fullRun.maxRssBytes < MAX_RSS_BYTES }
+      : { error: fullRunError, targetBytes: MAX_RSS_BYTES, pass: false },
+    allocation: { ...alloc, smallestBufferBytes: SMALLEST_BUFFER_BYTES },
     floor: { samplesPerSecond: FLOOR_SAMPLES_PER_S, measured: "recorded (the preset's every = 100)", pass: floorPass },
-  },
-};
-const outDir = join(BENCH_DIR, "results");
-mkdirSync(outDir, { recursive: true });
-const outFile = join(outDir, "latest.json");
-writeFileSync(outFile, JSON.stringify(results, null, 2) + "\n");
-
-if (asJson) {
-  process.stdout.write(JSON.stringify(results, null, 2) + "\n");
-} else {
+  };
   const out: string[] = [];
-  const verdict = (ok: boolean) => (ok ? "PASS" : "FAIL  <<<");
-  out.push("", `gradlab bench (${results.mode}) — ${results.network}`);
-  out.push(`${results.machine.node} · ${results.machine.platform} · ${cpus.length} CPUs (${results.machine.cpuModel})`);
-  out.push(`${plan.reps} reps × ${fmt(plan.windowSteps)} steps (${fmt(samplesPerWindow)} samples) per variant, interleaved in ${plan.chunkSteps}-step chunks; median; warm-up ${fmt(plan.warmupSteps)} steps; test evaluation excluded`);
+  out.push(`2. The seed network in depth — ${json.network}`);
+  out.push(`${plan.reps} reps × ${fmt(plan.windowSteps)} steps (${fmt(samplesPerWindow)} samples) per variant, interleaved in ${plan.chunkSteps}-step chunks in one process; median; warm-up ${fmt(plan.warmupSteps)} steps; test evaluation excluded`);
   out.push("");
   out.push(table(
     ["throughput (measured)", "samples/s", "µs/step", "min … max samples/s", "records/rep"],
     names.map((v) => {
-      const s = results.throughput[v];
-      return [v === "recorded" ? `recording every ${s.every} (preset)` : "recording off (every > run)",
-        fmt(s.samplesPerSecond), s.stepUs.toFixed(1), `${fmt(s.minSamplesPerSecond)} … ${fmt(s.maxSamplesPerSecond)}`,
-        s.recordsPerWindow.join(" ")];
+      const t = json.throughput[v];
+      return [v === "recorded" ? `recording every ${t.every} (preset)` : "recording off (every > run)",
+        fmt(t.samplesPerSecond), t.stepUs.toFixed(1), `${fmt(t.minSamplesPerSecond)} … ${fmt(t.maxSamplesPerSecond)}`,
+        t.recordsPerWindow.join(" ")];
     }),
   ));
   out.push("");
@@ -192,17 +192,105 @@ if (asJson) {
   }
   out.push(`allocation      ${alloc.bytesPerStep.toFixed(1)} B/step of JS heap over ${fmt(alloc.steps)} unrecorded steps (${fmt(alloc.bytes)} B, ${alloc.gcs} GCs; informational)`);
   out.push(`  a per-step buffer would show as ≥ ${fmt(SMALLEST_BUFFER_BYTES)} B/step (the smallest batch buffer, [${B}, 5] f32); tens of bytes are boxed numbers or small objects`);
-  out.push("");
-  out.push("REFERENCE figures, quoted from the engine-core issue (2-core machine) — NOT measured in this run:");
-  out.push(table(
-    ["framework", "samples/s", "gradlab recorded ÷ ref", "gradlab off ÷ ref"],
-    results.reference.figures.map((r) => [r.name, `≈ ${fmt(r.samplesPerSecond)}`, `${r.ratioRecorded.toFixed(2)}×`, `${r.ratioUnrecorded.toFixed(2)}×`]),
-  ));
   out.push(`floor: ${fmt(FLOOR_SAMPLES_PER_S)} samples/s with recording every ${preset.record.every}: measured ${fmt(recorded.samplesPerSecond)}   ${verdict(floorPass)}`);
+  return { json, lines: out };
+}
+
+// --- results ------------------------------------------------------------------------------------
+const seed = withSeed ? seedDepth() : null;
+const cpus = os.cpus();
+const results = {
+  date: new Date().toISOString(),
+  mode: quick ? "quick" : "full",
+  machine: { node: process.version, platform: `${process.platform} ${process.arch}`, cpus: cpus.length, cpuModel: cpus[0]?.model ?? "unknown", totalMemBytes: os.totalmem(), peak },
+  sideBySide: {
+    method: {
+      workers: defs.map((d) => ({ id: d.id, label: d.label, command: [d.command, ...d.args].join(" "), env: d.env ?? {} })),
+      ...comparePlan,
+      statistic: "median samples/s over reps; ratios: median over reps of the paired gradlab ÷ framework ratio",
+      pytorch: torch ? { python: torch.python, version: torch.version } : "not available: the PyTorch column is the issue's reference table",
+    },
+    targets: { pytorch: "≥ 1× on seed, ≥ 0.5× elsewhere", tfjs: `≥ ${TFJS_TARGET}×`, recording: `< ${pct(MAX_RECORDING_SHARE, 0)}` },
+    networks: side.map((r) => ({
+      ...r,
+      gflops: Object.fromEntries(Object.entries(r.frameworks).map(([id, f]) => [id, f.samplesPerSecond ? (2 * r.macsPerExample * f.samplesPerSecond) / 1e9 : null])),
+      reference: NETWORKS.find((n) => n.id === r.id)!.reference,
+    })),
+  },
+  seed: seed?.json ?? null,
+};
+const outDir = join(BENCH_DIR, "results");
+mkdirSync(outDir, { recursive: true });
+const outFile = join(outDir, "latest.json");
+writeFileSync(outFile, JSON.stringify(results, null, 2) + "\n");
+
+if (asJson) {
+  process.stdout.write(JSON.stringify(results, null, 2) + "\n");
+} else {
+  const out: string[] = [];
+  out.push("", `gradlab bench (${results.mode}) — ${results.machine.node} · ${results.machine.platform} · ${cpus.length} CPUs (${results.machine.cpuModel})`);
+  out.push(`machine peak: WebAssembly f32x4 mul+add ${peak.wasmGflopsPerCore.toFixed(1)} GFLOP/s per core (measured; ${peak.wasmPeakGflops.toFixed(0)} on ${cpus.length} cores); `
+    + `native AVX-512 FMA ≈ ${peak.nativePeakGflops.toFixed(0)} GFLOP/s (estimated from the ${peak.estimatedGhz.toFixed(2)} GHz the loop implies)`);
+  if (side.length) out.push("", ...sideBySideLines(side));
+  if (seed) out.push("", ...seed.lines);
   out.push("", `wrote ${relative(process.cwd(), outFile) || outFile}`, "", "");
   process.stdout.write(out.join("\n"));
 }
 process.exitCode = 0; // a missed target is printed, never an error
+
+/** The side-by-side tables: samples/s, ratios with verdicts, then recording cost, memory, GFLOP/s. */
+function sideBySideLines(rs: NetworkResult[]): string[] {
+  const out: string[] = [];
+  const cols = defs.filter((d) => d.id !== "gradlab-rec");
+  const cell = (r: NetworkResult, id: string) => {
+    const f = r.frameworks[id];
+    if (!f) return "–";
+    if (f.samplesPerSecond === null) return f.error?.includes("not registered") ? "unsupported" : "error";
+    return fmt(f.samplesPerSecond);
+  };
+  out.push(`1. Side by side, one run — median samples/s over ${comparePlan.reps} reps of ~${comparePlan.windowSeconds} s per framework (steps per window fixed after a warm-up); every worker its own process`);
+  const refCol = torch ? [] : ["PyTorch (REFERENCE, issue table)"];
+  out.push(table(
+    ["network", "batch", ...cols.map((d) => d.label), ...refCol],
+    rs.map((r) => [r.label, String(r.batch), ...cols.map((d) => cell(r, d.id)), ...(torch ? [] : [`≈ ${fmt(NETWORKS.find((n) => n.id === r.id)!.reference.pytorch)}`])]),
+  ));
+  out.push("");
+  const others = cols.filter((d) => d.id !== "gradlab");
+  const target = (id: string, net: string) => (id.startsWith("torch") ? TORCH_TARGET(net) : id.startsWith("tfjs") ? TFJS_TARGET : null);
+  out.push("gradlab ÷ framework (median of the per-rep ratios), with the issue's targets: PyTorch ≥ 1× on the seed MLP and ≥ 0.5× elsewhere, TF.js ≥ 10×");
+  out.push(table(
+    ["network", ...others.map((d) => d.label)],
+    rs.map((r) => [r.label, ...others.map((d) => {
+      const x = r.ratios[d.id];
+      if (x === undefined) return "–";
+      const t = target(d.id, r.id);
+      return `${x >= 10 ? x.toFixed(0) : x.toFixed(2)}×${t === null ? "" : x >= t ? " ok" : " MISS"}`;
+    })]),
+  ));
+  out.push("");
+  out.push(`gradlab in detail: recording cost = time with recording every 100 ÷ without − 1 (paired by rep; target < ${pct(MAX_RECORDING_SHARE, 0)}); peak = the worker's max RSS while on the network (MB);`);
+  out.push(`GFLOP/s = 2 × multiply-adds per example (networks.ts) × samples/s, and its share of the machine's peaks`);
+  const torchId = torch ? "torch2" : null;
+  out.push(table(
+    ["network", "recording cost", "peak MB gradlab", "TF.js cpu", "TF.js wasm", "PyTorch", "GFLOP/s gradlab", "% WASM peak", "% native peak", "GFLOP/s PyTorch 2T"],
+    rs.map((r) => {
+      const g = r.frameworks.gradlab?.samplesPerSecond ?? null;
+      const gf = g ? (2 * r.macsPerExample * g) / 1e9 : null;
+      const t = torchId ? r.frameworks[torchId]?.samplesPerSecond ?? null : null;
+      const m = (id: string) => { const v = r.frameworks[id]?.peakRssBytes; return v ? (v / 1e6).toFixed(0) : "–"; };
+      return [r.label,
+        r.recordingShare === null ? "–" : `${pct(r.recordingShare)} ${r.recordingShare < MAX_RECORDING_SHARE ? "ok" : "MISS"}`,
+        m("gradlab"), m("tfjs-cpu"), m("tfjs-wasm"), torchId ? m(torchId) : "–",
+        gf === null ? "–" : gf.toFixed(1), gf === null ? "–" : `${((100 * gf) / peak.wasmPeakGflops).toFixed(0)}%`, gf === null ? "–" : `${((100 * gf) / peak.nativePeakGflops).toFixed(1)}%`,
+        t ? ((2 * r.macsPerExample * t) / 1e9).toFixed(1) : "–"];
+    }),
+  ));
+  const failed = rs.flatMap((r) => Object.values(r.frameworks).filter((f) => f.error).map((f) => `  ${r.id} / ${f.id}: ${f.error}`));
+  if (failed.length) out.push("", "not measured:", ...failed);
+  return out;
+}
+
+function verdict(ok: boolean): string { return ok ? "PASS" : "FAIL  <<<"; }
 
 // --- formatting -------------------------------------------------------------------------------
 function fmt(x: number): string { return Math.round(x).toLocaleString("en-US"); }

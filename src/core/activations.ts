@@ -5,6 +5,7 @@
  */
 import type { ActivationName } from "./spec.ts";
 import type { FloatArray } from "./tensor.ts";
+import { exp, expm1, tanh } from "./math.ts";
 
 export interface Activation {
   name: ActivationName;
@@ -26,8 +27,8 @@ export interface Activation {
 
 /** Numerically stable logistic function. @example sigmoid(0) // 0.5 */
 export function sigmoid(z: number): number {
-  if (z >= 0) return 1 / (1 + Math.exp(-z));
-  const e = Math.exp(z);
+  if (z >= 0) return 1 / (1 + exp(-z));
+  const e = exp(z);
   return e / (1 + e);
 }
 
@@ -74,7 +75,7 @@ function erfcLarge(x: number): number {
     f *= delta;
     if (Math.abs(delta - 1) < 1e-16) break;
   }
-  return Math.exp(-x * x) / Math.sqrt(Math.PI) / f;
+  return exp(-x * x) / Math.sqrt(Math.PI) / f;
 }
 
 /** Standard normal CDF Φ(z), accurate in both tails. */
@@ -93,8 +94,8 @@ const sigmoidAct: Activation = {
   forward(z, y, n) {
     for (let i = 0; i < n; i++) {
       const v = z[i];
-      if (v >= 0) y[i] = 1 / (1 + Math.exp(-v));
-      else { const e = Math.exp(v); y[i] = e / (1 + e); }
+      if (v >= 0) y[i] = 1 / (1 + exp(-v));
+      else { const e = exp(v); y[i] = e / (1 + e); }
     }
   },
   backward(_z, y, dy, dz, n) {
@@ -104,9 +105,9 @@ const sigmoidAct: Activation = {
 
 const tanhAct: Activation = {
   name: "tanh", maxDf: 1, saturating: true, canDie: false,
-  f: Math.tanh,
+  f: tanh,
   df: (_z, y) => 1 - y * y,
-  forward(z, y, n) { for (let i = 0; i < n; i++) y[i] = Math.tanh(z[i]); },
+  forward(z, y, n) { for (let i = 0; i < n; i++) y[i] = tanh(z[i]); },
   backward(_z, y, dy, dz, n) { for (let i = 0; i < n; i++) { const t = y[i]; dz[i] = dy[i] * (1 - t * t); } },
 };
 
@@ -131,9 +132,9 @@ const leakyReluAct: Activation = {
 /** ELU with α = 1 (PyTorch's default): y = e^z − 1 for z ≤ 0, so f′ = y + 1 there. */
 const eluAct: Activation = {
   name: "elu", maxDf: 1, saturating: false, canDie: false,
-  f: (z) => (z > 0 ? z : Math.expm1(z)),
+  f: (z) => (z > 0 ? z : expm1(z)),
   df: (z, y) => (z > 0 ? 1 : y + 1),
-  forward(z, y, n) { for (let i = 0; i < n; i++) { const v = z[i]; y[i] = v > 0 ? v : Math.expm1(v); } },
+  forward(z, y, n) { for (let i = 0; i < n; i++) { const v = z[i]; y[i] = v > 0 ? v : expm1(v); } },
   backward(z, y, dy, dz, n) { for (let i = 0; i < n; i++) dz[i] = z[i] > 0 ? dy[i] : dy[i] * (y[i] + 1); },
 };
 
@@ -141,12 +142,12 @@ const eluAct: Activation = {
 const geluAct: Activation = {
   name: "gelu", maxDf: 1.129, saturating: false, canDie: false,
   f: (z) => z * normalCdf(z),
-  df: (z) => normalCdf(z) + z * INV_SQRT_2PI * Math.exp(-0.5 * z * z),
+  df: (z) => normalCdf(z) + z * INV_SQRT_2PI * exp(-0.5 * z * z),
   forward(z, y, n) { for (let i = 0; i < n; i++) { const v = z[i]; y[i] = v * normalCdf(v); } },
   backward(z, _y, dy, dz, n) {
     for (let i = 0; i < n; i++) {
       const v = z[i];
-      dz[i] = dy[i] * (normalCdf(v) + v * INV_SQRT_2PI * Math.exp(-0.5 * v * v));
+      dz[i] = dy[i] * (normalCdf(v) + v * INV_SQRT_2PI * exp(-0.5 * v * v));
     }
   },
 };

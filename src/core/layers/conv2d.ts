@@ -9,8 +9,8 @@
 import { activation, type Activation } from "../activations.ts";
 import { InputError } from "../errors.ts";
 import { initialize } from "../init.ts";
-import { gemmNN, gemmNT, gemmTN } from "../kernels/gemm.ts";
-import { col2im, ConvSimd, convOutSize, im2col, type ConvGeometry } from "../kernels/im2col.ts";
+import { kernels } from "../kernels/kernels.ts";
+import { col2im, convOutSize, im2col, type ConvGeometry } from "../kernels/im2col.ts";
 import type { Conv2dSpec } from "../spec.ts";
 import { floats, shapeText, type FloatArray } from "../tensor.ts";
 import { Workspace, type BuildContext, type Layer, type LayerProbe, type NamedBuffer, type Param } from "./layer.ts";
@@ -28,10 +28,8 @@ export class Conv2d implements Layer {
   private readonly P: number; // Ho·Wo output positions
   private readonly R: number; // C·K·K values per receptive field
   private readonly inSize: number; // C·H·W
-  /** the Float32 engine (WebAssembly SIMD); null for Float64 or without SIMD, then the JS path runs */
-  private readonly simd: ConvSimd | null;
-  private readonly col: FloatArray;  // [R, P] one example's receptive fields (JS path)
-  private readonly dcol: FloatArray; // [R, P] ∂L/∂col (JS path)
+  private readonly col: FloatArray;  // [R, P] one example's receptive fields (TS path)
+  private readonly dcol: FloatArray; // [R, P] ∂L/∂col (TS path)
   private readonly zWs: Workspace;  // [B, F, P]
   private readonly yWs: Workspace;  // [B, F, P]
   private readonly dzWs: Workspace; // [B, F, P]
@@ -93,10 +91,8 @@ export class Conv2d implements Layer {
       this.params.push(this.bias);
     }
 
-    this.simd = ctx.dtype === "f32" ? ConvSimd.create(F, this.geometry) : null;
-    const colSize = this.simd ? 0 : this.R * this.P;
-    this.col = floats(ctx.dtype, colSize);
-    this.dcol = floats(ctx.dtype, colSize);
+    this.col = floats(ctx.dtype, this.R * this.P);
+    this.dcol = floats(ctx.dtype, this.R * this.P);
     this.zWs = new Workspace(ctx.dtype, F * this.P);
     this.yWs = this.act.name === "linear" ? this.zWs : new Workspace(ctx.dtype, F * this.P);
     this.dzWs = new Workspace(ctx.dtype, F * this.P);
@@ -104,22 +100,20 @@ export class Conv2d implements Layer {
   }
 
   forward(x: FloatArray, B: number): FloatArray {
-    const { F, P, R, inSize, geometry: g, simd, col } = this;
+    const { F, P, R, inSize, geometry: g, col } = this;
     const z = this.zWs.get(B);
     const w = this.weight.value;
     const b = this.bias ? this.bias.value : null;
-    if (simd) simd.setWeights(w, b);
-    for (let i = 0; i < B; i++) {
-      if (simd) {
-        simd.forward(x, i * inSize, z, i * F * P); // z_i = W·im2col(x_i) + b
-        continue;
+    // The WebAssembly engine runs this loop for the whole batch at once (kernels.ts, wasm.ts).
+    if (!kernels.conv2dForward(g, F, B, x, 0, w, b, z, 0)) {
+      for (let i = 0; i < B; i++) {
+        im2col(x, i * inSize, g, col, 0);                           // col [R, P]
+        kernels.gemmNN(F, P, R, w, 0, col, 0, z, i * F * P, false); // z_i [F, P] = W·col
+        if (b) for (let f = 0; f < F; f++) for (let p = 0, o = (i * F + f) * P; p < P; p++) z[o + p] += b[f];
       }
-      im2col(x, i * inSize, g, col, 0);                    // col [R, P]
-      gemmNN(F, P, R, w, 0, col, 0, z, i * F * P, false);  // z_i [F, P] = W·col
-      if (b) for (let f = 0; f < F; f++) for (let p = 0, o = (i * F + f) * P; p < P; p++) z[o + p] += b[f];
     }
     const y = this.yWs.get(B);
-    if (y !== z) this.act.forward(z, y, B * F * P);
+    if (y !== z) kernels.activate(this.act, z, y, B * F * P);
     this.x = x;
     this.z = z;
     this.y = y;
@@ -127,24 +121,19 @@ export class Conv2d implements Layer {
   }
 
   backward(dy: FloatArray, B: number, needDx: boolean): FloatArray | null {
-    const { F, P, R, inSize, geometry: g, simd, col, dcol } = this;
+    const { F, P, R, inSize, geometry: g, col, dcol } = this;
     const x = this.x!;
     // dz = dy ⊙ f′(z); for a linear layer dz is dy itself.
     let dz = dy;
     if (this.act.name !== "linear") {
       dz = this.dzWs.get(B);
-      this.act.backward(this.z!, this.y!, dy, dz, B * F * P);
+      kernels.activateBackward(this.act, this.z!, this.y!, dy, dz, B * F * P);
     }
     this.dz = dz;
     const w = this.weight.value, dW = this.weight.grad;
     const db = this.bias ? this.bias.grad : null;
     const dx = needDx ? this.dxWs.get(B) : null;
-    if (simd) {
-      simd.beginBackward();
-      for (let i = 0; i < B; i++) simd.backward(x, i * inSize, dz, i * F * P, db, dx, i * inSize); // the same steps as below
-      simd.endBackward(dW);
-      return dx;
-    }
+    if (kernels.conv2dBackward(g, F, B, x, w, dz, dW, db, dx)) return dx; // the loop below, batched, in WebAssembly (wasm.ts)
     if (dx) dx.fill(0, 0, B * inSize);
     for (let i = 0; i < B; i++) {
       const d = i * F * P;
@@ -156,9 +145,9 @@ export class Conv2d implements Layer {
         }
       }
       im2col(x, i * inSize, g, col, 0);                   // col [R, P] again, as in forward
-      gemmNT(F, R, P, dz, d, col, 0, dW, 0, true);        // dW[F, R] += dz_i·colᵀ
+      kernels.gemmNT(F, R, P, dz, d, col, 0, dW, 0, true); // dW[F, R] += dz_i·colᵀ
       if (!dx) continue;
-      gemmTN(R, P, F, w, 0, dz, d, dcol, 0, false);       // dcol[R, P] = Wᵀ·dz_i
+      kernels.gemmTN(R, P, F, w, 0, dz, d, dcol, 0, false); // dcol[R, P] = Wᵀ·dz_i
       col2im(dcol, 0, g, dx, i * inSize);                 // dx_i += col2im(dcol)
     }
     return dx;

@@ -6,11 +6,12 @@
  * filled with forgetBias and bias_hh's with 0, so the forget gate starts at σ(forgetBias + W·…)
  * (1 is the common choice, Jozefowicz et al. 2015).
  */
-import { gemmNT } from "../kernels/gemm.ts";
+import { kernels } from "../kernels/kernels.ts";
 import type { LstmSpec } from "../spec.ts";
 import type { FloatArray } from "../tensor.ts";
 import { Workspace, type BuildContext } from "./layer.ts";
 import { Recurrent } from "./recurrent.ts";
+import { exp, tanh } from "../math.ts";
 
 export class Lstm extends Recurrent {
   private readonly csWs: Workspace; // [T + 1, B, H] c_{t−1} at slot t; slot 0 is c₋₁ = 0
@@ -48,17 +49,18 @@ export class Lstm extends Recurrent {
   protected stepForward(t: number, B: number): void {
     const H = this.H, GH = this.GH, a = this.pre, hs = this.hs, cs = this.cs, tc = this.tc;
     const ao = t * B * GH, prev = t * B * H, next = prev + B * H;
-    if (t > 0) gemmNT(B, GH, H, hs, prev, this.weightHH.value, 0, a, ao, true); // += h_{t−1}·W_hhᵀ
+    if (t > 0) kernels.gemmNT(B, GH, H, hs, prev, this.weightHH.value, 0, a, ao, true); // += h_{t−1}·W_hhᵀ
+    if (kernels.lstmStep(B, H, a, ao, cs, prev, next, tc, prev, hs, next)) return; // the loop below in WebAssembly, same bits
     for (let b = 0; b < B; b++) {
       const r = ao + b * GH, hb = b * H;
       for (let h = 0; h < H; h++) {
-        const i = 1 / (1 + Math.exp(-a[r + h]));
-        const f = 1 / (1 + Math.exp(-a[r + H + h]));
-        const g = Math.tanh(a[r + 2 * H + h]);
-        const o = 1 / (1 + Math.exp(-a[r + 3 * H + h]));
+        const i = 1 / (1 + exp(-a[r + h]));
+        const f = 1 / (1 + exp(-a[r + H + h]));
+        const g = tanh(a[r + 2 * H + h]);
+        const o = 1 / (1 + exp(-a[r + 3 * H + h]));
         a[r + h] = i; a[r + H + h] = f; a[r + 2 * H + h] = g; a[r + 3 * H + h] = o;
         const c = f * cs[prev + hb + h] + i * g;
-        const th = Math.tanh(c);
+        const th = tanh(c);
         cs[next + hb + h] = c;
         tc[prev + hb + h] = th;
         hs[next + hb + h] = o * th;

@@ -6,7 +6,7 @@
  */
 import { InputError } from "../errors.ts";
 import { initialize } from "../init.ts";
-import { gemmNT } from "../kernels/gemm.ts";
+import { kernels } from "../kernels/kernels.ts";
 import type { InitSpec, RecurrentSpecBase } from "../spec.ts";
 import { floats, shapeText, type FloatArray } from "../tensor.ts";
 import { Workspace, type BuildContext, type Layer, type LayerProbe, type NamedBuffer, type Param, type TimeProbe } from "./layer.ts";
@@ -24,14 +24,6 @@ function isStandard(spec: InitSpec): boolean {
 
 function initName(spec: InitSpec): string {
   return typeof spec === "string" ? spec : spec.type;
-}
-
-/** dst[c, r] = src[r, c] for an R × C block: src at sOff with row stride C, dst at dOff with row stride R. */
-function transpose(R: number, C: number, src: FloatArray, sOff: number, dst: FloatArray, dOff: number): void {
-  for (let r = 0; r < R; r++) {
-    const s = sOff + r * C;
-    for (let c = 0; c < C; c++) dst[dOff + c * R + r] = src[s + c];
-  }
 }
 
 /**
@@ -72,13 +64,9 @@ export abstract class Recurrent implements Layer {
   private readonly dAWs: Workspace;  // [T, B, G·H]
   private readonly dxTWs: Workspace; // [T, B, D]
   private readonly dxWs: Workspace;  // [B, T, D]
-  private readonly dATWs: Workspace;  // [G·H, T·B] dA transposed
-  private readonly dHhTWs: Workspace; // [G·H, T·B] dHh transposed (GRU only)
-  private readonly xTTWs: Workspace;  // [D, T·B]
-  private readonly hsTWs: Workspace;  // [H, T·B] h_{t−1} of every step
   private readonly biasSum: FloatArray; // [G·H] b_ih + the projected part of b_hh
-  private readonly wHHT: FloatArray;    // [H, G·H] W_hhᵀ, refreshed each backward
-  private readonly wIHT: FloatArray;    // [D, G·H] W_ihᵀ, refreshed each backward that needs dx
+  private readonly dbIH: Float64Array;  // [G·H] Σ over steps and examples of dA, summed in double
+  private readonly dbHH: Float64Array;  // [G·H] Σ of dHh
   /** the batch size of the cached forward, and whether backward has run on it */
   protected B = 0;
   protected backwardDone = false;
@@ -134,13 +122,9 @@ export abstract class Recurrent implements Layer {
     this.dAWs = new Workspace(ctx.dtype, T * GH);
     this.dxTWs = new Workspace(ctx.dtype, T * D);
     this.dxWs = new Workspace(ctx.dtype, T * D);
-    this.dATWs = new Workspace(ctx.dtype, T * GH);
-    this.dHhTWs = new Workspace(ctx.dtype, T * GH);
-    this.xTTWs = new Workspace(ctx.dtype, T * D);
-    this.hsTWs = new Workspace(ctx.dtype, T * H);
     this.biasSum = floats(ctx.dtype, GH);
-    this.wHHT = floats(ctx.dtype, H * GH);
-    this.wIHT = floats(ctx.dtype, D * GH);
+    this.dbIH = new Float64Array(GH);
+    this.dbHH = new Float64Array(GH);
   }
 
   /** the cell's per-step forward; see the class comment */
@@ -178,10 +162,9 @@ export abstract class Recurrent implements Layer {
     }
     // The input projection of every step in one GEMM: pre [T·B, G·H] = xT·W_ihᵀ + b_ih + b_hh.
     const pre = this.preWs.get(B);
-    gemmNT(T * B, GH, D, xT, 0, this.weightIH.value, 0, pre, 0, false);
     const bs = this.biasSum, bih = this.biasIH.value, bhh = this.biasHH.value;
     for (let j = 0; j < GH; j++) bs[j] = bih[j] + (j < this.hhBiasInProjection ? bhh[j] : 0);
-    for (let r = 0; r < T * B; r++) for (let j = 0, o = r * GH; j < GH; j++) pre[o + j] += bs[j];
+    kernels.gemmNT(T * B, GH, D, xT, 0, this.weightIH.value, 0, pre, 0, false, bs);
     const hs = this.hsWs.get(B);
     hs.fill(0, 0, B * H); // h₋₁ = 0
     this.xT = xT;
@@ -215,7 +198,6 @@ export abstract class Recurrent implements Layer {
     this.beginBackward(B);
     const dHh = this.dHh;
     const W = this.weightHH.value;
-    transpose(GH, H, W, 0, this.wHHT, 0);
     // Back-propagation through time, t = T−1 … 0. On entering step t, dh[t] already holds what
     // flows back from step t + 1; the output's own gradient at t is added here.
     for (let t = T - 1; t >= 0; t--) {
@@ -226,43 +208,29 @@ export abstract class Recurrent implements Layer {
         for (let i = 0; i < B * H; i++) dh[o + i] += dy[i];
       }
       this.stepBackward(t, B);
-      // dh[t−1] += dHh[t]·W_hh   ([B, G·H]·[G·H, H], as ·(W_hhᵀ)ᵀ so the GEMM reads rows)
-      if (t > 0) gemmNT(B, H, GH, dHh, t * B * GH, this.wHHT, 0, dh, (t - 1) * B * H, true);
+      // dh[t−1] += dHh[t]·W_hh   ([B, G·H]·[G·H, H])
+      if (t > 0) kernels.gemmNN(B, H, GH, dHh, t * B * GH, W, 0, dh, (t - 1) * B * H, true);
     }
     // Weight gradients of all steps at once, summed over the R = T·B rows:
     //   dW_ih += dAᵀ·xT,  dW_hh += dHhᵀ·h_{t−1},  db_ih += Σ dA,  db_hh += Σ dHh.
-    // Performance: the operands are transposed to [·, R] first so each GEMM is rows·rowsᵀ
-    // (gemmNT, the register-tiled kernel), about 1.8× the column-streaming gemmTN here; the
-    // transposes cost O(R·(G·H + H + D)). Step 0 is included although h₋₁ = 0 adds nothing
-    // (1/T extra work), because its columns cannot be skipped without another transpose.
+    // Step 0 is included although h₋₁ = 0 adds nothing (1/T extra work): skipping it would
+    // split the GEMM. Row r = t·B + b of hs (slot t) holds h_{t−1} of step t.
     const R = T * B;
-    const dAT = this.dATWs.get(B); // [G·H, R]
-    transpose(R, GH, dA, 0, dAT, 0);
-    const xTT = this.xTTWs.get(B); // [D, R]
-    transpose(R, D, this.xT, 0, xTT, 0);
-    gemmNT(GH, D, R, dAT, 0, xTT, 0, this.weightIH.grad, 0, true);
-    let dHhT = dAT;
-    if (dHh !== dA) {
-      dHhT = this.dHhTWs.get(B);
-      transpose(R, GH, dHh, 0, dHhT, 0);
+    kernels.gemmTN(GH, D, R, dA, 0, this.xT, 0, this.weightIH.grad, 0, true);
+    kernels.gemmTN(GH, H, R, dHh, 0, this.hs, 0, this.weightHH.grad, 0, true);
+    const si = this.dbIH, sh = this.dbHH;
+    si.fill(0);
+    sh.fill(0);
+    for (let r = 0; r < R; r++) {
+      for (let j = 0, o = r * GH; j < GH; j++) { si[j] += dA[o + j]; sh[j] += dHh[o + j]; }
     }
-    const hsT = this.hsTWs.get(B); // [H, R]: h_{t−1} of step t in column t·B + b
-    transpose(R, H, this.hs, 0, hsT, 0);
-    gemmNT(GH, H, R, dHhT, 0, hsT, 0, this.weightHH.grad, 0, true);
     const dbih = this.biasIH.grad, dbhh = this.biasHH.grad;
-    for (let j = 0; j < GH; j++) {
-      let si = 0, sh = 0;
-      for (let r = 0, o = j * R; r < R; r++) { si += dAT[o + r]; sh += dHhT[o + r]; }
-      dbih[j] += si;
-      dbhh[j] += sh;
-    }
+    for (let j = 0; j < GH; j++) { dbih[j] += si[j]; dbhh[j] += sh[j]; }
     this.backwardDone = true;
     if (!needDx) return null;
-    // dxT [R, D] = dA·W_ih = dA·(W_ihᵀ)ᵀ, then back to batch-major [B, T, D]
-    const wIHT = this.wIHT;
-    transpose(GH, D, this.weightIH.value, 0, wIHT, 0);
+    // dxT [R, D] = dA·W_ih, then back to batch-major [B, T, D]
     const dxT = this.dxTWs.get(B);
-    gemmNT(R, D, GH, dA, 0, wIHT, 0, dxT, 0, false);
+    kernels.gemmNN(R, D, GH, dA, 0, this.weightIH.value, 0, dxT, 0, false);
     const dx = this.dxWs.get(B);
     for (let b = 0; b < B; b++) {
       for (let t = 0; t < T; t++) {

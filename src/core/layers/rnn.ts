@@ -6,11 +6,12 @@
  * and recurrentInit "identity" this is the IRNN of Le, Jaitly & Hinton 2015.
  */
 import { activation, type Activation } from "../activations.ts";
-import { gemmNT } from "../kernels/gemm.ts";
+import { kernels } from "../kernels/kernels.ts";
 import type { RnnSpec } from "../spec.ts";
 import type { FloatArray } from "../tensor.ts";
 import { Workspace, type BuildContext, type LayerProbe } from "./layer.ts";
 import { Recurrent } from "./recurrent.ts";
+import { exp, tanh } from "../math.ts";
 
 export class Rnn extends Recurrent {
   readonly act: Activation;
@@ -39,16 +40,17 @@ export class Rnn extends Recurrent {
     const H = this.H, z = this.pre, hs = this.hs;
     const n = B * H, zo = t * n, ho = (t + 1) * n;
     // z_t += h_{t−1}·W_hhᵀ (h₋₁ = 0: nothing to add at t = 0)
-    if (t > 0) gemmNT(B, H, H, hs, t * n, this.weightHH.value, 0, z, zo, true);
+    if (t > 0) kernels.gemmNT(B, H, H, hs, t * n, this.weightHH.value, 0, z, zo, true);
     if (this.relu) for (let i = 0; i < n; i++) { const v = z[zo + i]; hs[ho + i] = v > 0 ? v : 0; }
+    else if (kernels.map(this.sigmoid ? "sigmoid" : "tanh", n, z, zo, hs, ho)) return; // the loops below in WebAssembly, same bits
     else if (this.sigmoid) {
       for (let i = 0; i < n; i++) {
         const v = z[zo + i];
-        if (v >= 0) hs[ho + i] = 1 / (1 + Math.exp(-v));
-        else { const e = Math.exp(v); hs[ho + i] = e / (1 + e); }
+        if (v >= 0) hs[ho + i] = 1 / (1 + exp(-v));
+        else { const e = exp(v); hs[ho + i] = e / (1 + e); }
       }
     }
-    else for (let i = 0; i < n; i++) hs[ho + i] = Math.tanh(z[zo + i]);
+    else for (let i = 0; i < n; i++) hs[ho + i] = tanh(z[zo + i]);
   }
 
   // dz_t = dh_t ⊙ f′(z_t): relu′ = [z > 0], tanh′ = 1 − h_t², sigmoid′ = h_t(1 − h_t)

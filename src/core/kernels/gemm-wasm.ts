@@ -1,0 +1,167 @@
+/**
+ * The WebAssembly SIMD GEMM kernels (Float32), assembled at start-up (wasm-asm.ts); wasm.ts drives them.
+ *
+ * One micro-kernel does the multiply-adds, tileR: C[M, N] = start + A·B with A addressed by two
+ * strides (so it reads A or Aᵀ alike) and B packed in panels of 16 columns ([K, 16] each,
+ * contiguous: no power-of-two strides, no 4 KiB aliasing). Register tile: 2 rows × 16 columns of
+ * C in eight f32x4 accumulators; per k, four vector loads of B and two broadcasts of A feed 32
+ * multiply-adds, which keeps the two multiply and two add pipes of a current x86 core busy
+ * (~28 GMAC/s on one core of the 2-vCPU AMD EPYC the benchmarks ran on; 4×8, 6×8, 3×16, 2×20
+ * tiles and a dot-product kernel along k all measured slower — bench/README.md). An odd last row
+ * runs the 1-row tile; panels are zero-padded to 16 columns. Every C[m, n] is one float32 sum
+ * over k in order, starting from 0, C, or the bias: bit-for-bit the same whatever the blocking.
+ * Helpers: pack (B or Bᵀ into panels), transpose, copyRows (between padded and plain rows).
+ */
+import {
+  call, f32load, f32store, forLoop, func, get, i32, iadd, ifElse, imul, isub, memcopy, memzero,
+  names, set, vadd, vload, vmul, vsplat, vstore, vzero, type Code, type FuncDef,
+} from "./wasm-asm.ts";
+
+/** How a product's accumulators start: 0, the current C, bias[m] for row m, bias[n] for column n. */
+export const INIT_ZERO = 0, INIT_C = 1, INIT_ROW_BIAS = 2, INIT_COL_BIAS = 3;
+const iEq = (a: Code, n: number): Code => [...a, ...i32(n), 0x46]; // i32.eq
+const ishr = (a: Code, n: number): Code => [...a, ...i32(n), 0x76]; // i32.shr_u
+const ilt = (a: Code, b: Code): Code => [...a, ...b, 0x48]; // i32.lt_s
+const imin = (a: Code, b: Code, tmpA: number, tmpB: number): Code =>
+  [...set(tmpA, a), ...set(tmpB, b), ...get(tmpA), ...get(tmpB), ...ilt(get(tmpA), get(tmpB)), 0x1b]; // select
+
+/**
+ * tileR(M, S, K, a, aRow, aCol, bp, c, ldc, init, bias): C[M, 16·S] = start + A·B for R rows at
+ * a time (M % R = 0), where
+ *   A[m, k] at a + m·aRow + k·aCol (so A or Aᵀ alike),
+ *   B packed in panels of 16 columns: B[k, 16s + j] at bp + (s·K + k)·64 + 4j,
+ *   C[m, n] at c + m·ldc + 4n,  the start chosen by `init` (bias[m] or bias[n] at `bias`);
+ * pointers and strides in bytes. Register tile: R rows × 16 columns (4·R f32x4 accumulators).
+ */
+function tileKernel(R: number): FuncDef {
+  const V = 4;
+  return func(["M", "S", "K", "a", "aRow", "aCol", "bp", "c", "ldc", "init", "bias"],
+    ["m", "s", "k", "pa", "pb", "pc", "panel"], [...names("s", R * V), ...names("x", V), "t"], (L) => {
+      const acc = (i: number, v: number) => L[`s${i * V + v}`];
+      const each = (f: (i: number, v: number) => Code): Code => {
+        const out: Code = [];
+        for (let i = 0; i < R; i++) for (let v = 0; v < V; v++) out.push(...f(i, v));
+        return out;
+      };
+      const rowC = (i: number): Code => (i === 0 ? get(L.pc) : iadd(get(L.pc), imul(i32(i), get(L.ldc))));
+      const rowA = (i: number): Code => (i === 0 ? get(L.pa) : iadd(get(L.pa), imul(i32(i), get(L.aRow))));
+      return [
+        ...set(L.panel, imul(get(L.K), i32(64))),
+        ...forLoop(L.m, i32(0), get(L.M), R, [
+          ...forLoop(L.s, i32(0), get(L.S), 1, [
+            ...set(L.pc, iadd(iadd(get(L.c), imul(get(L.m), get(L.ldc))), imul(get(L.s), i32(64)))),
+            ...ifElse(iEq(get(L.init), INIT_ZERO),
+              each((i, v) => set(acc(i, v), vzero())),
+              ifElse(iEq(get(L.init), INIT_C),
+                each((i, v) => set(acc(i, v), vload(rowC(i), 16 * v))),
+                ifElse(iEq(get(L.init), INIT_ROW_BIAS),
+                  each((i, v) => set(acc(i, v), vsplat(iadd(get(L.bias), imul(iadd(get(L.m), i32(i)), i32(4)))))),
+                  each((i, v) => set(acc(i, v), vload(iadd(get(L.bias), imul(get(L.s), i32(64))), 16 * v)))))),
+            ...set(L.pa, iadd(get(L.a), imul(get(L.m), get(L.aRow)))),
+            ...set(L.pb, iadd(get(L.bp), imul(get(L.s), get(L.panel)))),
+            ...forLoop(L.k, i32(0), get(L.K), 1, [
+              ...Array.from({ length: V }, (_, v) => set(L[`x${v}`], vload(get(L.pb), 16 * v))).flat(),
+              ...Array.from({ length: R }, (_, i) => [
+                ...set(L.t, vsplat(rowA(i))),
+                ...Array.from({ length: V }, (_, v) => set(acc(i, v), vadd(get(acc(i, v)), vmul(get(L.t), get(L[`x${v}`]))))).flat(),
+              ]).flat(),
+              ...set(L.pa, iadd(get(L.pa), get(L.aCol))),
+              ...set(L.pb, iadd(get(L.pb), i32(64))),
+            ]),
+            ...each((i, v) => vstore(rowC(i), get(acc(i, v)), 16 * v)),
+          ]),
+        ]),
+      ];
+    });
+}
+
+/**
+ * pack(K, N, src, kStride, nStride, dst): B[k, n] = src[k·kStride + n·nStride] (bytes) into the
+ * panels tileR reads; the columns of the last panel beyond N are zeros. nStride = 4 (B stored
+ * row-major) copies four columns per vector; otherwise (B stored transposed) one value at a time.
+ */
+const packKernel = func(["K", "N", "src", "kStride", "nStride", "dst"], ["s", "k", "j", "w", "ps", "pd", "t0", "t1"], [], (L) => [
+  ...forLoop(L.s, i32(0), ishr(iadd(get(L.N), i32(15)), 4), 1, [
+    // w = min(16, N − 16s): the panel's real columns
+    ...set(L.w, imin(i32(16), isub(get(L.N), imul(get(L.s), i32(16))), L.t0, L.t1)),
+    ...set(L.pd, iadd(get(L.dst), imul(imul(get(L.s), get(L.K)), i32(64)))),
+    ...ifElse(ilt(get(L.w), i32(16)), memzero(get(L.pd), imul(get(L.K), i32(64)))),
+    ...forLoop(L.k, i32(0), get(L.K), 1, [
+      ...set(L.ps, iadd(iadd(get(L.src), imul(get(L.k), get(L.kStride))), imul(imul(get(L.s), i32(16)), get(L.nStride)))),
+      ...ifElse([...iEq(get(L.nStride), 4), ...iEq(get(L.w), 16), 0x71 /* i32.and */],
+        [0, 1, 2, 3].flatMap((v) => vstore(get(L.pd), vload(get(L.ps), 16 * v), 16 * v)),
+        forLoop(L.j, i32(0), get(L.w), 1,
+          f32store(iadd(get(L.pd), imul(get(L.j), i32(4))), f32load(iadd(get(L.ps), imul(get(L.j), get(L.nStride))))))),
+      ...set(L.pd, iadd(get(L.pd), i32(64))),
+    ]),
+  ]),
+]);
+
+/**
+ * transpose(R, C, src, lds, dst, ldd): dst[c, r] = src[r, c] for an R × C block (row strides
+ * lds, ldd in bytes), in 4 × 4 blocks so reads and writes each stay within a few cache lines.
+ */
+const transposeKernel = func(["R", "C", "src", "lds", "dst", "ldd"], ["r", "c", "r4", "c4", "ps", "pd"], [], (L) => {
+  const from = (r: Code, c: Code): Code => iadd(iadd(get(L.src), imul(r, get(L.lds))), imul(c, i32(4)));
+  const to = (c: Code, r: Code): Code => iadd(iadd(get(L.dst), imul(c, get(L.ldd))), imul(r, i32(4)));
+  const copy = (r: Code, c: Code): Code => f32store(to(c, r), f32load(from(r, c)));
+  const block: Code = [];
+  for (let i = 0; i < 4; i++) {
+    for (let j = 0; j < 4; j++) {
+      // src (r + i, c + j) → dst (c + j, r + i)
+      block.push(...f32store(iadd(get(L.pd), iadd(imul(i32(j), get(L.ldd)), i32(4 * i))), f32load(iadd(get(L.ps), iadd(imul(i32(i), get(L.lds)), i32(4 * j))))));
+    }
+  }
+  return [
+    ...set(L.r4, imul(ishr(get(L.R), 2), i32(4))),
+    ...set(L.c4, imul(ishr(get(L.C), 2), i32(4))),
+    ...forLoop(L.r, i32(0), get(L.r4), 4, [
+      ...forLoop(L.c, i32(0), get(L.c4), 4, [
+        ...set(L.ps, from(get(L.r), get(L.c))),
+        ...set(L.pd, to(get(L.c), get(L.r))),
+        ...block,
+      ]),
+      ...forLoop(L.c, get(L.c4), get(L.C), 1, [0, 1, 2, 3].flatMap((i) => copy(iadd(get(L.r), i32(i)), get(L.c)))),
+    ]),
+    ...forLoop(L.r, get(L.r4), get(L.R), 1, forLoop(L.c, i32(0), get(L.C), 1, copy(get(L.r), get(L.c)))),
+  ];
+});
+
+/** copyRows(R, n, src, lds, dst, ldd): R rows of n bytes from stride lds to stride ldd (memory.copy). */
+const copyRowsKernel = func(["R", "n", "src", "lds", "dst", "ldd"], ["r"], [], (L) => [
+  ...forLoop(L.r, i32(0), get(L.R), 1, memcopy(iadd(get(L.dst), imul(get(L.r), get(L.ldd))), iadd(get(L.src), imul(get(L.r), get(L.lds))), get(L.n))),
+]);
+
+/**
+ * product(M, S, K, a, aRow, aCol, bp, c, ldc, init, bias, sc): the driver of the tiles, C = start
+ * + A·B over M rows and S panels: panels in cache blocks of sc (a block of B, K × 16·sc floats,
+ * stays in L2 while every pair of rows of A streams through it), rows two at a time (tile2), an
+ * odd last row alone (tile1). Calls functions 0 and 1 of the module: tile2 and tile1 must come first.
+ */
+const productKernel = func(["M", "S", "K", "a", "aRow", "aCol", "bp", "c", "ldc", "init", "bias", "sc"], ["M2", "s0", "ss", "b0", "c0", "bias0", "t0", "t1"], [], (L) => [
+  ...set(L.M2, [...get(L.M), ...i32(-2), 0x71]), // M & ~1
+  ...forLoop(L.s0, i32(0), get(L.S), get(L.sc), [
+    ...set(L.ss, imin(get(L.sc), isub(get(L.S), get(L.s0)), L.t0, L.t1)),
+    ...set(L.b0, iadd(get(L.bp), imul(imul(get(L.s0), get(L.K)), i32(64)))),
+    ...set(L.c0, iadd(get(L.c), imul(get(L.s0), i32(64)))),
+    ...set(L.bias0, get(L.bias)),
+    ...ifElse(iEq(get(L.init), INIT_COL_BIAS), set(L.bias0, iadd(get(L.bias), imul(get(L.s0), i32(64))))),
+    ...ifElse([...get(L.M2), ...i32(0), 0x4a], // M2 > 0
+      call(0, get(L.M2), get(L.ss), get(L.K), get(L.a), get(L.aRow), get(L.aCol), get(L.b0), get(L.c0), get(L.ldc), get(L.init), get(L.bias0))),
+    ...ifElse([...get(L.M), ...get(L.M2), 0x4a], // M > M2: the odd last row
+      call(1, i32(1), get(L.ss), get(L.K), iadd(get(L.a), imul(get(L.M2), get(L.aRow))), get(L.aRow), get(L.aCol), get(L.b0),
+        iadd(get(L.c0), imul(get(L.M2), get(L.ldc))), get(L.ldc), get(L.init),
+        // the row bias of row M2 is 4·M2 bytes on: (init == ROW) · 4·M2
+        iadd(get(L.bias0), imul(iEq(get(L.init), INIT_ROW_BIAS), imul(get(L.M2), i32(4)))))),
+  ]),
+]);
+
+export const GEMM_KERNELS = {
+  tile2: tileKernel(2),
+  tile1: tileKernel(1),
+  product: productKernel,
+  pack: packKernel,
+  transpose: transposeKernel,
+  copyRows: copyRowsKernel,
+};
+

@@ -1,0 +1,510 @@
+/**
+ * The WebAssembly SIMD engine of one thread: one module (the GEMM kernels of gemm-wasm.ts and
+ * the elementwise kernels of elementwise-wasm.ts) with its own memory, grown on demand, in which
+ * each call lays its operands out from offset 0.
+ *
+ * Data movement: layers keep plain typed arrays, so each call copies its operands in
+ * (TypedArray.set, a memcpy: ~0.03 ns per float when in cache, against ~0.7 ns for a JS loop)
+ * and its results back; slice views are cached so copying allocates nothing.
+ * GEMM driver: C (+)= A·B with B packed into 16-column panels; columns in cache blocks (a block
+ * of B ≤ 256 KiB stays in a 1 MiB L2 while every pair of rows of A streams through it). gemmNT
+ * packs Bᵀ, or — when M (the batch) is the smaller side — computes Cᵀ = B·Aᵀ with Aᵀ packed and
+ * transposes back, whichever a cost model finds cheaper.
+ */
+import { CONSTANTS, CONSTANTS_AT, CONSTANTS_BYTES, ELEMENTWISE_KERNELS } from "./elementwise-wasm.ts";
+import { GEMM_KERNELS, INIT_C, INIT_COL_BIAS, INIT_ROW_BIAS, INIT_ZERO } from "./gemm-wasm.ts";
+import { CONV_KERNELS, type ConvGeometry } from "./im2col.ts";
+import { compileModule, moduleBytes, SHARED_MAX_PAGES, type FuncDef } from "./wasm-asm.ts";
+
+const KERNELS: Record<string, FuncDef> = { ...GEMM_KERNELS, ...CONV_KERNELS, ...ELEMENTWISE_KERNELS };
+if (Object.keys(KERNELS)[0] !== "tile2" || Object.keys(KERNELS)[1] !== "tile1") throw new Error("wasm.ts: product calls functions 0 and 1, which must be tile2 and tile1");
+type Kernel = (...args: number[]) => void;
+type Exports = Record<keyof typeof GEMM_KERNELS | keyof typeof CONV_KERNELS | keyof typeof ELEMENTWISE_KERNELS, Kernel>;
+
+const NAMES = Object.keys(KERNELS);
+const compiled: Record<"private" | "shared", WebAssembly.Module | null | undefined> = { private: undefined, shared: undefined };
+/**
+ * The compiled module, or null where WebAssembly SIMD is unavailable (then TypeScript runs).
+ * `shared`: the variant whose memory is shared with a helper thread (SharedArrayBuffer).
+ */
+export function wasmModule(shared = false): WebAssembly.Module | null {
+  const key = shared ? "shared" : "private";
+  if (compiled[key] === undefined) compiled[key] = compileModule(moduleBytes(KERNELS, shared));
+  return compiled[key];
+}
+
+// --- a helper thread -------------------------------------------------------------------------
+// A second thread runs part of a call on the same (shared) memory: a product's columns (or
+// rows), a cell step's examples, an elementwise buffer's second half. Each value is still
+// computed by the same code in the same order, so results do not depend on the helper.
+// Protocol over a shared Int32Array: [0] state, [1] kernel number, [2…] its arguments.
+
+/** What the helper thread needs: postMessage this to it, and call serveHelper there. */
+export interface HelperInit { module: WebAssembly.Module; memory: WebAssembly.Memory; control: SharedArrayBuffer }
+/** A Worker (browser) or worker_threads Worker (Node): anything that can post the init message. */
+export interface HelperPort { postMessage(message: unknown): void }
+
+const IDLE = 0, JOB = 1, DONE = 2;
+const CONTROL_INTS = 16;
+/** Busy-wait this many polls before sleeping (a training step's calls come µs apart). */
+const SPINS = 1 << 16;
+
+/**
+ * The helper thread's loop (never returns): wait for a job, run the kernel, report done.
+ * @example // in a worker: onmessage = (e) => serveHelper(e.data)
+ */
+export function serveHelper(init: HelperInit): void {
+  const fns = Object.values(new WebAssembly.Instance(init.module, { env: { mem: init.memory } }).exports) as Kernel[];
+  const c = new Int32Array(init.control);
+  for (;;) {
+    let spins = 0;
+    for (let s = Atomics.load(c, 0); s !== JOB; s = Atomics.load(c, 0)) {
+      if (++spins > SPINS) Atomics.wait(c, 0, s);
+    }
+    fns[c[1]](c[2], c[3], c[4], c[5], c[6], c[7], c[8], c[9], c[10], c[11], c[12], c[13], c[14], c[15]);
+    Atomics.store(c, 0, DONE);
+    Atomics.notify(c, 0);
+  }
+}
+
+const PAGE = 65536;
+/** Products of at least this many multiply-adds are split with the helper thread, when there is one. */
+const PARALLEL_MACS = 1 << 18;
+/** Elementwise calls of at least this many values (cells: examples × units) are split alike. */
+const PARALLEL_VALUES = 1 << 12;
+const PRODUCT = NAMES.indexOf("product"), LSTM = NAMES.indexOf("lstm"), GRU = NAMES.indexOf("gru");
+const SIGMOID = NAMES.indexOf("sigmoid"), TANH = NAMES.indexOf("tanh");
+/** Panels per column block, so that a block of B (K × 16·sc floats) takes ≤ 256 KiB of a 1 MiB L2. */
+const BLOCK_BYTES = 256 * 1024;
+/**
+ * The cost model that picks gemmNT's orientation: one value moved by a transpose/pack costs
+ * about as much as this many multiply-adds in the tile (~25 GMAC/s against ~2 G values/s).
+ */
+const MACS_PER_MOVE = 12;
+
+/**
+ * Views of a typed array's slices, cached so that copying a slice in or out does not allocate a
+ * view object per call (training steps allocate nothing). Per array, a few (offset, length) pairs.
+ */
+class Slices<T extends Float32Array | Int32Array> {
+  private readonly cache = new WeakMap<T, T[]>();
+  get(a: T, off: number, n: number): T {
+    if (off === 0 && n === a.length) return a;
+    let list = this.cache.get(a);
+    if (!list) { list = []; this.cache.set(a, list); }
+    const byteOffset = a.byteOffset + 4 * off;
+    for (let i = 0; i < list.length; i++) {
+      const v = list[i];
+      if (v.byteOffset === byteOffset && v.length === n) return v;
+    }
+    const v = a.subarray(off, off + n) as T;
+    if (list.length >= 64) list.shift(); // bounded: a sequence addresses ≤ T + 1 slices of a buffer
+    list.push(v);
+    return v;
+  }
+}
+
+const pad4 = (n: number) => (n + 3) & ~3;    // floats, so every region starts 16-byte aligned
+const pad16 = (n: number) => (n + 15) & ~15; // columns of whole panels
+
+/**
+ * The engine. Every method accepts any shape (zero sizes included) and Float32 arrays only.
+ * @example
+ * const w = WasmEngine.create(); // null without WebAssembly SIMD
+ * w?.gemmNT(2, 3, 4, a, 0, b, 0, c, 0, false); // c[2, 3] = a[2, 4]·b[3, 4]ᵀ
+ */
+export class WasmEngine {
+  private readonly mem: WebAssembly.Memory;
+  private readonly k: Exports;
+  private heap: Float32Array;
+  private heapI32: Int32Array;
+  private readonly slices = new Slices<Float32Array>();
+  private heapSlices = new Slices<Float32Array>();
+  private readonly intSlices = new Slices<Int32Array>();
+  private heapIntSlices = new Slices<Int32Array>();
+  private top = 0; // floats in use by the current call
+
+  private readonly control: Int32Array | null = null;
+
+  static create(): WasmEngine | null {
+    const module = wasmModule();
+    return module ? new WasmEngine(module, null) : null;
+  }
+
+  /**
+   * An engine with a helper thread: its memory is shared, and `port` (a Worker running
+   * serveHelper on the message) receives the module, the memory and the control block. Null
+   * where shared WebAssembly memory is unavailable (no SharedArrayBuffer: a page that is not
+   * cross-origin isolated).
+   */
+  static withHelper(port: HelperPort): WasmEngine | null {
+    const module = wasmModule(true);
+    if (!module || typeof SharedArrayBuffer === "undefined") return null;
+    let mem: WebAssembly.Memory;
+    try { mem = new WebAssembly.Memory({ initial: 16, maximum: SHARED_MAX_PAGES, shared: true }); } catch { return null; }
+    const control = new SharedArrayBuffer(4 * CONTROL_INTS);
+    const engine = new WasmEngine(module, mem, new Int32Array(control));
+    port.postMessage({ module, memory: mem, control } satisfies HelperInit);
+    return engine;
+  }
+
+  private constructor(module: WebAssembly.Module, mem: WebAssembly.Memory | null, control: Int32Array | null = null) {
+    this.mem = mem ?? new WebAssembly.Memory({ initial: 16 });
+    this.control = control;
+    this.k = new WebAssembly.Instance(module, { env: { mem: this.mem } }).exports as Exports;
+    this.heap = new Float32Array(this.mem.buffer);
+    this.heapI32 = new Int32Array(this.mem.buffer);
+    new Float64Array(this.mem.buffer, CONSTANTS_AT, CONSTANTS.length).set(CONSTANTS);
+  }
+
+  /** Regions for one call, in floats after the constants: `alloc` hands them out, `reserve` grows memory once. */
+  private begin(): void { this.top = (CONSTANTS_AT + CONSTANTS_BYTES) / 4; }
+  private alloc(n: number): number { const at = this.top; this.top += pad4(n); return at; }
+  private reserve(): void {
+    const bytes = this.top * 4;
+    if (bytes <= this.mem.buffer.byteLength) return;
+    this.mem.grow(Math.ceil((bytes - this.mem.buffer.byteLength) / PAGE));
+    this.heap = new Float32Array(this.mem.buffer); // growing detached the old views
+    this.heapI32 = new Int32Array(this.mem.buffer);
+    this.heapSlices = new Slices();
+    this.heapIntSlices = new Slices();
+  }
+
+  private copyIn(src: Float32Array, off: number, n: number, at: number): void {
+    if (n > 0) this.heap.set(this.slices.get(src, off, n), at);
+  }
+
+  private copyOut(at: number, n: number, dst: Float32Array, off: number): void {
+    if (n > 0) dst.set(this.heapSlices.get(this.heap, at, n), off);
+  }
+
+  /**
+   * C (at c, row stride ldc floats) = start + A·B for M rows and the Np = 16·S columns of the
+   * panels at bp; A[m, k] at a + m·aRow + k·aCol (offsets in floats). Columns in cache blocks,
+   * rows two at a time, an odd last row alone.
+   */
+  private product(M: number, S: number, K: number, a: number, aRow: number, aCol: number, bp: number, c: number, ldc: number, init: number, bias: number): void {
+    const sc = Math.max(1, Math.floor(BLOCK_BYTES / (64 * Math.max(1, K))));
+    if (this.control && M * S * 16 * K >= PARALLEL_MACS) {
+      if (S >= 2) {
+        // columns: the helper takes panels S1…S−1
+        const S1 = S >> 1, colBias = init === INIT_COL_BIAS ? 16 * S1 : 0;
+        this.post(PRODUCT, M, S - S1, K, 4 * a, 4 * aRow, 4 * aCol, 4 * (bp + S1 * 16 * K), 4 * (c + S1 * 16), 4 * ldc, init, 4 * (bias + colBias), sc);
+        this.k.product(M, S1, K, 4 * a, 4 * aRow, 4 * aCol, 4 * bp, 4 * c, 4 * ldc, init, 4 * bias, sc);
+        return this.join();
+      }
+      if (M >= 4) {
+        // rows: the helper takes rows M1…M−1 (M1 even, so the tiles pair rows as without it)
+        const M1 = (M >> 2) << 1, rowBias = init === INIT_ROW_BIAS ? M1 : 0;
+        this.post(PRODUCT, M - M1, S, K, 4 * (a + M1 * aRow), 4 * aRow, 4 * aCol, 4 * bp, 4 * (c + M1 * ldc), 4 * ldc, init, 4 * (bias + rowBias), sc);
+        this.k.product(M1, S, K, 4 * a, 4 * aRow, 4 * aCol, 4 * bp, 4 * c, 4 * ldc, init, 4 * bias, sc);
+        return this.join();
+      }
+    }
+    this.k.product(M, S, K, 4 * a, 4 * aRow, 4 * aCol, 4 * bp, 4 * c, 4 * ldc, init, 4 * bias, sc);
+  }
+
+  /** Hand kernel number k with these arguments to the helper (unused ones 0; no allocation). */
+  private post(k: number, a0: number, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0, a6 = 0, a7 = 0, a8 = 0, a9 = 0, a10 = 0, a11 = 0, a12 = 0): void {
+    const c = this.control!;
+    c[1] = k; c[2] = a0; c[3] = a1; c[4] = a2; c[5] = a3; c[6] = a4; c[7] = a5; c[8] = a6; c[9] = a7; c[10] = a8; c[11] = a9; c[12] = a10; c[13] = a11; c[14] = a12;
+    Atomics.store(c, 0, JOB);
+    Atomics.notify(c, 0);
+  }
+
+  /** Wait for the helper's part (spinning first: it usually finishes with ours). */
+  private join(): void {
+    const c = this.control!;
+    let spins = 0;
+    for (let s = Atomics.load(c, 0); s !== DONE; s = Atomics.load(c, 0)) {
+      if (++spins > SPINS) Atomics.wait(c, 0, s, 1);
+    }
+    Atomics.store(c, 0, IDLE);
+  }
+
+  /**
+   * C[M, N] (+)= A·B where B is already packed at bp (Np = pad16(N) columns): through a padded
+   * [M, Np] C unless Np = N. `init`: accumulate onto C, or start from bias[n], or from 0.
+   */
+  private finish(M: number, N: number, K: number, a: number, aRow: number, aCol: number, bp: number, C: Float32Array, cOff: number, acc: boolean, bias: Float32Array | null): void {
+    const Np = pad16(N);
+    const c = this.alloc(M * N);
+    const cp = Np === N ? c : this.alloc(M * Np);
+    const bs = bias && !acc ? this.alloc(Np) : 0;
+    this.reserve();
+    let init = INIT_ZERO;
+    if (acc) {
+      init = INIT_C;
+      this.copyIn(C, cOff, M * N, c);
+      if (cp !== c) this.k.copyRows(M, 4 * N, 4 * c, 4 * N, 4 * cp, 4 * Np);
+    } else if (bias) {
+      init = INIT_COL_BIAS;
+      this.copyIn(bias, 0, N, bs);
+    }
+    this.product(M, Np / 16, K, a, aRow, aCol, bp, cp, Np, init, bs);
+    if (cp !== c) this.k.copyRows(M, 4 * N, 4 * cp, 4 * Np, 4 * c, 4 * N);
+    this.copyOut(c, M * N, C, cOff);
+  }
+
+  /** C[M,N] (+)= A[M,K]·B[K,N]; without acc, a bias [N] (if given) starts every row. */
+  gemmNN(M: number, N: number, K: number, A: Float32Array, aOff: number, B: Float32Array, bOff: number, C: Float32Array, cOff: number, acc: boolean, bias: Float32Array | null = null): void {
+    this.begin();
+    const a = this.alloc(M * K), b = this.alloc(K * N), bp = this.alloc(K * pad16(N));
+    this.reserve();
+    this.copyIn(A, aOff, M * K, a);
+    this.copyIn(B, bOff, K * N, b);
+    this.k.pack(K, N, 4 * b, 4 * N, 4, 4 * bp);
+    this.finish(M, N, K, a, K, 1, bp, C, cOff, acc, bias);
+  }
+
+  /** C[M,N] (+)= A[K,M]ᵀ·B[K,N]; without acc, a bias [N] (if given) starts every row. */
+  gemmTN(M: number, N: number, K: number, A: Float32Array, aOff: number, B: Float32Array, bOff: number, C: Float32Array, cOff: number, acc: boolean, bias: Float32Array | null = null): void {
+    this.begin();
+    const a = this.alloc(K * M), b = this.alloc(K * N), bp = this.alloc(K * pad16(N));
+    this.reserve();
+    this.copyIn(A, aOff, K * M, a);
+    this.copyIn(B, bOff, K * N, b);
+    this.k.pack(K, N, 4 * b, 4 * N, 4, 4 * bp);
+    this.finish(M, N, K, a, 1, M, bp, C, cOff, acc, bias);
+  }
+
+  /**
+   * C[M,N] (+)= A[M,K]·B[N,K]ᵀ; without acc, a bias [N] (if given) starts every row. Either Bᵀ
+   * is packed (columns N), or — usually better when M is the batch — Cᵀ[N, M] = B·Aᵀ is computed
+   * with Aᵀ packed (columns M) and transposed back; the cost model below picks.
+   */
+  gemmNT(M: number, N: number, K: number, A: Float32Array, aOff: number, B: Float32Array, bOff: number, C: Float32Array, cOff: number, acc: boolean, bias: Float32Array | null = null): void {
+    const macs = M * N * K;
+    const viaBt = macs * (pad16(N) / Math.max(1, N)) + MACS_PER_MOVE * (N * K + (pad16(N) === N ? 0 : M * N));
+    const viaCt = macs * (pad16(M) / Math.max(1, M)) + MACS_PER_MOVE * (M * K + M * N * (acc ? 2 : 1));
+    this.begin();
+    const a = this.alloc(M * K), b = this.alloc(N * K);
+    if (viaBt <= viaCt) {
+      const bp = this.alloc(K * pad16(N));
+      this.reserve();
+      this.copyIn(A, aOff, M * K, a);
+      this.copyIn(B, bOff, N * K, b);
+      this.k.pack(K, N, 4 * b, 4, 4 * K, 4 * bp); // Bᵀ[k, n] = B[n, k]
+      this.finish(M, N, K, a, K, 1, bp, C, cOff, acc, bias);
+      return;
+    }
+    const Mp = pad16(M);
+    const ap = this.alloc(K * Mp), c = this.alloc(M * N), ct = this.alloc(N * Mp), bs = this.alloc(N);
+    this.reserve();
+    this.copyIn(A, aOff, M * K, a);
+    this.copyIn(B, bOff, N * K, b);
+    this.k.pack(K, M, 4 * a, 4, 4 * K, 4 * ap); // Aᵀ[k, m] = A[m, k]
+    let init = INIT_ZERO;
+    if (acc) {
+      init = INIT_C;
+      this.copyIn(C, cOff, M * N, c);
+      this.k.transpose(M, N, 4 * c, 4 * N, 4 * ct, 4 * Mp);
+    } else if (bias) {
+      init = INIT_ROW_BIAS;
+      this.copyIn(bias, 0, N, bs);
+    }
+    this.product(N, Mp / 16, K, b, K, 1, ap, ct, Mp, init, bs);
+    this.k.transpose(N, M, 4 * ct, 4 * Mp, 4 * c, 4 * N);
+    this.copyOut(c, M * N, C, cOff);
+  }
+
+  // --- elementwise (double precision inside, bit-for-bit the TypeScript loops) ----------------
+
+  /** dst[dOff + i] = σ(src[sOff + i]) for i < n */
+  sigmoid(n: number, src: Float32Array, sOff: number, dst: Float32Array, dOff: number): void {
+    this.unary(this.k.sigmoid, n, src, sOff, dst, dOff, SIGMOID);
+  }
+
+  /** dst[dOff + i] = tanh(src[sOff + i]) for i < n */
+  tanh(n: number, src: Float32Array, sOff: number, dst: Float32Array, dOff: number): void {
+    this.unary(this.k.tanh, n, src, sOff, dst, dOff, TANH);
+  }
+
+  /** y = relu(z) over n values */
+  relu(n: number, z: Float32Array, y: Float32Array): void {
+    this.unary(this.k.relu, n, z, 0, y, 0);
+  }
+
+  /** dz = dy ⊙ f′ over n values: relu from z, sigmoid and tanh from y = f(z) (activations.ts's formulas) */
+  activationBackward(f: "relu" | "sigmoid" | "tanh", n: number, zOrY: Float32Array, dy: Float32Array, dz: Float32Array): void {
+    this.begin();
+    const a = this.alloc(n), d = this.alloc(n), o = this.alloc(n);
+    this.reserve();
+    this.copyIn(zOrY, 0, n, a);
+    this.copyIn(dy, 0, n, d);
+    const k = f === "relu" ? this.k.reluBackward : f === "sigmoid" ? this.k.sigmoidBackward : this.k.tanhBackward;
+    k(n, 4 * a, 4 * d, 4 * o);
+    this.copyOut(o, n, dz, 0);
+  }
+
+  /** Max pooling of x [planes, H, W] (pool.ts): y [planes, Ho, Wo] and arg, each maximum's index in x. */
+  maxpool(planes: number, H: number, W: number, Ho: number, Wo: number, size: number, stride: number, x: Float32Array, y: Float32Array, arg: Int32Array): void {
+    const n = planes * Ho * Wo;
+    this.begin();
+    const px = this.alloc(planes * H * W), py = this.alloc(n), pa = this.alloc(n);
+    this.reserve();
+    this.copyIn(x, 0, planes * H * W, px);
+    if (size === 2 && stride === 2) this.k.maxpool2(planes, H, W, Ho, Wo, 4 * px, 4 * py, 4 * pa);
+    else this.k.maxpool(planes, H, W, Ho, Wo, size, stride, 4 * px, 4 * py, 4 * pa);
+    this.copyOut(py, n, y, 0);
+    arg.set(this.heapIntSlices.get(this.heapI32, pa, n));
+  }
+
+  /** dx [m] = 0, then dx[arg[o]] += dy[o] for o < n in order */
+  maxpoolBackward(n: number, arg: Int32Array, dy: Float32Array, dx: Float32Array, m: number): void {
+    this.begin();
+    const pa = this.alloc(n), pd = this.alloc(n), px = this.alloc(m);
+    this.reserve();
+    this.heapI32.set(this.intSlices.get(arg, 0, n), pa);
+    this.copyIn(dy, 0, n, pd);
+    this.heap.fill(0, px, px + m);
+    this.k.maxpoolBackward(n, 4 * pa, 4 * pd, 4 * px);
+    this.copyOut(px, m, dx, 0);
+  }
+
+  private unary(f: Kernel, n: number, src: Float32Array, sOff: number, dst: Float32Array, dOff: number, index = -1): void {
+    this.begin();
+    const x = this.alloc(n), y = this.alloc(n);
+    this.reserve();
+    this.copyIn(src, sOff, n, x);
+    if (this.control && index >= 0 && n >= PARALLEL_VALUES) {
+      const n1 = (n >> 3) << 2; // an even split point, so the pairs of values fall as without the helper
+      this.post(index, n - n1, 4 * (x + n1), 4 * (y + n1));
+      f(n1, 4 * x, 4 * y);
+      this.join();
+    } else {
+      f(n, 4 * x, 4 * y);
+    }
+    this.copyOut(y, n, dst, dOff);
+  }
+
+  /**
+   * One LSTM step (see elementwise-wasm.ts): gates a [B, 4H] at aOff (overwritten by i, f, g, o),
+   * c_{t−1} = cs[cPrev…], then cs[cNext…] = c_t, tc[tcOff…] = tanh c_t, hs[hNext…] = h_t (each [B, H]).
+   */
+  lstm(B: number, H: number, a: Float32Array, aOff: number, cs: Float32Array, cPrev: number, cNext: number, tc: Float32Array, tcOff: number, hs: Float32Array, hNext: number): void {
+    const n = B * H;
+    this.begin();
+    const pa = this.alloc(4 * n), pc = this.alloc(n), pcn = this.alloc(n), ptc = this.alloc(n), ph = this.alloc(n);
+    this.reserve();
+    this.copyIn(a, aOff, 4 * n, pa);
+    this.copyIn(cs, cPrev, n, pc);
+    if (this.control && n >= PARALLEL_VALUES && B >= 2) {
+      const B1 = B >> 1, o = 4 * B1 * H; // the helper takes examples B1…B−1
+      this.post(LSTM, B - B1, H, 4 * pa + 4 * o, 4 * pc + o, 4 * pcn + o, 4 * ptc + o, 4 * ph + o);
+      this.k.lstm(B1, H, 4 * pa, 4 * pc, 4 * pcn, 4 * ptc, 4 * ph);
+      this.join();
+    } else {
+      this.k.lstm(B, H, 4 * pa, 4 * pc, 4 * pcn, 4 * ptc, 4 * ph);
+    }
+    this.copyOut(pa, 4 * n, a, aOff);
+    this.copyOut(pcn, n, cs, cNext);
+    this.copyOut(ptc, n, tc, tcOff);
+    this.copyOut(ph, n, hs, hNext);
+  }
+
+  /**
+   * One GRU step (see elementwise-wasm.ts): a [B, 3H] at aOff (overwritten by r, z, n),
+   * hh [B, 3H] = h_{t−1}·W_hhᵀ, bhh the [3H] b_hh, h_{t−1} = hs[hPrev…]; writes hn[hnOff…] = W_hn h + b_hn
+   * and hs[hNext…] = h_t (each [B, H]).
+   */
+  gru(B: number, H: number, a: Float32Array, aOff: number, hh: Float32Array, bhh: Float32Array, hs: Float32Array, hPrev: number, hn: Float32Array, hnOff: number, hNext: number): void {
+    const n = B * H;
+    this.begin();
+    const pa = this.alloc(3 * n), phh = this.alloc(3 * n), pb = this.alloc(H), pp = this.alloc(n), pn = this.alloc(n), ph = this.alloc(n);
+    this.reserve();
+    this.copyIn(a, aOff, 3 * n, pa);
+    this.copyIn(hh, 0, 3 * n, phh);
+    this.copyIn(bhh, 2 * H, H, pb);
+    this.copyIn(hs, hPrev, n, pp);
+    if (this.control && n >= PARALLEL_VALUES && B >= 2) {
+      const B1 = B >> 1, o = 4 * B1 * H; // the helper takes examples B1…B−1
+      this.post(GRU, B - B1, H, 4 * pa + 3 * o, 4 * phh + 3 * o, 4 * pb, 4 * pp + o, 4 * pn + o, 4 * ph + o);
+      this.k.gru(B1, H, 4 * pa, 4 * phh, 4 * pb, 4 * pp, 4 * pn, 4 * ph);
+      this.join();
+    } else {
+      this.k.gru(B, H, 4 * pa, 4 * phh, 4 * pb, 4 * pp, 4 * pn, 4 * ph);
+    }
+    this.copyOut(pa, 3 * n, a, aOff);
+    this.copyOut(pn, n, hn, hnOff);
+    this.copyOut(ph, n, hs, hNext);
+  }
+
+  // --- convolution: the whole batch per product (im2col.ts) -------------------------------------
+
+  /** x [B, C, H, W] at xOff → xp [B·C, Hp, Wp] (zero border) → col [R, ld] (example b at columns b·P…). */
+  private lower(g: ConvGeometry, B: number, x: Float32Array, xOff: number, xs: number, xp: number, col: number, ld: number): void {
+    const { C, H, W, K, S, pad, Ho, Wo } = g;
+    const Hp = H + 2 * pad, Wp = W + 2 * pad, P = Ho * Wo;
+    this.copyIn(x, xOff, B * C * H * W, xs);
+    this.k.pad(B * C, H, W, pad, 4 * xs, 4 * xp);
+    const vecEnd = S === 1 ? Wo - (Wo % 4) : 0;
+    for (let b = 0; b < B; b++) this.k.im2col(C, K, S, Ho, Wo, Hp, Wp, vecEnd, 4 * (xp + b * C * Hp * Wp), 4 * (col + b * P), ld);
+  }
+
+  /**
+   * z [B, F, P] (at zOff) = conv(x [B, C, H, W] at xOff) + bias, P = Ho·Wo, W [F, R], R = C·K·K:
+   * Z[F, B·P] = W·col + b in one product, then each example's rows to z.
+   */
+  conv2dForward(g: ConvGeometry, F: number, B: number, x: Float32Array, xOff: number, w: Float32Array, bias: Float32Array | null, z: Float32Array, zOff: number): void {
+    const { C, H, W, K, pad, Ho, Wo } = g;
+    const R = C * K * K, P = Ho * Wo, N = B * P, Np = pad16(N);
+    this.begin();
+    const xs = this.alloc(B * C * H * W), xp = this.alloc(B * C * (H + 2 * pad) * (W + 2 * pad));
+    const col = this.alloc(R * N), bp = this.alloc(R * Np), pw = this.alloc(F * R), bs = this.alloc(F);
+    const zp = this.alloc(F * Np), zs = this.alloc(B * F * P);
+    this.reserve();
+    this.lower(g, B, x, xOff, xs, xp, col, N);
+    this.k.pack(R, N, 4 * col, 4 * N, 4, 4 * bp);
+    this.copyIn(w, 0, F * R, pw);
+    if (bias) this.copyIn(bias, 0, F, bs);
+    else this.heap.fill(0, bs, bs + F);
+    this.product(F, Np / 16, R, pw, R, 1, bp, zp, Np, INIT_ROW_BIAS, bs);
+    for (let f = 0; f < F; f++) this.k.copyRows(B, 4 * P, 4 * (zp + f * Np), 4 * P, 4 * (zs + f * P), 4 * F * P);
+    this.copyOut(zs, B * F * P, z, zOff);
+  }
+
+  /**
+   * For dz [B, F, P]: dW [F, R] += dZ·colᵀ and db [F] += Σ dZ, as one dot-product pass
+   * [dW | db] += dZ·[col; 1]ᵀ over the k = B·P columns; and, when dx is given,
+   * dx [B, C, H, W] = col2im(Wᵀ·dZ) (overwritten).
+   */
+  conv2dBackward(g: ConvGeometry, F: number, B: number, x: Float32Array, w: Float32Array, dz: Float32Array, dW: Float32Array, db: Float32Array | null, dx: Float32Array | null): void {
+    const { C, H, W, K, S, pad, Ho, Wo } = g;
+    const Hp = H + 2 * pad, Wp = W + 2 * pad;
+    const R = C * K * K, P = Ho * Wo, N = B * P;
+    const Kp = (N + 3) & ~3, Fp = (F + 3) & ~3, Rq = (R + 2) & ~1; // the dot kernel's multiples; Rq ≥ R + 1 (the ones row)
+    const Np = pad16(N);
+    this.begin();
+    const xs = this.alloc(B * C * H * W), xp = this.alloc(B * C * Hp * Wp);
+    const col = this.alloc(Rq * Kp), dZ = this.alloc(Fp * Kp), dWx = this.alloc(Fp * Rq), dzs = this.alloc(B * F * P);
+    const pw = dx ? this.alloc(F * R) : 0, bp = dx ? this.alloc(F * Np) : 0, dcol = dx ? this.alloc(R * Np) : 0;
+    const dxp = dx ? this.alloc(B * C * Hp * Wp) : 0;
+    this.reserve();
+    const h = this.heap;
+    // col [Rq, Kp]: the receptive fields, a row of ones (for db), zeros elsewhere
+    h.fill(0, col, col + Rq * Kp);
+    this.lower(g, B, x, 0, xs, xp, col, Kp);
+    h.fill(1, col + R * Kp, col + R * Kp + N);
+    // dZ [Fp, Kp]: channel f of every example side by side, zeros elsewhere
+    h.fill(0, dZ, dZ + Fp * Kp);
+    this.copyIn(dz, 0, B * F * P, dzs);
+    for (let f = 0; f < F; f++) this.k.copyRows(B, 4 * P, 4 * (dzs + f * P), 4 * F * P, 4 * (dZ + f * Kp), 4 * P);
+    h.fill(0, dWx, dWx + Fp * Rq);
+    this.k.dot(Fp, Rq, Kp, 4 * dZ, 4 * col, 4 * dWx);
+    for (let f = 0; f < F; f++) {
+      for (let r = 0; r < R; r++) dW[f * R + r] += h[dWx + f * Rq + r];
+      if (db) db[f] += h[dWx + f * Rq + R];
+    }
+    if (!dx) return;
+    // dcol [R, Np] = Wᵀ·dZ: A[r, f] = W[f, r] read by strides; dZ packed as the right operand
+    this.copyIn(w, 0, F * R, pw);
+    this.k.pack(F, N, 4 * dZ, 4 * Kp, 4, 4 * bp);
+    this.product(R, Np / 16, F, pw, 1, R, bp, dcol, Np, INIT_ZERO, 0);
+    h.fill(0, dxp, dxp + B * C * Hp * Wp);
+    const vecEnd = S === 1 ? Wo - (Wo % 4) : 0;
+    for (let b = 0; b < B; b++) this.k.col2im(C, K, S, Ho, Wo, Hp, Wp, vecEnd, 4 * (dxp + b * C * Hp * Wp), 4 * (dcol + b * P), Np);
+    this.k.unpad(B * C, H, W, pad, 4 * dxp, 4 * xs); // xs is free again: the unpadded dx goes there
+    this.copyOut(xs, B * C * H * W, dx, 0);
+  }
+}
