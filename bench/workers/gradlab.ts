@@ -2,24 +2,28 @@
  * gradlab as a worker of the comparison (protocol.ts): a network from bench/networks.ts trained
  * through Trainer.trainStep(), the loop the CLI and the web worker use.
  *
- *   node --import tsx bench/workers/gradlab.ts --kernels wasm|ts --every N
+ *   node --import tsx bench/workers/gradlab.ts --kernels wasm|ts --every N [--threads 2]
  *
  * `--every` is record.every (a number larger than any run turns recording off); `--kernels`
- * picks the kernel implementation. Timed windows never contain an epoch-ending step (it also
- * evaluates on the test set): the worker first finishes the epoch, untimed, when needed.
+ * picks the kernel implementation; `--threads 2` gives the WebAssembly kernels a helper thread
+ * (helper.ts). Timed windows never contain an epoch-ending step (it also evaluates on the test
+ * set): the worker first finishes the epoch, untimed, when needed.
  */
 import { useKernels, type KernelsName } from "../../src/core/kernels/kernels.ts";
 import { loadDataset } from "../../src/data/datasets.ts";
 import { Trainer } from "../../src/experiment/trainer.ts";
 import { alignForWindow } from "../measure.ts";
 import { networkConfig, type Network } from "../networks.ts";
+import { startHelper } from "./helper.ts";
 import { serve } from "./protocol.ts";
 
 const args = process.argv.slice(2);
 const opt = (name: string, fallback: string) => { const i = args.indexOf(name); return i >= 0 ? args[i + 1] : fallback; };
 const kernelsName = opt("--kernels", "wasm") as KernelsName;
 const every = Number(opt("--every", "1000000000"));
+const threads = Number(opt("--threads", "1"));
 useKernels(kernelsName);
+if (threads === 2 && !startHelper()) throw new Error("gradlab worker: no shared WebAssembly memory for a helper thread");
 
 let trainer: Trainer | null = null;
 serve({
@@ -28,7 +32,7 @@ serve({
     trainer = null;
     const config = networkConfig(net, { every, epochs: 1000 });
     trainer = new Trainer(config, loadDataset(config.data.dataset, { train: config.data.train, test: config.data.test }));
-    return { ok: true, kernels: kernelsName, every, maxSteps: trainer.stepsPerEpoch - 1 };
+    return { ok: true, kernels: kernelsName, every, threads, maxSteps: trainer.stepsPerEpoch - 1 };
   },
   run(msg) {
     const t = trainer!;

@@ -98,8 +98,8 @@ function expInto(v: Record<string, number>, x: number, out: number): Code {
 }
 
 /**
- * fdlibm expm1(u) of local `u` into `out`, for |u| < 44 (as tanh calls it: 2|x| or −2|x| with
- * |x| < 22): k ∈ [−3, 63], so the overflow branch and the tiny-argument branch never apply.
+ * fdlibm expm1(u) of local `u` into `out`, for u as tanh calls it: 2|x| ∈ [2, 44) or −2|x| ∈
+ * (−2, 0], so k ∈ {−3…0} ∪ [3, 63]: the overflow, tiny-argument and k = 1 branches never apply.
  */
 function expm1Into(v: Record<string, number>, u: number, out: number): Code {
   const U = get(u);
@@ -125,12 +125,11 @@ function expm1Into(v: Record<string, number>, u: number, out: number): Code {
     ...set(v.e, sub(sub(mul(R, sub(E, get(v.c))), get(v.c)), get(v.hxs))),
     ...set(v.p2, pow2(get(v.kd))),
     ...set(v.pm, pow2(sub(k(0), get(v.kd)))),
-    ...set(out, sel(eq(get(v.kd), k(-1)), sub(mul(k(0.5), sub(R, E)), k(0.5)),
-      sel(eq(get(v.kd), k(1)),
-        sel(lt(R, k(-0.25)), mul(k(-2), sub(E, add(R, k(0.5)))), add(k(1), mul(k(2), sub(R, E)))),
-        sel(or(le(get(v.kd), k(-2)), gt(get(v.kd), k(56))), sub(scale(sub(k(1), sub(E, R))), k(1)),
-          sel(lt(get(v.kd), k(20)), scale(sub(sub(k(1), get(v.pm)), sub(E, R))),
-            scale(add(sub(R, add(E, get(v.pm))), k(1)))))))),
+    // k = 1 would need 0.35 ≤ u < 1.04, which tanh never asks for: its branch is left out
+    ...set(out, sel(or(le(get(v.kd), k(-2)), gt(get(v.kd), k(56))), sub(scale(sub(k(1), sub(E, R))), k(1)),
+      sel(eq(get(v.kd), k(-1)), sub(mul(k(0.5), sub(R, E)), k(0.5)),
+        sel(lt(get(v.kd), k(20)), scale(sub(sub(k(1), get(v.pm)), sub(E, R))),
+          scale(add(sub(R, add(E, get(v.pm))), k(1))))))),
     ...set(out, sel(eq(get(v.kd), k(0)), get(v.y), get(out))),
   ];
 }

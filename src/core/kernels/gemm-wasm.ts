@@ -75,43 +75,70 @@ function tileKernel(R: number): FuncDef {
     });
 }
 
+/** i8x16.shuffle of two f32x4 by lane numbers (0–3 from a, 4–7 from b) */
+const shuffle4 = (a: Code, b: Code, lanes: number[]): Code => [...a, ...b, 0xfd, 0x0d, ...lanes.flatMap((l) => [4 * l, 4 * l + 1, 4 * l + 2, 4 * l + 3])];
+
 /**
  * pack(K, N, src, kStride, nStride, dst): B[k, n] = src[k·kStride + n·nStride] (bytes) into the
- * panels tileR reads; the columns of the last panel beyond N are zeros. nStride = 4 (B stored
- * row-major) copies four columns per vector; otherwise (B stored transposed) one value at a time.
+ * panels tileR reads; the columns of the last panel beyond N are zeros. Three ways, by layout:
+ * B row-major (nStride = 4) copies four columns per vector; B stored transposed (kStride = 4:
+ * the packing of Aᵀ or Bᵀ for gemmNT) transposes 4 × 4 blocks in registers (i8x16.shuffle), four
+ * loads and stores per 16 values; anything else (and the ragged last panel) one value at a time.
  */
-const packKernel = func(["K", "N", "src", "kStride", "nStride", "dst"], ["s", "k", "j", "w", "ps", "pd", "t0", "t1"], [], (L) => [
-  ...forLoop(L.s, i32(0), ishr(iadd(get(L.N), i32(15)), 4), 1, [
-    // w = min(16, N − 16s): the panel's real columns
-    ...set(L.w, imin(i32(16), isub(get(L.N), imul(get(L.s), i32(16))), L.t0, L.t1)),
-    ...set(L.pd, iadd(get(L.dst), imul(imul(get(L.s), get(L.K)), i32(64)))),
-    ...ifElse(ilt(get(L.w), i32(16)), memzero(get(L.pd), imul(get(L.K), i32(64)))),
-    ...forLoop(L.k, i32(0), get(L.K), 1, [
-      ...set(L.ps, iadd(iadd(get(L.src), imul(get(L.k), get(L.kStride))), imul(imul(get(L.s), i32(16)), get(L.nStride)))),
+const packKernel = func(["K", "N", "src", "kStride", "nStride", "dst"], ["s", "k", "j", "q", "w", "ps", "pd", "K4", "t0", "t1"], [...names("v", 4), ...names("u", 4)], (L) => {
+  const shuffle = shuffle4;
+  const V = (i: number) => get(L[`v${i}`]), U = (i: number) => get(L[`u${i}`]);
+  const scalarRows = (from: Code): Code => forLoop(L.k, from, get(L.K), 1, [
+    ...set(L.ps, iadd(iadd(get(L.src), imul(get(L.k), get(L.kStride))), imul(imul(get(L.s), i32(16)), get(L.nStride)))),
+    ...set(L.pd, iadd(iadd(get(L.dst), imul(imul(get(L.s), get(L.K)), i32(64))), imul(get(L.k), i32(64)))),
+    ...forLoop(L.j, i32(0), get(L.w), 1,
+      f32store(iadd(get(L.pd), imul(get(L.j), i32(4))), f32load(iadd(get(L.ps), imul(get(L.j), get(L.nStride)))))),
+  ]);
+  return [
+    ...set(L.K4, [...get(L.K), ...i32(-4), 0x71]), // K & ~3
+    ...forLoop(L.s, i32(0), ishr(iadd(get(L.N), i32(15)), 4), 1, [
+      // w = min(16, N − 16s): the panel's real columns
+      ...set(L.w, imin(i32(16), isub(get(L.N), imul(get(L.s), i32(16))), L.t0, L.t1)),
+      ...set(L.pd, iadd(get(L.dst), imul(imul(get(L.s), get(L.K)), i32(64)))),
+      ...ifElse(ilt(get(L.w), i32(16)), memzero(get(L.pd), imul(get(L.K), i32(64)))),
       ...ifElse([...iEq(get(L.nStride), 4), ...iEq(get(L.w), 16), 0x71 /* i32.and */],
-        [0, 1, 2, 3].flatMap((v) => vstore(get(L.pd), vload(get(L.ps), 16 * v), 16 * v)),
-        forLoop(L.j, i32(0), get(L.w), 1,
-          f32store(iadd(get(L.pd), imul(get(L.j), i32(4))), f32load(iadd(get(L.ps), imul(get(L.j), get(L.nStride))))))),
-      ...set(L.pd, iadd(get(L.pd), i32(64))),
+        // row-major: each panel row is 16 consecutive values
+        forLoop(L.k, i32(0), get(L.K), 1, [
+          ...set(L.ps, iadd(iadd(get(L.src), imul(get(L.k), get(L.kStride))), imul(get(L.s), i32(64)))),
+          ...[0, 1, 2, 3].flatMap((v) => vstore(get(L.pd), vload(get(L.ps), 16 * v), 16 * v)),
+          ...set(L.pd, iadd(get(L.pd), i32(64))),
+        ]),
+        ifElse([...iEq(get(L.kStride), 4), ...iEq(get(L.w), 16), 0x71],
+          [
+            // transposed: rows n = 16s + j + q hold B[k…k+3, n] contiguously; 4 × 4 transposes
+            ...forLoop(L.k, i32(0), get(L.K4), 4, forLoop(L.j, i32(0), i32(16), 4, [
+              ...set(L.ps, iadd(iadd(get(L.src), imul(get(L.k), i32(4))), imul(iadd(imul(get(L.s), i32(16)), get(L.j)), get(L.nStride)))),
+              ...[0, 1, 2, 3].flatMap((q) => set(L[`v${q}`], vload(q === 0 ? get(L.ps) : iadd(get(L.ps), imul(i32(q), get(L.nStride)))))),
+              // v_q = [B[k, n_q] … B[k+3, n_q]] → u_p = [B[k+p, n_0] … B[k+p, n_3]]
+              ...set(L.u0, shuffle(V(0), V(1), [0, 4, 1, 5])), ...set(L.u1, shuffle(V(0), V(1), [2, 6, 3, 7])),
+              ...set(L.u2, shuffle(V(2), V(3), [0, 4, 1, 5])), ...set(L.u3, shuffle(V(2), V(3), [2, 6, 3, 7])),
+              ...set(L.v0, shuffle(U(0), U(2), [0, 1, 4, 5])), ...set(L.v1, shuffle(U(0), U(2), [2, 3, 6, 7])),
+              ...set(L.v2, shuffle(U(1), U(3), [0, 1, 4, 5])), ...set(L.v3, shuffle(U(1), U(3), [2, 3, 6, 7])),
+              ...set(L.q, iadd(iadd(get(L.pd), imul(get(L.k), i32(64))), imul(get(L.j), i32(4)))),
+              ...[0, 1, 2, 3].flatMap((p) => vstore(get(L.q), V(p), 64 * p)),
+            ])),
+            ...scalarRows(get(L.K4)),
+          ],
+          scalarRows(i32(0)))),
     ]),
-  ]),
-]);
+  ];
+});
 
 /**
  * transpose(R, C, src, lds, dst, ldd): dst[c, r] = src[r, c] for an R × C block (row strides
- * lds, ldd in bytes), in 4 × 4 blocks so reads and writes each stay within a few cache lines.
+ * lds, ldd in bytes): 4 × 4 blocks transposed in registers (four loads, eight shuffles, four
+ * stores), then the ragged right and bottom edges one value at a time.
  */
-const transposeKernel = func(["R", "C", "src", "lds", "dst", "ldd"], ["r", "c", "r4", "c4", "ps", "pd"], [], (L) => {
+const transposeKernel = func(["R", "C", "src", "lds", "dst", "ldd"], ["r", "c", "r4", "c4", "ps", "pd"], [...names("v", 4), ...names("u", 4)], (L) => {
   const from = (r: Code, c: Code): Code => iadd(iadd(get(L.src), imul(r, get(L.lds))), imul(c, i32(4)));
   const to = (c: Code, r: Code): Code => iadd(iadd(get(L.dst), imul(c, get(L.ldd))), imul(r, i32(4)));
   const copy = (r: Code, c: Code): Code => f32store(to(c, r), f32load(from(r, c)));
-  const block: Code = [];
-  for (let i = 0; i < 4; i++) {
-    for (let j = 0; j < 4; j++) {
-      // src (r + i, c + j) → dst (c + j, r + i)
-      block.push(...f32store(iadd(get(L.pd), iadd(imul(i32(j), get(L.ldd)), i32(4 * i))), f32load(iadd(get(L.ps), iadd(imul(i32(i), get(L.lds)), i32(4 * j))))));
-    }
-  }
+  const V = (i: number) => get(L[`v${i}`]), U = (i: number) => get(L[`u${i}`]);
   return [
     ...set(L.r4, imul(ishr(get(L.R), 2), i32(4))),
     ...set(L.c4, imul(ishr(get(L.C), 2), i32(4))),
@@ -119,7 +146,13 @@ const transposeKernel = func(["R", "C", "src", "lds", "dst", "ldd"], ["r", "c", 
       ...forLoop(L.c, i32(0), get(L.c4), 4, [
         ...set(L.ps, from(get(L.r), get(L.c))),
         ...set(L.pd, to(get(L.c), get(L.r))),
-        ...block,
+        // v_i = src[r + i, c…c+3] → u_j = src[r…r+3, c + j] = dst[c + j, r…r+3]
+        ...[0, 1, 2, 3].flatMap((i) => set(L[`v${i}`], vload(i === 0 ? get(L.ps) : iadd(get(L.ps), imul(i32(i), get(L.lds)))))),
+        ...set(L.u0, shuffle4(V(0), V(1), [0, 4, 1, 5])), ...set(L.u1, shuffle4(V(0), V(1), [2, 6, 3, 7])),
+        ...set(L.u2, shuffle4(V(2), V(3), [0, 4, 1, 5])), ...set(L.u3, shuffle4(V(2), V(3), [2, 6, 3, 7])),
+        ...set(L.v0, shuffle4(U(0), U(2), [0, 1, 4, 5])), ...set(L.v1, shuffle4(U(0), U(2), [2, 3, 6, 7])),
+        ...set(L.v2, shuffle4(U(1), U(3), [0, 1, 4, 5])), ...set(L.v3, shuffle4(U(1), U(3), [2, 3, 6, 7])),
+        ...[0, 1, 2, 3].flatMap((j) => vstore(j === 0 ? get(L.pd) : iadd(get(L.pd), imul(i32(j), get(L.ldd))), V(j))),
       ]),
       ...forLoop(L.c, get(L.c4), get(L.C), 1, [0, 1, 2, 3].flatMap((i) => copy(iadd(get(L.r), i32(i)), get(L.c)))),
     ]),

@@ -1,15 +1,17 @@
 /**
- * The WebAssembly SIMD engine of one thread: one module (the GEMM kernels of gemm-wasm.ts and
- * the elementwise kernels of elementwise-wasm.ts) with its own memory, grown on demand, in which
- * each call lays its operands out from offset 0.
+ * The WebAssembly SIMD engine of one thread: one module (the GEMM kernels of gemm-wasm.ts, the
+ * convolution kernels of im2col.ts, the elementwise kernels of elementwise-wasm.ts) with its own
+ * memory, grown on demand, in which each call lays its operands out after a constant table.
  *
  * Data movement: layers keep plain typed arrays, so each call copies its operands in
- * (TypedArray.set, a memcpy: ~0.03 ns per float when in cache, against ~0.7 ns for a JS loop)
+ * (TypedArray.set, a memcpy: ~0.04 ns per float when in cache, against ~1 ns for a JS loop)
  * and its results back; slice views are cached so copying allocates nothing.
  * GEMM driver: C (+)= A·B with B packed into 16-column panels; columns in cache blocks (a block
  * of B ≤ 256 KiB stays in a 1 MiB L2 while every pair of rows of A streams through it). gemmNT
  * packs Bᵀ, or — when M (the batch) is the smaller side — computes Cᵀ = B·Aᵀ with Aᵀ packed and
- * transposes back, whichever a cost model finds cheaper.
+ * transposes back, whichever a cost model finds cheaper. Convolution: the whole batch per
+ * product. Optionally a helper thread shares the memory and takes half of the large calls
+ * (withHelper, serveHelper).
  */
 import { CONSTANTS, CONSTANTS_AT, CONSTANTS_BYTES, ELEMENTWISE_KERNELS } from "./elementwise-wasm.ts";
 import { GEMM_KERNELS, INIT_C, INIT_COL_BIAS, INIT_ROW_BIAS, INIT_ZERO } from "./gemm-wasm.ts";
@@ -135,7 +137,9 @@ export class WasmEngine {
    * An engine with a helper thread: its memory is shared, and `port` (a Worker running
    * serveHelper on the message) receives the module, the memory and the control block. Null
    * where shared WebAssembly memory is unavailable (no SharedArrayBuffer: a page that is not
-   * cross-origin isolated).
+   * cross-origin isolated). Performance compromise: V8 copies into and out of shared memory
+   * about 30× slower than into private memory (bench/README.md), so this pays only where the
+   * split work outweighs the copies.
    */
   static withHelper(port: HelperPort): WasmEngine | null {
     const module = wasmModule(true);
