@@ -24,6 +24,12 @@ import { writeComparison, writeReport } from "../report/write.ts";
 
 const cli = cac("gradlab");
 
+// `gradlab … | head` closes our stdout early: the run goes on to the end (its folder is what
+// matters) and the rest of the output is dropped, instead of crashing on EPIPE.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on("error", (e: NodeJS.ErrnoException) => { if (e.code !== "EPIPE") throw e; });
+}
+
 interface Overrides { epochs?: unknown; seed?: unknown; train?: unknown; test?: unknown; every?: unknown }
 
 /** Apply command-line overrides to a resolved config and re-validate it. */
