@@ -6,7 +6,42 @@
  */
 import type { LossName } from "./spec.ts";
 import type { FloatArray } from "./tensor.ts";
-import { exp, log } from "./math.ts";
+import { expInto, logInto } from "./math.ts";
+
+// Scratch reused across calls (grown, never shrunk), so a step allocates nothing.
+let rowExp = new Float64Array(16); // exp of one row of logits [C]
+let rowMax = new Float64Array(64); // max of each row [B]
+let rowSum = new Float64Array(64); // Σ_c exp(z − max) of each row [B]
+let rowLog = new Float64Array(64); // log of rowSum [B]
+function scratch(B: number, C: number): void {
+  if (rowExp.length < C) rowExp = new Float64Array(C);
+  if (rowMax.length < B) { rowMax = new Float64Array(B); rowSum = new Float64Array(B); rowLog = new Float64Array(B); }
+}
+
+/**
+ * For each row b of z [B, C]: rowMax[b] = max_c z, rowSum[b] = Σ_c exp(z − max), rowLog[b] =
+ * log rowSum[b], and, when `dz` is given, dz[b] = exp(z_b − max) (the unnormalized softmax).
+ * Returns Σ_b (logsumexp_b − z_{b,y_b}), the summed per-example cross-entropy.
+ */
+function logSumExpRows(z: FloatArray, labels: Int32Array, B: number, C: number, dz: FloatArray | null): number {
+  scratch(B, C);
+  const e = rowExp;
+  for (let b = 0; b < B; b++) {
+    const o = b * C;
+    let max = z[o]; // (not −Infinity: a global constant would keep max boxed)
+    for (let c = 1; c < C; c++) if (z[o + c] > max) max = z[o + c];
+    rowMax[b] = max;
+    expInto(z, o, C, rowMax, b, e, 0); // e_c = exp(z_c − max)
+    let sum = 0;
+    if (dz) for (let c = 0; c < C; c++) { dz[o + c] = e[c]; sum += e[c]; }
+    else for (let c = 0; c < C; c++) sum += e[c];
+    rowSum[b] = sum;
+  }
+  logInto(rowSum, 0, B, rowLog, 0);
+  let total = 0;
+  for (let b = 0; b < B; b++) total += rowLog[b] + rowMax[b] - z[b * C + labels[b]];
+  return total;
+}
 
 export interface Loss {
   name: LossName;
@@ -20,33 +55,18 @@ export interface Loss {
 const crossEntropy: Loss = {
   name: "cross_entropy",
   forwardBackward(z, labels, B, C, dz) {
-    let total = 0;
+    const total = logSumExpRows(z, labels, B, C, dz);
     const invB = 1 / B;
     for (let b = 0; b < B; b++) {
       const o = b * C;
-      let max = -Infinity;
-      for (let c = 0; c < C; c++) if (z[o + c] > max) max = z[o + c];
-      let sum = 0;
-      for (let c = 0; c < C; c++) { const e = exp(z[o + c] - max); dz[o + c] = e; sum += e; }
-      const y = labels[b];
-      total += log(sum) + max - z[o + y];
-      const inv = invB / sum;
+      const inv = invB / rowSum[b];
       for (let c = 0; c < C; c++) dz[o + c] *= inv;
-      dz[o + y] -= invB;
+      dz[o + labels[b]] -= invB;
     }
     return total / B;
   },
   value(z, labels, B, C) {
-    let total = 0;
-    for (let b = 0; b < B; b++) {
-      const o = b * C;
-      let max = -Infinity;
-      for (let c = 0; c < C; c++) if (z[o + c] > max) max = z[o + c];
-      let sum = 0;
-      for (let c = 0; c < C; c++) sum += exp(z[o + c] - max);
-      total += log(sum) + max - z[o + labels[b]];
-    }
-    return total / B;
+    return logSumExpRows(z, labels, B, C, null) / B;
   },
 };
 

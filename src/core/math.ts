@@ -65,26 +65,61 @@ const INV_LN2 = 1.44269504088896338700e+00;
 
 /**
  * e^x (fdlibm e_exp.c): x = k·ln2 + r with |r| ≤ ln2/2, then a minimax polynomial for e^r.
+ * A wrapper of expInto, whose loop is the one implementation.
  * @example exp(1) // 2.718281828459045
  */
 export function exp(x: number): number {
-  if (x !== x) return x;
-  if (x === 1) return Math.E; // correctly rounded, where fdlibm is 1 ulp high (V8 special-cases it too)
-  if (x > 7.09782712893383973096e+02) return Infinity;
-  if (x < -7.45133219101941108420e+02) return 0;
-  const ax = x < 0 ? -x : x;
-  let k = 0, hi = 0, lo = 0;
-  if (ax >= HALF_LN2) {
-    k = ax < THREE_HALVES_LN2 ? (x < 0 ? -1 : 1) : Math.trunc(INV_LN2 * x + (x < 0 ? -0.5 : 0.5));
-    hi = x - k * LN2_HI;
-    lo = k * LN2_LO;
-    x = hi - lo;
-  } else if (ax < TWO_M28) return 1 + x;
-  const t = x * x;
-  const c = x - t * (1.66666666666666019037e-01 + t * (-2.77777777770155933842e-03 + t * (6.61375632143793436117e-05 + t * (-1.65339022054652515390e-06 + t * 4.13813679705723846039e-08))));
-  if (k === 0) return 1 - ((x * c) / (c - 2) - x);
-  const y = 1 - ((lo - (x * c) / (2 - c)) - hi);
-  return scale(y, k);
+  ONE_IN[0] = x;
+  expInto(ONE_IN, 0, 1, NO_SHIFT, 0, ONE_OUT, 0);
+  return ONE_OUT[0];
+}
+const ONE_IN = new Float64Array(1);
+const ONE_OUT = new Float64Array(1);
+const NO_SHIFT = new Float64Array(1);
+
+/**
+ * out[outOff + i] = e^(x[xOff + i] − shift[shiftAt]) for i < n, as exp() computes it. Hot loops
+ * call this rather than exp(): V8 does not inline exp, and a call that is not inlined boxes its
+ * double arguments and result on the heap (5.6 kB a step in the seed network's loss before
+ * this); hence also the shift read from an array rather than passed as a number.
+ * @example expInto(Float64Array.of(1, 2), 0, 2, Float64Array.of(1), 0, out, 0) // out = [1, e]
+ */
+export function expInto(x: ArrayLike<number>, xOff: number, n: number, shift: ArrayLike<number>, shiftAt: number, out: { [i: number]: number }, outOff: number): void {
+  const s = shift[shiftAt];
+  for (let i = 0; i < n; i++) {
+    let v = x[xOff + i] - s;
+    // The special cases store and move on: a result variable that may hold the global Infinity
+    // or Math.E is kept tagged by V8, which then boxes every ordinary result too.
+    if (v === 1) { out[outOff + i] = Math.E; continue; } // correctly rounded, where fdlibm is 1 ulp high (V8 special-cases it too)
+    if (v > 7.09782712893383973096e+02) { out[outOff + i] = Infinity; continue; }
+    let r: number;
+    if (v !== v) r = v;
+    else if (v < -7.45133219101941108420e+02) r = 0;
+    else {
+      const av = v < 0 ? -v : v;
+      let k = 0, hi = 0, lo = 0;
+      if (av >= HALF_LN2) {
+        // |k| ≤ 1075 here, so `| 0` truncates exactly as fdlibm's (int) cast, and keeps k an
+        // int32 (a k that is sometimes a double gets boxed on every element)
+        k = av < THREE_HALVES_LN2 ? (v < 0 ? -1 : 1) : (INV_LN2 * v + (v < 0 ? -0.5 : 0.5)) | 0;
+        hi = v - k * LN2_HI;
+        lo = k * LN2_LO;
+        v = hi - lo;
+      }
+      if (k === 0 && av < TWO_M28) r = 1 + v;
+      else {
+        const t = v * v;
+        const c = v - t * (1.66666666666666019037e-01 + t * (-2.77777777770155933842e-03 + t * (6.61375632143793436117e-05 + t * (-1.65339022054652515390e-06 + t * 4.13813679705723846039e-08))));
+        if (k === 0) r = 1 - ((v * c) / (c - 2) - v);
+        else {
+          const y = 1 - ((lo - (v * c) / (2 - c)) - hi);
+          // y·2^k, inlined from scale() so nothing is boxed
+          r = k > 1023 ? y * POW2[1074 + 1023] * POW2[1074 + k - 1023] : k >= -1021 ? y * POW2[1074 + k] : y * POW2[1074 + k + 1000] * POW2[1074 - 1000];
+        }
+      }
+    }
+    out[outOff + i] = r;
+  }
 }
 
 /**
@@ -131,44 +166,60 @@ export function expm1(x: number): number {
 
 /**
  * Natural logarithm (fdlibm e_log.c): x = 2^k·(1 + f), log(1 + f) by a minimax series in s = f/(2 + f).
+ * A wrapper of logInto, whose loop is the one implementation.
  * @example log(Math.E) // 1
  */
 export function log(x: number): number {
-  F64[0] = x;
-  let hx = I32[HI];
-  const lx = I32[LO];
-  let k = 0;
-  if (hx < 0x00100000) { // x < 2^−1022
-    if (((hx & 0x7fffffff) | lx) === 0) return -Infinity;
-    if (hx < 0) return NaN;
-    k -= 54;
-    x *= 1.80143985094819840000e+16; // 2^54: make a subnormal normal
-    hx = highWord(x);
+  ONE_IN[0] = x;
+  logInto(ONE_IN, 0, 1, ONE_OUT, 0);
+  return ONE_OUT[0];
+}
+
+/**
+ * out[outOff + i] = log(xs[xOff + i]) for i < n, without boxing a double per element (see
+ * expInto); every case stores its result and moves on, so no result variable turns tagged.
+ */
+export function logInto(xs: ArrayLike<number>, xOff: number, n: number, out: { [i: number]: number }, outOff: number): void {
+  for (let i = 0; i < n; i++) {
+    let x = xs[xOff + i];
+    F64[0] = x;
+    let hx = I32[HI];
+    const lx = I32[LO];
+    let k = 0;
+    if (hx < 0x00100000) { // x < 2^−1022
+      if (((hx & 0x7fffffff) | lx) === 0) { out[outOff + i] = -Infinity; continue; }
+      if (hx < 0) { out[outOff + i] = NaN; continue; }
+      k -= 54;
+      x *= 1.80143985094819840000e+16; // 2^54: make a subnormal normal
+      hx = highWord(x);
+    }
+    if (hx >= 0x7ff00000) { out[outOff + i] = x + x; continue; }
+    k += (hx >> 20) - 1023;
+    hx &= 0x000fffff;
+    const half = (hx + 0x95f64) & 0x100000; // fdlibm's i
+    x = withHighWord(x, hx | (half ^ 0x3ff00000)); // x or x/2, in [√2/2, √2)
+    k += half >> 20;
+    const f = x - 1;
+    const dk = k;
+    if ((0x000fffff & (2 + hx)) < 3) { // |f| < 2^−20
+      if (f === 0) { out[outOff + i] = k === 0 ? 0 : dk * LN2_HI + dk * LN2_LO; continue; }
+      const R = f * f * (0.5 - 0.33333333333333333 * f);
+      out[outOff + i] = k === 0 ? f - R : dk * LN2_HI - ((R - dk * LN2_LO) - f);
+      continue;
+    }
+    const s = f / (2 + f);
+    const z = s * s;
+    const w = z * z;
+    const t1 = w * (3.999999999940941908e-01 + w * (2.222219843214978396e-01 + w * 1.531383769920937332e-01));
+    const t2 = z * (6.666666666666735130e-01 + w * (2.857142874366239149e-01 + w * (1.818357216161805012e-01 + w * 1.479819860511658591e-01)));
+    const R = t2 + t1;
+    if (((hx - 0x6147a) | (0x6b851 - hx)) > 0) {
+      const hfsq = 0.5 * f * f;
+      out[outOff + i] = k === 0 ? f - (hfsq - s * (hfsq + R)) : dk * LN2_HI - ((hfsq - (s * (hfsq + R) + dk * LN2_LO)) - f);
+      continue;
+    }
+    out[outOff + i] = k === 0 ? f - s * (f - R) : dk * LN2_HI - ((s * (f - R) - dk * LN2_LO) - f);
   }
-  if (hx >= 0x7ff00000) return x + x;
-  k += (hx >> 20) - 1023;
-  hx &= 0x000fffff;
-  const i = (hx + 0x95f64) & 0x100000;
-  x = withHighWord(x, hx | (i ^ 0x3ff00000)); // x or x/2, in [√2/2, √2)
-  k += i >> 20;
-  const f = x - 1;
-  const dk = k;
-  if ((0x000fffff & (2 + hx)) < 3) { // |f| < 2^−20
-    if (f === 0) return k === 0 ? 0 : dk * LN2_HI + dk * LN2_LO;
-    const R = f * f * (0.5 - 0.33333333333333333 * f);
-    return k === 0 ? f - R : dk * LN2_HI - ((R - dk * LN2_LO) - f);
-  }
-  const s = f / (2 + f);
-  const z = s * s;
-  const w = z * z;
-  const t1 = w * (3.999999999940941908e-01 + w * (2.222219843214978396e-01 + w * 1.531383769920937332e-01));
-  const t2 = z * (6.666666666666735130e-01 + w * (2.857142874366239149e-01 + w * (1.818357216161805012e-01 + w * 1.479819860511658591e-01)));
-  const R = t2 + t1;
-  if (((hx - 0x6147a) | (0x6b851 - hx)) > 0) {
-    const hfsq = 0.5 * f * f;
-    return k === 0 ? f - (hfsq - s * (hfsq + R)) : dk * LN2_HI - ((hfsq - (s * (hfsq + R) + dk * LN2_LO)) - f);
-  }
-  return k === 0 ? f - s * (f - R) : dk * LN2_HI - ((s * (f - R) - dk * LN2_LO) - f);
 }
 
 /**
