@@ -12,7 +12,7 @@ import { listPresets, resolveExperimentArg } from "../experiment/config-file.ts"
 import { expandSuite, type Suite } from "../experiment/suite.ts";
 import { parseShard, runSuite, type PlanResult } from "../experiment/sweep.ts";
 import { availableParallelism } from "node:os";
-import { datasetFor, parseRange, resumeRun, startRun, type RunHooks, type RunOptions, type RunSession } from "../experiment/run.ts";
+import { datasetFor, parseRange, resumeRun, startRun, type RunHooks, type RunOptions, type RunSession, type Summary } from "../experiment/run.ts";
 import { parseSize } from "../experiment/memory.ts";
 import { Trainer } from "../experiment/trainer.ts";
 import { encodeGradients, loadWeights } from "../experiment/weights.ts";
@@ -83,11 +83,15 @@ async function runSuiteCli(suite: Suite, out: string, workers: number, shard: [n
 
 /** accuracy, verdict and first/last gradient ratios per run */
 function suiteTable(results: PlanResult[]): string {
+  return runsTable(results.map((r) => ({ label: r.label, summary: r.summary })));
+}
+
+/** One row per run: test accuracy, verdict, first/last layer and first/last time-step gradient ratios. */
+function runsTable(runs: { label: string; summary: Pick<Summary, "testAccuracy" | "diagnosis"> | null }[]): string {
   const rows = [["run", "test acc", "verdict", "first/last layer ‖∇W‖", "‖∂ℓ/∂h_1‖/‖∂ℓ/∂h_T‖"]];
-  for (const r of results) {
-    const s = r.summary;
-    const time = s ? Object.values(s.diagnosis.timeRatios) : [];
-    rows.push([r.label, s ? `${(100 * s.testAccuracy).toFixed(2)}%` : "error", s?.diagnosis.verdict ?? "–", num(s?.diagnosis.depthRatio ?? null), time.length ? num(time[0]) : "–"]);
+  for (const { label, summary: s } of runs) {
+    const time = s ? Object.values(s.diagnosis.timeRatios ?? {}) : [];
+    rows.push([label, s ? `${(100 * s.testAccuracy).toFixed(2)}%` : "error", s?.diagnosis.verdict ?? "–", num(s?.diagnosis.depthRatio ?? null), time.length ? num(time[0]) : "–"]);
   }
   return columns(rows);
 }
@@ -108,13 +112,7 @@ function expandRunDirs(dirs: string[]): string[] {
 
 /** The compare command's terminal table, from each run's summary.json. */
 function compareTable(runDirs: string[]): string {
-  const rows = [["run", "test acc", "verdict", "first/last layer ‖∇W‖", "‖∂ℓ/∂h_1‖/‖∂ℓ/∂h_T‖"]];
-  for (const d of runDirs) {
-    const s = JSON.parse(readFileSync(join(d, "summary.json"), "utf8"));
-    const time = Object.values(s.diagnosis?.timeRatios ?? {}) as number[];
-    rows.push([d, `${(100 * s.testAccuracy).toFixed(2)}%`, s.diagnosis?.verdict ?? "–", num(s.diagnosis?.depthRatio ?? null), time.length ? num(time[0]) : "–"]);
-  }
-  return columns(rows);
+  return runsTable(runDirs.map((d) => ({ label: d, summary: JSON.parse(readFileSync(join(d, "summary.json"), "utf8")) })));
 }
 
 /** A name as a folder name. */

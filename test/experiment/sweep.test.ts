@@ -93,5 +93,21 @@ describe("gradlab sweep", () => {
     expect(i0.runs.length).toBe(2);
     const idx = JSON.parse(readFileSync(join(dir, "t", "suite.json"), "utf8"));
     expect(idx.runs.map((r: { testAccuracy: number }) => typeof r.testAccuracy)).toEqual(["number", "number", "number", "number"]);
+
+    // gradlab compare merges the two shards' folders (a suite folder stands for its runs) into one report
+    const cmp = gradlab(["compare", join(dir, "sh"), "--out", join(dir, "merged"), "--no-png"]);
+    expect(cmp.stderr).toBe("");
+    expect(cmp.code).toBe(0);
+    for (const l of labels) expect(cmp.stdout).toContain(join(dir, "sh", l));
+    const merged = readFileSync(join(dir, "merged", "report.html"), "utf8");
+    for (const l of ["act_relu_depth_1", "act_sigmoid_depth_2"]) expect(merged).toContain(l);
+    expect(readFileSync(join(dir, "merged", "runs.csv"), "utf8").trim().split("\n")).toHaveLength(5);
+    // gradlab report re-renders a run's report; bad folders are one line and exit 2
+    const rep = gradlab(["report", join(dir, "t", labels[0]), "--no-png"]);
+    expect(rep.code).toBe(0);
+    const missing = gradlab(["compare", join(dir, "nope")]);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr.trim().split("\n")).toHaveLength(1);
+    expect(missing.stderr).toMatch(/nope: no such run folder/);
   });
 });
