@@ -10,6 +10,8 @@ import type { Param } from "./layers/layer.ts";
 import type { OptimizerSpec } from "./spec.ts";
 import { floats, dtypeOf, type FloatArray } from "./tensor.ts";
 import { powInt } from "./math.ts";
+import { kernels } from "./kernels/kernels.ts";
+import { UPDATE_CONSTANT_COUNT, UpdateMode } from "./kernels/train-wasm.ts";
 
 export interface OptimizerState { t: number; slots: Record<string, number[]>[] }
 
@@ -18,60 +20,99 @@ export class Optimizer {
   t = 0;
   private readonly m: FloatArray[];
   private readonly v: FloatArray[];
+  /** the step's doubles, in train-wasm.ts's UPDATE_CONSTANTS order (read from the spec once) */
+  private readonly constants = new Float64Array(UPDATE_CONSTANT_COUNT);
+  /** the UpdateMode of every step but the first */
+  private readonly rule: number;
 
   constructor(readonly spec: OptimizerSpec, readonly params: Param[]) {
     const need = (on: boolean) => params.map((p) => (on ? floats(dtypeOf(p.value), p.value.length) : floats(dtypeOf(p.value), 0)));
     const mom = spec.momentum ?? 0;
     this.m = need(spec.type === "adam" || mom !== 0);
     this.v = need(spec.type === "adam" || spec.type === "rmsprop");
+    const momentum = mom !== 0;
+    this.rule = spec.type === "adam" ? UpdateMode.adam
+      : spec.type === "rmsprop" ? (momentum ? UpdateMode.rmspropMomentum : UpdateMode.rmsprop)
+        : !momentum ? UpdateMode.sgd : spec.nesterov ? UpdateMode.nesterov : UpdateMode.sgdMomentum;
+    const [b1, b2] = spec.betas ?? [0.9, 0.999];
+    const alpha = spec.alpha ?? 0.99;
+    this.constants.set([spec.lr, spec.weightDecay ?? 0, mom, b1, 1 - b1, b2, 1 - b2, 0, 0, spec.eps ?? 1e-8, alpha, 1 - alpha]);
   }
 
-  /** Apply one update from the accumulated gradients, then zero them. */
-  step(): void {
+  /**
+   * Apply one update from the accumulated gradients, then zero them. With `checkValues`, returns
+   * the index of the first parameter whose updated value holds a NaN or ±Inf (−1 when none);
+   * without, −1. The active kernels may run the update (kernels.update: the same bits as the
+   * loops below) and then check in the same pass.
+   */
+  step(checkValues = false): number {
     this.t++;
-    const s = this.spec;
-    const lr = s.lr;
-    const wd = s.weightDecay ?? 0;
-    const mu = s.momentum ?? 0;
+    const c = this.constants;
+    const mode = this.mode();
+    if (mode === UpdateMode.adam) {
+      c[7] = c[0] / (1 - powInt(c[3], this.t)); // lr / (1 − β1ᵗ)
+      c[8] = Math.sqrt(1 - powInt(c[5], this.t)); // √(1 − β2ᵗ)
+    }
+    let broken = -1;
     for (let p = 0; p < this.params.length; p++) {
       const w = this.params[p].value;
       const g = this.params[p].grad;
       const m = this.m[p];
       const v = this.v[p];
       const n = w.length;
-      if (s.type === "sgd") {
-        const nesterov = s.nesterov ?? false;
-        for (let i = 0; i < n; i++) {
-          let gi = g[i] + wd * w[i];
-          if (mu !== 0) {
-            m[i] = this.t === 1 ? gi : mu * m[i] + gi;
-            gi = nesterov ? gi + mu * m[i] : m[i];
-          }
-          w[i] -= lr * gi;
-        }
-      } else if (s.type === "adam") {
-        const [b1, b2] = s.betas ?? [0.9, 0.999];
-        const eps = s.eps ?? 1e-8;
-        const c1 = 1 - powInt(b1, this.t);
-        const sc2 = Math.sqrt(1 - powInt(b2, this.t));
-        for (let i = 0; i < n; i++) {
-          const gi = g[i] + wd * w[i];
-          m[i] = b1 * m[i] + (1 - b1) * gi;
-          v[i] = b2 * v[i] + (1 - b2) * gi * gi;
-          w[i] -= (lr / c1) * m[i] / (Math.sqrt(v[i]) / sc2 + eps);
-        }
+      const done = kernels.update(mode, n, w, g, m, v, c);
+      if (done < 0) {
+        this.loop(mode, n, w, g, m, v);
+        if (checkValues && broken < 0 && kernels.hasNonFinite(w, n)) broken = p;
+      } else if (checkValues && broken < 0 && done === 1) broken = p;
+      g.fill(0);
+    }
+    return broken;
+  }
+
+  /** train-wasm.ts's UpdateMode for this spec and step. */
+  private mode(): number {
+    const m = this.rule;
+    if (m === UpdateMode.sgdMomentum || m === UpdateMode.nesterov) return this.t === 1 ? m - 1 : m; // the First variants precede
+    return m;
+  }
+
+  /** The update rules as plain loops: the reference the kernels reproduce bit for bit. */
+  private loop(mode: number, n: number, w: FloatArray, g: FloatArray, m: FloatArray, v: FloatArray): void {
+    const c = this.constants;
+    const lr = c[0], wd = c[1], mu = c[2];
+    if (mode <= UpdateMode.nesterov) {
+      const momentum = mode !== UpdateMode.sgd;
+      const first = mode === UpdateMode.sgdMomentumFirst || mode === UpdateMode.nesterovFirst;
+      const nesterov = mode === UpdateMode.nesterovFirst || mode === UpdateMode.nesterov;
+      if (!momentum) {
+        for (let i = 0; i < n; i++) w[i] -= lr * (g[i] + wd * w[i]);
       } else {
-        const alpha = s.alpha ?? 0.99;
-        const eps = s.eps ?? 1e-8;
         for (let i = 0; i < n; i++) {
           const gi = g[i] + wd * w[i];
-          v[i] = alpha * v[i] + (1 - alpha) * gi * gi;
-          let u = gi / (Math.sqrt(v[i]) + eps);
-          if (mu !== 0) { m[i] = mu * m[i] + u; u = m[i]; }
-          w[i] -= lr * u;
+          m[i] = first ? gi : mu * m[i] + gi;
+          const mi = m[i]; // the stored (rounded) velocity, as PyTorch's buffer holds it
+          w[i] -= lr * (nesterov ? gi + mu * mi : mi);
         }
       }
-      g.fill(0);
+    } else if (mode === UpdateMode.adam) {
+      const b1 = c[3], oneMinusB1 = c[4], b2 = c[5], oneMinusB2 = c[6], lrOverC1 = c[7], sc2 = c[8], eps = c[9];
+      for (let i = 0; i < n; i++) {
+        const gi = g[i] + wd * w[i];
+        m[i] = b1 * m[i] + oneMinusB1 * gi;
+        v[i] = b2 * v[i] + oneMinusB2 * gi * gi;
+        w[i] -= lrOverC1 * m[i] / (Math.sqrt(v[i]) / sc2 + eps);
+      }
+    } else {
+      const eps = c[9], alpha = c[10], oneMinusAlpha = c[11];
+      const momentum = mode === UpdateMode.rmspropMomentum;
+      for (let i = 0; i < n; i++) {
+        const gi = g[i] + wd * w[i];
+        v[i] = alpha * v[i] + oneMinusAlpha * gi * gi;
+        let u = gi / (Math.sqrt(v[i]) + eps);
+        if (momentum) { m[i] = mu * m[i] + u; u = m[i]; }
+        w[i] -= lr * u;
+      }
     }
   }
 

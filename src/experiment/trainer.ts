@@ -3,11 +3,9 @@
  * step() trains one minibatch; steps 0, every, 2·every, … and the last are recorded (step 0
  * is measured before the first update: the network at initialization).
  *
- * Non-finite values (`train.onNonFinite`): every step checks the loss, then every gradient, then
- * (after the update) every weight, with one summing pass per tensor. The sum of a tensor is
- * non-finite iff one of its elements is NaN or ±Inf — or the sum overflows, which a Float64 sum
- * of Float32 values cannot (≤ 2^128 each), so for the f32 engine the check is exact and an
- * overflow of the sum would be treated as non-finite. The first non-finite step is always
+ * Non-finite values (`train.onNonFinite`): every step checks the loss, then every gradient
+ * (kernels.hasNonFinite, one pass per tensor), then every weight after the update (checked by
+ * the optimizer's own pass over it: Optimizer.step(true)). The first non-finite step is always
  * recorded. "stop" ends the run before the bad update (a bad update is undone from a copy of the
  * weights taken before it); "skip-step" drops that batch and trains on; "continue" only counts.
  *
@@ -16,6 +14,7 @@
  */
 import { buildModel, lossFor, type Model } from "../core/model.ts";
 import { countCorrect, type Loss } from "../core/losses.ts";
+import { kernels } from "../core/kernels/kernels.ts";
 import { clipGradients, Optimizer, type OptimizerState } from "../core/optim.ts";
 import type { RngState } from "../core/rng.ts";
 import type { DType, FloatArray } from "../core/tensor.ts";
@@ -140,8 +139,8 @@ export class Trainer {
     const params = this.model.params;
     // The loss first (free), then one summing pass over each gradient.
     let bad: { cause: NonFiniteCause; param: Param | null } | null = null;
-    if (!Number.isFinite(loss)) bad = { cause: "loss", param: firstNonFinite(params, "grad") };
-    else { const p = firstNonFinite(params, "grad"); if (p) bad = { cause: "gradient", param: p }; }
+    if (!Number.isFinite(loss)) bad = { cause: "loss", param: firstNonFinite(params) };
+    else { const p = firstNonFinite(params); if (p) bad = { cause: "gradient", param: p }; }
     const recorded = this.isRecorded(s) || (bad !== null && this.nonFinite.first === null);
     if (recorded) {
       const acc = countCorrect(logits, this.y, B, this.classes) / B;
@@ -159,8 +158,8 @@ export class Trainer {
     }
     clipGradients(params, this.config.optimizer);
     if (this.backup.length > 0) params.forEach((p, i) => this.backup[i].set(p.value));
-    this.optimizer.step();
-    const broken = bad ? null : firstNonFinite(params, "value");
+    const brokenAt = this.optimizer.step(!bad);
+    const broken = brokenAt >= 0 ? params[brokenAt] : null;
     if (broken && mode !== "continue") {
       params.forEach((p, i) => p.value.set(this.backup[i]));
       const record = recorded ? this.recorder.afterUpdate() : null;
@@ -281,23 +280,9 @@ export class Trainer {
   }
 }
 
-/**
- * The first parameter whose gradient (or value) holds a NaN or ±Inf, by one summing pass per
- * tensor (see the header: for Float32 values the Float64 sum cannot overflow).
- */
-function firstNonFinite(params: Param[], which: "grad" | "value"): Param | null {
-  for (const p of params) {
-    const a = p[which];
-    const n = a.length;
-    // Performance: four independent partial sums, so the adds do not wait on each other (about
-    // 3× faster than one running sum); a NaN or ±Inf still reaches the total.
-    let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-    let i = 0;
-    for (; i + 3 < n; i += 4) { s0 += a[i]; s1 += a[i + 1]; s2 += a[i + 2]; s3 += a[i + 3]; }
-    for (; i < n; i++) s0 += a[i];
-    const sum = s0 + s1 + (s2 + s3);
-    if (sum - sum !== 0) return p;  // NaN or ±Inf
-  }
+/** The first parameter whose gradient holds a NaN or ±Inf (kernels.hasNonFinite: one pass per tensor). */
+function firstNonFinite(params: Param[]): Param | null {
+  for (const p of params) if (kernels.hasNonFinite(p.grad, p.grad.length)) return p;
   return null;
 }
 

@@ -15,9 +15,9 @@
 import { forLoop, func, get, i32, iadd, ifElse, imul, isub, set, uleb, type Code, type FuncDef } from "./wasm-asm.ts";
 
 // --- f64x2 expressions ---------------------------------------------------------------------------
-const op = (o: number): Code => [0xfd, ...uleb(o)];
+export const op = (o: number): Code => [0xfd, ...uleb(o)];
 const bin = (o: number) => (a: Code, b: Code): Code => [...a, ...b, ...op(o)];
-const add = bin(0xf0), sub = bin(0xf1), mul = bin(0xf2), div = bin(0xf3);
+export const add = bin(0xf0), sub = bin(0xf1), mul = bin(0xf2), div = bin(0xf3);
 const lt = bin(0x49), gt = bin(0x4a), le = bin(0x4b), ge = bin(0x4c), eq = bin(0x47), ne = bin(0x48);
 const and = bin(0x4e), or = bin(0x50);
 const abs = (a: Code): Code => [...a, ...op(0xec)];
@@ -162,7 +162,7 @@ const SCRATCH = ["ax", "sg", "kd", "hi", "lo", "r", "t", "c", "y", "k2", "hfx", 
  * load and a store of the current pair (or single) at a byte offset from `at` (the element's
  * byte index, a local).
  */
-function pairs(L: Record<string, number>, n: Code, body: (ld: (base: Code) => Code, st: (base: Code, v: Code) => Code) => Code): Code {
+export function pairs(L: Record<string, number>, n: Code, body: (ld: (base: Code) => Code, st: (base: Code, v: Code) => Code) => Code): Code {
   const at = (base: Code) => iadd(base, imul(get(L.i), i32(4)));
   return [
     ...forLoop(L.i, i32(0), [...n, ...i32(1), 0x6b] /* n − 1 */, 2, body((b) => load2(at(b)), (b, v) => store2(at(b), v))),

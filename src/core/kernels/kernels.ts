@@ -53,12 +53,38 @@ export interface Kernels {
   conv2dForward(g: ConvGeometry, F: number, B: number, x: FloatArray, xOff: number, w: FloatArray, bias: FloatArray | null, z: FloatArray, zOff: number): boolean;
   /** conv2d.ts's backward: dW, db += …; dx = … when given (see there); false: not done */
   conv2dBackward(g: ConvGeometry, F: number, B: number, x: FloatArray, w: FloatArray, dz: FloatArray, dW: FloatArray, db: FloatArray | null, dx: FloatArray | null): boolean;
+  /**
+   * optim.ts's update of one tensor w, g (and its moment buffers m, v, empty when the rule has
+   * none) [n], `mode` one of train-wasm.ts's UpdateMode, c the step's doubles (UPDATE_CONSTANTS).
+   * Returns −1: not done; else 1 when an updated weight is NaN or ±Inf, 0 when all are finite.
+   */
+  update(mode: number, n: number, w: FloatArray, g: FloatArray, m: FloatArray, v: FloatArray, c: Float64Array): number;
+  /** Whether a[0 … n) holds a NaN or ±Inf. */
+  hasNonFinite(a: FloatArray, n: number): boolean;
+  /** views.ts's gather of a batch: x[b·P + i] = images[order[start + b]·P + i] / 255 for b < count, i < P; false: not done */
+  gather(images: Uint8Array, P: number, order: Int32Array, start: number, count: number, x: FloatArray): boolean;
 }
 export type KernelsName = "ts" | "wasm";
 
 /** C[m, n] += bias[n] for the M rows at cOff (the reference adds the bias after the sum). */
 function addBias(M: number, N: number, C: FloatArray, cOff: number, bias: FloatArray): void {
   for (let i = 0; i < M; i++) for (let j = 0, o = cOff + i * N; j < N; j++) C[o + j] += bias[j];
+}
+
+/**
+ * Whether a holds a NaN or ±Inf, by one summing pass: the sum is non-finite iff an element is
+ * NaN or ±Inf, or the sum overflows — which a double sum of float32 values (each ≤ 2^128) cannot.
+ * (For float64 tensors an overflowing sum also counts as non-finite: the values are then ~1e308.)
+ */
+function hasNonFiniteLoop(a: FloatArray, n: number): boolean {
+  // Performance: four independent partial sums, so the adds do not wait on each other (about
+  // 3× faster than one running sum); a NaN or ±Inf still reaches the total.
+  let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+  let i = 0;
+  for (; i + 3 < n; i += 4) { s0 += a[i]; s1 += a[i + 1]; s2 += a[i + 2]; s3 += a[i + 3]; }
+  for (; i < n; i++) s0 += a[i];
+  const sum = s0 + s1 + (s2 + s3);
+  return sum - sum !== 0;
 }
 
 /** The reference: plain TypeScript (gemm.ts) for every dtype and shape. */
@@ -85,6 +111,9 @@ export const tsKernels: Kernels = {
   gruStep: () => false,
   conv2dForward: () => false,
   conv2dBackward: () => false,
+  update: () => -1,
+  hasNonFinite: hasNonFiniteLoop,
+  gather: () => false,
 };
 
 /**
@@ -173,6 +202,16 @@ function wasmKernels(g: WasmEngine): Kernels {
       if (!(x instanceof Float32Array && w instanceof Float32Array && dz instanceof Float32Array && dW instanceof Float32Array && (!db || db instanceof Float32Array) && (!dx || dx instanceof Float32Array))) return false;
       g.conv2dBackward(geo, F, B, x, w, dz, dW, db as Float32Array | null, dx as Float32Array | null);
       return true;
+    },
+    update(mode, n, w, gr, m, v, c) {
+      if (n < WASM_MIN_VALUES || !(w instanceof Float32Array && gr instanceof Float32Array && m instanceof Float32Array && v instanceof Float32Array)) return -1;
+      return g.update(mode, n, w, gr, m, v, c) ? 0 : 1;
+    },
+    hasNonFinite(a, n) {
+      return n >= WASM_MIN_VALUES && a instanceof Float32Array ? g.hasNonFinite(a, n) : hasNonFiniteLoop(a, n);
+    },
+    gather(images, P, order, start, count, x) {
+      return count * P >= WASM_MIN_VALUES && x instanceof Float32Array && g.gather(images, P, order, start, count, x);
     },
   };
 }

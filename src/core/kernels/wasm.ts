@@ -16,12 +16,13 @@
 import { CONSTANTS, CONSTANTS_AT, CONSTANTS_BYTES, ELEMENTWISE_KERNELS } from "./elementwise-wasm.ts";
 import { GEMM_KERNELS, INIT_C, INIT_COL_BIAS, INIT_ROW_BIAS, INIT_ZERO } from "./gemm-wasm.ts";
 import { CONV_KERNELS, type ConvGeometry } from "./im2col.ts";
+import { TRAIN_KERNELS, UPDATE_CONSTANT_COUNT } from "./train-wasm.ts";
 import { compileModule, moduleBytes, SHARED_MAX_PAGES, type FuncDef } from "./wasm-asm.ts";
 
-const KERNELS: Record<string, FuncDef> = { ...GEMM_KERNELS, ...CONV_KERNELS, ...ELEMENTWISE_KERNELS };
+const KERNELS: Record<string, FuncDef> = { ...GEMM_KERNELS, ...CONV_KERNELS, ...ELEMENTWISE_KERNELS, ...TRAIN_KERNELS };
 if (Object.keys(KERNELS)[0] !== "tile2" || Object.keys(KERNELS)[1] !== "tile1") throw new Error("wasm.ts: product calls functions 0 and 1, which must be tile2 and tile1");
 type Kernel = (...args: number[]) => void;
-type Exports = Record<keyof typeof GEMM_KERNELS | keyof typeof CONV_KERNELS | keyof typeof ELEMENTWISE_KERNELS, Kernel>;
+type Exports = Record<keyof typeof GEMM_KERNELS | keyof typeof CONV_KERNELS | keyof typeof ELEMENTWISE_KERNELS | keyof typeof TRAIN_KERNELS, Kernel>;
 
 const NAMES = Object.keys(KERNELS);
 const compiled: Record<"private" | "shared", WebAssembly.Module | null | undefined> = { private: undefined, shared: undefined };
@@ -120,11 +121,17 @@ export class WasmEngine {
   private readonly k: Exports;
   private heap: Float32Array;
   private heapI32: Int32Array;
+  private heapF64: Float64Array;
   private readonly slices = new Slices<Float32Array>();
   private heapSlices = new Slices<Float32Array>();
   private readonly intSlices = new Slices<Int32Array>();
   private heapIntSlices = new Slices<Int32Array>();
   private top = 0; // floats in use by the current call
+  /** where each call's regions start (floats): after the constants and the resident images */
+  private base = (CONSTANTS_AT + CONSTANTS_BYTES) / 4;
+  /** the images kept in memory between calls for gather (one array at a time), and their byte address */
+  private resident: Uint8Array | null = null;
+  private residentAt = 0;
 
   private readonly control: Int32Array | null = null;
 
@@ -158,18 +165,20 @@ export class WasmEngine {
     this.k = new WebAssembly.Instance(module, { env: { mem: this.mem } }).exports as Exports;
     this.heap = new Float32Array(this.mem.buffer);
     this.heapI32 = new Int32Array(this.mem.buffer);
+    this.heapF64 = new Float64Array(this.mem.buffer);
     new Float64Array(this.mem.buffer, CONSTANTS_AT, CONSTANTS.length).set(CONSTANTS);
   }
 
   /** Regions for one call, in floats after the constants: `alloc` hands them out, `reserve` grows memory once. */
-  private begin(): void { this.top = (CONSTANTS_AT + CONSTANTS_BYTES) / 4; }
+  private begin(): void { this.top = this.base; }
   private alloc(n: number): number { const at = this.top; this.top += pad4(n); return at; }
-  private reserve(): void {
-    const bytes = this.top * 4;
+  private reserve(): void { this.ensure(this.top * 4); }
+  private ensure(bytes: number): void {
     if (bytes <= this.mem.buffer.byteLength) return;
     this.mem.grow(Math.ceil((bytes - this.mem.buffer.byteLength) / PAGE));
     this.heap = new Float32Array(this.mem.buffer); // growing detached the old views
     this.heapI32 = new Int32Array(this.mem.buffer);
+    this.heapF64 = new Float64Array(this.mem.buffer);
     this.heapSlices = new Slices();
     this.heapIntSlices = new Slices();
   }
@@ -310,6 +319,76 @@ export class WasmEngine {
     this.product(N, Mp / 16, K, b, K, 1, ap, ct, Mp, init, bs);
     this.k.transpose(N, M, 4 * ct, 4 * Mp, 4 * c, 4 * N);
     this.copyOut(c, M * N, C, cOff);
+  }
+
+  // --- the training loop's passes (train-wasm.ts) ----------------------------------------------
+
+  /**
+   * One optimizer update of a tensor (train-wasm.ts's `update`, optim.ts's formulas): w, and the
+   * moment buffers m and v where `mode` uses them, are updated in place from g, with the step's
+   * doubles c (UPDATE_CONSTANTS). Returns whether every updated weight is finite.
+   */
+  update(mode: number, n: number, w: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, c: Float64Array): boolean {
+    const usesM = m.length >= n, usesV = v.length >= n;
+    this.begin();
+    const pc = this.alloc(2 * UPDATE_CONSTANT_COUNT), out = this.alloc(4);
+    const pw = this.alloc(n), pg = this.alloc(n), pm = usesM ? this.alloc(n) : 0, pv = usesV ? this.alloc(n) : 0;
+    this.reserve();
+    this.heapF64.set(c, pc / 2);
+    this.copyIn(w, 0, n, pw);
+    this.copyIn(g, 0, n, pg);
+    if (usesM) this.copyIn(m, 0, n, pm);
+    if (usesV) this.copyIn(v, 0, n, pv);
+    this.k.update(mode, n, 4 * pw, 4 * pg, 4 * pm, 4 * pv, 4 * pc, 4 * out);
+    this.copyOut(pw, n, w, 0);
+    if (usesM) this.copyOut(pm, n, m, 0);
+    if (usesV) this.copyOut(pv, n, v, 0);
+    const check = this.heapF64[out / 2] + this.heapF64[out / 2 + 1];
+    return check === 0;
+  }
+
+  /** Whether a[0 … n) holds a NaN or ±Inf. */
+  hasNonFinite(a: Float32Array, n: number): boolean {
+    this.begin();
+    const out = this.alloc(4), pa = this.alloc(n);
+    this.reserve();
+    this.copyIn(a, 0, n, pa);
+    this.k.nonFinite(n, 4 * pa, 4 * out);
+    const h = this.heap;
+    return h[out] + h[out + 1] + h[out + 2] + h[out + 3] !== 0;
+  }
+
+  /**
+   * x[b·P + i] = images[order[start + b]·P + i] / 255 for b < count, i < P (views.ts's gather).
+   * The images are copied into this engine's memory on first use and stay there (one array at a
+   * time; a subarray of the resident one is found in it), so each batch reads them in place.
+   * False with a helper thread: copying the result out of shared memory costs what the JS loop does.
+   */
+  gather(images: Uint8Array, P: number, order: Int32Array, start: number, count: number, x: Float32Array): boolean {
+    if (this.control) return false;
+    const img = this.residentAddress(images);
+    this.begin();
+    const idx = this.alloc(count), out = this.alloc(count * P);
+    this.reserve();
+    const hi = this.heapI32;
+    for (let b = 0; b < count; b++) hi[idx + b] = order[start + b];
+    this.k.gather(count, P, img, 4 * idx, 4 * out);
+    this.copyOut(out, count * P, x, 0);
+    return true;
+  }
+
+  /** The byte address of images[0] in memory, copying them in (at the base, below every call's regions) when they are not there. */
+  private residentAddress(images: Uint8Array): number {
+    const r = this.resident;
+    if (r && images.buffer === r.buffer && images.byteOffset >= r.byteOffset && images.byteOffset + images.length <= r.byteOffset + r.length) {
+      return this.residentAt + images.byteOffset - r.byteOffset;
+    }
+    this.residentAt = CONSTANTS_AT + CONSTANTS_BYTES;
+    this.base = (this.residentAt + images.length + 15 & ~15) / 4;
+    this.ensure(this.base * 4);
+    new Uint8Array(this.mem.buffer, this.residentAt, images.length).set(images);
+    this.resident = images;
+    return this.residentAt;
   }
 
   // --- elementwise (double precision inside, bit-for-bit the TypeScript loops) ----------------
