@@ -14,7 +14,7 @@
  * The non-finite check adds (x − x) over the tensor in float32 lanes: 0 for every finite x,
  * NaN for NaN and ±Inf, so the total is NaN exactly when the tensor holds a NaN or ±Inf.
  */
-import { add, div, mul, op, pairs, sub } from "./elementwise-wasm.ts";
+import { add, div, mul, op, sub } from "./elementwise-wasm.ts";
 import { forLoop, func, get, i32, iadd, ifElse, imul, set, uleb, type Code, type FuncDef } from "./wasm-asm.ts";
 
 /** The doubles an update reads, in this order at its `p` argument (optim.ts fills them). */
@@ -37,50 +37,97 @@ const vstore = (addr: Code, v: Code, offset = 0): Code => [...addr, ...v, ...op(
 const vstore16 = (addr: Code, v: Code): Code => [...addr, ...v, ...op(0x0b), 4, 0];
 const vzero = (): Code => [...op(0x0c), ...new Array(16).fill(0)];
 
+/** f64x2 → the float32 it stores as, back as f64x2: what a Float32Array store then load gives */
+const round32 = (x: Code): Code => [...x, ...op(0x5e), ...op(0x5f)]; // f32x4.demote_f64x2_zero; f64x2.promote_low_f32x4
+const promoteLow = (v: Code): Code => [...v, ...op(0x5f)];
+/** lanes 2, 3 of an f32x4 as f64x2 */
+const promoteHigh = (v: Code): Code => [...v, ...v, ...op(0x0d), 8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7, ...op(0x5f)];
+/** two f64x2 rounded into one f32x4 (lo's lanes, then hi's) */
+const demote2 = (lo: Code, hi: Code): Code => [...lo, ...op(0x5e), ...hi, ...op(0x5e), ...op(0x0d), 0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23];
+
 /**
  * update(mode, n, w, g, m, v, p, out): one optimizer step over n float32 values (optim.ts's
  * loops), with the step's doubles at p (UPDATE_CONSTANTS). Writes the non-finite check of the
- * updated w to out (f64x2: both lanes 0 when every new weight is finite, else NaN in one).
+ * updated w to out (f32x4: all lanes 0 when every new weight is finite, else a NaN lane).
+ * Four values per iteration, as two f64x2 halves; the moment buffers' stored-then-read values
+ * are the doubles rounded to float32 and back (round32), as the loops read them.
  */
-const updateKernel = func(["mode", "n", "w", "g", "m", "v", "p", "out"], ["i"], ["W", "GI", "M", "U", "acc"], (L) => {
-  const c = (name: (typeof UPDATE_CONSTANTS)[number]): Code => [...get(L.p), ...op(0x0a), 3, ...uleb(at(name))]; // v128.load64_splat
-  /** One loop over the tensor: `body` computes the new weight (a double pair) from W and G. */
-  const loop = (body: (ld: (b: Code) => Code, st: (b: Code, x: Code) => Code) => Code): Code => pairs(L, get(L.n), (ld, st) => [
-    ...set(L.W, ld(get(L.w))),
-    ...set(L.GI, add(ld(get(L.g)), mul(c("wd"), get(L.W)))), // g + λw (λ = 0 adds 0·w, as the loop does)
-    ...body(ld, st),
-    ...set(L.W, ld(get(L.w))), // the stored float32 weight, for the check
-    ...set(L.acc, add(get(L.acc), sub(get(L.W), get(L.W)))),
-  ]);
-  const step = (u: Code): Code => mul(c("lr"), u);
-  const sgdMomentum = (first: boolean, nesterov: boolean) => loop((ld, st) => [
-    ...st(get(L.m), first ? get(L.GI) : add(mul(c("mu"), ld(get(L.m))), get(L.GI))),
-    ...set(L.M, ld(get(L.m))),
-    ...st(get(L.w), sub(get(L.W), step(nesterov ? add(get(L.GI), mul(c("mu"), get(L.M))) : get(L.M)))),
-  ]);
-  const rmsprop = (momentum: boolean) => loop((ld, st) => [
-    ...st(get(L.v), add(mul(c("alpha"), ld(get(L.v))), mul(mul(c("oneMinusAlpha"), get(L.GI)), get(L.GI)))),
-    ...set(L.U, div(get(L.GI), add(sqrt(ld(get(L.v))), c("eps")))),
-    ...(momentum ? [...st(get(L.m), add(mul(c("mu"), ld(get(L.m))), get(L.U))), ...set(L.U, ld(get(L.m)))] : []),
-    ...st(get(L.w), sub(get(L.W), step(get(L.U)))),
-  ]);
-  const loops: Code[] = [
-    loop((_ld, st) => st(get(L.w), sub(get(L.W), step(get(L.GI))))),
-    sgdMomentum(true, false),
-    sgdMomentum(false, false),
-    sgdMomentum(true, true),
-    sgdMomentum(false, true),
-    loop((ld, st) => [
-      ...st(get(L.m), add(mul(c("b1"), ld(get(L.m))), mul(c("oneMinusB1"), get(L.GI)))),
-      ...st(get(L.v), add(mul(c("b2"), ld(get(L.v))), mul(mul(c("oneMinusB2"), get(L.GI)), get(L.GI)))),
-      ...st(get(L.w), sub(get(L.W), div(mul(c("lrOverC1"), ld(get(L.m))), add(div(sqrt(ld(get(L.v))), c("sc2")), c("eps"))))),
-    ]),
-    rmsprop(false),
-    rmsprop(true),
-  ];
-  const dispatch = (k: number): Code => k === loops.length - 1 ? loops[k] : ifElse([...get(L.mode), ...i32(k), 0x46 /* i32.eq */], loops[k], dispatch(k + 1));
-  return [...set(L.acc, vzero()), ...dispatch(0), ...vstore16(get(L.out), get(L.acc))];
-});
+const updateKernel = func(["mode", "n", "w", "g", "m", "v", "p", "out"], ["i", "o"],
+  ["acc", "x", "nw", "nm", "nv", ...["W", "G", "M", "V", "U"].flatMap((x) => [`${x}0`, `${x}1`]), ...UPDATE_CONSTANTS], (L) => {
+    const K = (name: (typeof UPDATE_CONSTANTS)[number]): Code => get(L[name]);
+    type Half = 0 | 1;
+    const h = (x: string, half: Half) => L[`${x}${half}`];
+    /**
+     * The rule on one half: from W, G (and M, V, the buffers' old values) set W to the new
+     * weight and M, V to the buffers' new (float32-rounded) values. G becomes g + λw.
+     */
+    const rule = (mode: number, half: Half): Code => {
+      const W = h("W", half), G = h("G", half), M = h("M", half), V = h("V", half), U = h("U", half);
+      const gi = get(G);
+      const out: Code = [...set(G, add(get(G), mul(K("wd"), get(W))))];
+      const newW = (u: Code) => set(W, sub(get(W), mul(K("lr"), u)));
+      if (mode === UpdateMode.sgd) return [...out, ...newW(gi)];
+      if (mode <= UpdateMode.nesterov) {
+        const first = mode === UpdateMode.sgdMomentumFirst || mode === UpdateMode.nesterovFirst;
+        const nesterov = mode === UpdateMode.nesterovFirst || mode === UpdateMode.nesterov;
+        return [...out,
+          ...set(M, round32(first ? gi : add(mul(K("mu"), get(M)), gi))),
+          ...newW(nesterov ? add(gi, mul(K("mu"), get(M))) : get(M))];
+      }
+      if (mode === UpdateMode.adam) {
+        return [...out,
+          ...set(M, round32(add(mul(K("b1"), get(M)), mul(K("oneMinusB1"), gi)))),
+          ...set(V, round32(add(mul(K("b2"), get(V)), mul(mul(K("oneMinusB2"), gi), gi)))),
+          ...set(W, sub(get(W), div(mul(K("lrOverC1"), get(M)), add(div(sqrt(get(V)), K("sc2")), K("eps")))))];
+      }
+      return [...out,
+        ...set(V, round32(add(mul(K("alpha"), get(V)), mul(mul(K("oneMinusAlpha"), gi), gi)))),
+        ...set(U, div(gi, add(sqrt(get(V)), K("eps")))),
+        ...(mode === UpdateMode.rmspropMomentum ? set(M, round32(add(mul(K("mu"), get(M)), get(U)))) : []),
+        ...newW(mode === UpdateMode.rmspropMomentum ? get(M) : get(U))];
+    };
+    const usesM = (mode: number) => mode !== UpdateMode.sgd && mode !== UpdateMode.rmsprop;
+    const usesV = (mode: number) => mode >= UpdateMode.adam;
+    const addr = (base: number): Code => iadd(get(base), get(L.o));
+    /** four values per iteration, then one at a time */
+    const loop = (mode: number): Code => {
+      const split = (buf: number, name: string): Code => [
+        ...set(L.x, vload(addr(buf))), ...set(h(name, 0), promoteLow(get(L.x))), ...set(h(name, 1), promoteHigh(get(L.x))),
+      ];
+      const one = (buf: number, name: string): Code => set(h(name, 0), [...addr(buf), ...op(0x5c), 2, 0, ...op(0x5f)]); // load32_zero; promote
+      const storeOne = (buf: number, name: string): Code => [...addr(buf), ...get(h(name, 0)), ...op(0x5e), ...op(0x5a), 2, 0, 0]; // demote; store32_lane 0
+      const check = (x: number): Code => set(L.acc, f32add(get(L.acc), f32sub(get(x), get(x))));
+      return [
+        ...forLoop(L.i, i32(0), [...get(L.n), ...i32(3), 0x6b] /* n − 3 */, 4, [
+          ...set(L.o, imul(get(L.i), i32(4))),
+          ...split(L.w, "W"), ...split(L.g, "G"),
+          ...(usesM(mode) ? split(L.m, "M") : []), ...(usesV(mode) ? split(L.v, "V") : []),
+          ...rule(mode, 0), ...rule(mode, 1),
+          ...set(L.nw, demote2(get(h("W", 0)), get(h("W", 1)))), ...vstore(addr(L.w), get(L.nw)), ...check(L.nw),
+          ...(usesM(mode) ? vstore(addr(L.m), demote2(get(h("M", 0)), get(h("M", 1)))) : []),
+          ...(usesV(mode) ? vstore(addr(L.v), demote2(get(h("V", 0)), get(h("V", 1)))) : []),
+        ]),
+        ...set(L.i, [...get(L.n), ...i32(-4), 0x71] /* n & ~3 */),
+        ...forLoop(L.i, get(L.i), get(L.n), 1, [
+          ...set(L.o, imul(get(L.i), i32(4))),
+          ...one(L.w, "W"), ...one(L.g, "G"),
+          ...(usesM(mode) ? one(L.m, "M") : []), ...(usesV(mode) ? one(L.v, "V") : []),
+          ...rule(mode, 0),
+          ...storeOne(L.w, "W"), ...(usesM(mode) ? storeOne(L.m, "M") : []), ...(usesV(mode) ? storeOne(L.v, "V") : []),
+          // lane 0 alone (lane 1 computed the rule on zeros, which may be 0/0 when eps = 0)
+          ...set(L.nw, [...get(h("W", 0)), ...op(0x5e), ...vzero(), ...op(0x0d), 0, 1, 2, 3, ...Array.from({ length: 12 }, (_, i) => 16 + i)]), ...check(L.nw),
+        ]),
+      ];
+    };
+    const modes = Object.values(UpdateMode);
+    const dispatch = (k: number): Code => k === modes.length - 1 ? loop(modes[k]) : ifElse([...get(L.mode), ...i32(modes[k]), 0x46 /* i32.eq */], loop(modes[k]), dispatch(k + 1));
+    return [
+      ...UPDATE_CONSTANTS.flatMap((name) => set(L[name], [...get(L.p), ...op(0x0a), 3, ...uleb(at(name))])), // v128.load64_splat, once
+      ...set(L.acc, vzero()),
+      ...dispatch(0),
+      ...vstore16(get(L.out), get(L.acc)),
+    ];
+  });
 
 /**
  * nonFinite(n, a, out): out (f32x4) = Σ (a[i] − a[i]) in four float32 lanes: all 0 when every

@@ -343,8 +343,8 @@ export class WasmEngine {
     this.copyOut(pw, n, w, 0);
     if (usesM) this.copyOut(pm, n, m, 0);
     if (usesV) this.copyOut(pv, n, v, 0);
-    const check = this.heapF64[out / 2] + this.heapF64[out / 2 + 1];
-    return check === 0;
+    const h = this.heap;
+    return h[out] + h[out + 1] + h[out + 2] + h[out + 3] === 0;
   }
 
   /** Whether a[0 … n) holds a NaN or ±Inf. */
