@@ -150,7 +150,10 @@ export async function compare(nets: Network[], defs: FrameworkDef[], plan: Plan,
           await w.request({ cmd: "resetPeak" });
           const info = await w.request({ cmd: "setup", net });
           const cap = Math.min(MAX_STEPS, info.maxSteps ?? MAX_STEPS);
-          // warm-up: 1 step, then doubling until warmupSeconds have passed; the last gives the rate
+          // warm-up: 1 step that only sets up (one-time work: JIT, memory growth, gradlab's copy
+          // of the images into its kernels' memory), then 1 step, doubling until warmupSeconds
+          // have passed; the last gives the rate
+          await w.request({ cmd: "run", steps: 1 });
           let steps = 1, spent = 0, rate = 0;
           for (;;) {
             const n = Math.min(steps, cap);
