@@ -90,6 +90,24 @@ describe("the optimizer update: WebAssembly = the TypeScript loops, bit for bit"
   });
 });
 
+describe("sumRows (bias gradients) = the layers' loops, bit for bit", () => {
+  it("float32 and float64 accumulators, odd widths and heights, an offset", () => {
+    const rng = new Rng(11, 1);
+    for (const [M, N] of [[1, 64], [32, 100], [7, 13], [896, 128], [3, 1], [64, 1], [5, 67]]) {
+      const src = Float32Array.from({ length: 3 + M * N }, () => (rng.uniform() - 0.5) * 10 ** Math.floor(rng.uniform() * 6 - 3));
+      for (const make of [(n: number) => new Float32Array(n), (n: number) => new Float64Array(n)]) {
+        const start = Float64Array.from({ length: N }, () => rng.uniform());
+        const ref = make(N), got = make(N);
+        ref.set(start); got.set(start);
+        for (let m = 0; m < M; m++) for (let n = 0; n < N; n++) ref[n] += src[3 + m * N + n];
+        const done = wasm.sumRows(M, N, src, 3, got);
+        expect(done).toBe(M * N >= 64);
+        if (done) for (let n = 0; n < N; n++) expect(Object.is(got[n], ref[n]), `[${M}, ${N}] ${ref.constructor.name} at ${n}`).toBe(true);
+      }
+    }
+  });
+});
+
 describe("hasNonFinite", () => {
   it("finds a NaN, +Inf or −Inf at every position of arrays of 0…70 values and 1,000; never for huge finite values", () => {
     for (const n of [...Array.from({ length: 71 }, (_, i) => i), 1000]) {

@@ -59,6 +59,11 @@ export interface Kernels {
    * Returns −1: not done; else 1 when an updated weight is NaN or ±Inf, 0 when all are finite.
    */
   update(mode: number, n: number, w: FloatArray, g: FloatArray, m: FloatArray, v: FloatArray, c: Float64Array): number;
+  /**
+   * dst[n] += src[sOff + m·N + n] for m = 0 … M−1 in that order, each add in dst's precision (the
+   * layers' bias-gradient loops); false: not done.
+   */
+  sumRows(M: number, N: number, src: FloatArray, sOff: number, dst: FloatArray): boolean;
   /** Whether a[0 … n) holds a NaN or ±Inf. */
   hasNonFinite(a: FloatArray, n: number): boolean;
   /** views.ts's gather of a batch: x[b·P + i] = images[order[start + b]·P + i] / 255 for b < count, i < P; false: not done */
@@ -112,6 +117,7 @@ export const tsKernels: Kernels = {
   conv2dForward: () => false,
   conv2dBackward: () => false,
   update: () => -1,
+  sumRows: () => false,
   hasNonFinite: hasNonFiniteLoop,
   gather: () => false,
 };
@@ -206,6 +212,11 @@ function wasmKernels(g: WasmEngine): Kernels {
     update(mode, n, w, gr, m, v, c) {
       if (n < WASM_MIN_VALUES || !(w instanceof Float32Array && gr instanceof Float32Array && m instanceof Float32Array && v instanceof Float32Array)) return -1;
       return g.update(mode, n, w, gr, m, v, c) ? 0 : 1;
+    },
+    sumRows(M, N, src, sOff, dst) {
+      if (M * N < WASM_MIN_VALUES || !(src instanceof Float32Array)) return false;
+      g.sumRows(M, N, src, sOff, dst);
+      return true;
     },
     hasNonFinite(a, n) {
       return n >= WASM_MIN_VALUES && a instanceof Float32Array ? g.hasNonFinite(a, n) : hasNonFiniteLoop(a, n);

@@ -194,7 +194,35 @@ const gatherKernel = func(["count", "P", "img", "idx", "out"], ["b", "i", "src",
   ];
 });
 
+/**
+ * sumRows32(M, N, src, dst) and sumRows64(M, N, src, dst): dst[n] += src[m·N + n] for m = 0 … M−1
+ * in that order (bias gradients: a sum over the batch), dst float32 (each add rounded to
+ * float32, as a Float32Array's `+=` does) or float64 (src promoted, added in double). Row by row,
+ * so src streams in order while dst stays in L1.
+ */
+function sumRowsKernel(double: boolean): FuncDef {
+  return func(["M", "N", "src", "dst"], ["m", "n", "row", "at"], ["x"], (L) => {
+    const step = double ? 2 : 4;
+    const dstAt = (n: Code): Code => iadd(get(L.dst), imul(n, i32(double ? 8 : 4)));
+    const srcAt = (n: Code): Code => iadd(get(L.row), imul(n, i32(4)));
+    const vec = double
+      ? [...set(L.at, dstAt(get(L.n))), ...vstore(get(L.at), add(vload(get(L.at)), [...srcAt(get(L.n)), ...op(0x5d), 3, 0, ...op(0x5f)]))] // + promote(load64_zero)
+      : [...set(L.at, dstAt(get(L.n))), ...vstore(get(L.at), f32add(vload(get(L.at)), vload(srcAt(get(L.n)))))];
+    const one = double
+      ? [...set(L.at, dstAt(get(L.n))), ...get(L.at), ...add([...get(L.at), ...op(0x5d), 3, 0], [...srcAt(get(L.n)), ...op(0x5c), 2, 0, ...op(0x5f)]), ...op(0x5b), 3, 0, 0] // store64_lane 0
+      : [...set(L.at, dstAt(get(L.n))), ...get(L.at), ...f32add([...get(L.at), ...op(0x5c), 2, 0], [...srcAt(get(L.n)), ...op(0x5c), 2, 0]), ...op(0x5a), 2, 0, 0]; // store32_lane 0
+    return forLoop(L.m, i32(0), get(L.M), 1, [
+      ...set(L.row, iadd(get(L.src), imul(imul(get(L.m), get(L.N)), i32(4)))),
+      ...forLoop(L.n, i32(0), [...get(L.N), ...i32(step - 1), 0x6b], step, vec),
+      ...set(L.n, [...get(L.N), ...i32(-step), 0x71] /* N & ~(step − 1) */),
+      ...forLoop(L.n, get(L.n), get(L.N), 1, one),
+    ]);
+  });
+}
+
 export const TRAIN_KERNELS: Record<string, FuncDef> = {
+  sumRows32: sumRowsKernel(false),
+  sumRows64: sumRowsKernel(true),
   update: updateKernel,
   nonFinite: nonFiniteKernel,
   gather: gatherKernel,

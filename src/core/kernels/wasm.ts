@@ -89,13 +89,13 @@ const MACS_PER_MOVE = 12;
  * Views of a typed array's slices, cached so that copying a slice in or out does not allocate a
  * view object per call (training steps allocate nothing). Per array, a few (offset, length) pairs.
  */
-class Slices<T extends Float32Array | Int32Array> {
+class Slices<T extends Float32Array | Int32Array | Float64Array> {
   private readonly cache = new WeakMap<T, T[]>();
   get(a: T, off: number, n: number): T {
     if (off === 0 && n === a.length) return a;
     let list = this.cache.get(a);
     if (!list) { list = []; this.cache.set(a, list); }
-    const byteOffset = a.byteOffset + 4 * off;
+    const byteOffset = a.byteOffset + a.BYTES_PER_ELEMENT * off;
     for (let i = 0; i < list.length; i++) {
       const v = list[i];
       if (v.byteOffset === byteOffset && v.length === n) return v;
@@ -126,6 +126,7 @@ export class WasmEngine {
   private heapSlices = new Slices<Float32Array>();
   private readonly intSlices = new Slices<Int32Array>();
   private heapIntSlices = new Slices<Int32Array>();
+  private heapF64Slices = new Slices<Float64Array>();
   private top = 0; // floats in use by the current call
   /** where each call's regions start (floats): after the constants and the resident images */
   private base = (CONSTANTS_AT + CONSTANTS_BYTES) / 4;
@@ -181,6 +182,7 @@ export class WasmEngine {
     this.heapF64 = new Float64Array(this.mem.buffer);
     this.heapSlices = new Slices();
     this.heapIntSlices = new Slices();
+    this.heapF64Slices = new Slices();
   }
 
   private copyIn(src: Float32Array, off: number, n: number, at: number): void {
@@ -345,6 +347,20 @@ export class WasmEngine {
     if (usesV) this.copyOut(pv, n, v, 0);
     const h = this.heap;
     return h[out] + h[out + 1] + h[out + 2] + h[out + 3] === 0;
+  }
+
+  /** dst[n] += src[sOff + m·N + n] for m = 0 … M−1 in order, in dst's precision (train-wasm.ts's sumRows). */
+  sumRows(M: number, N: number, src: Float32Array, sOff: number, dst: Float32Array | Float64Array): void {
+    const double = dst instanceof Float64Array;
+    this.begin();
+    const pd = this.alloc(double ? 2 * N : N), ps = this.alloc(M * N);
+    this.reserve();
+    if (double) this.heapF64.set(dst, pd / 2);
+    else this.copyIn(dst, 0, N, pd);
+    this.copyIn(src, sOff, M * N, ps);
+    (double ? this.k.sumRows64 : this.k.sumRows32)(M, N, 4 * ps, 4 * pd);
+    if (double) dst.set(this.heapF64Slices.get(this.heapF64, pd / 2, N));
+    else this.copyOut(pd, N, dst, 0);
   }
 
   /** Whether a[0 … n) holds a NaN or ±Inf. */

@@ -84,7 +84,7 @@ export class Dense implements Layer {
     kernels.gemmTN(H, D, B, dz, 0, x, 0, this.weight.grad, 0, true); // dW[H, D] += dzᵀ·x
     if (this.bias) {
       const db = this.bias.grad;
-      for (let i = 0; i < B; i++) for (let h = 0, o = i * H; h < H; h++) db[h] += dz[o + h];
+      if (!kernels.sumRows(B, H, dz, 0, db)) for (let i = 0; i < B; i++) for (let h = 0, o = i * H; h < H; h++) db[h] += dz[o + h];
     }
     if (!needDx) return null;
     const dx = this.dxWs.get(B);

@@ -221,8 +221,12 @@ export abstract class Recurrent implements Layer {
     const si = this.dbIH, sh = this.dbHH;
     si.fill(0);
     sh.fill(0);
-    for (let r = 0; r < R; r++) {
-      for (let j = 0, o = r * GH; j < GH; j++) { si[j] += dA[o + j]; sh[j] += dHh[o + j]; }
+    if (!(kernels.sumRows(R, GH, dA, 0, si) && kernels.sumRows(R, GH, dHh, 0, sh))) {
+      si.fill(0);
+      sh.fill(0);
+      for (let r = 0; r < R; r++) {
+        for (let j = 0, o = r * GH; j < GH; j++) { si[j] += dA[o + j]; sh[j] += dHh[o + j]; }
+      }
     }
     const dbih = this.biasIH.grad, dbhh = this.biasHH.grad;
     for (let j = 0; j < GH; j++) { dbih[j] += si[j]; dbhh[j] += sh[j]; }
