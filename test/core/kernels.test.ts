@@ -142,11 +142,14 @@ describe("elementwise kernels = the TypeScript loops, bit for bit", () => {
    * implementations) while the elementwise work is above WASM_MIN_VALUES (WebAssembly): their
    * forward and backward must then be identical under the two implementations.
    */
-  type Fast = "lstmStep" | "gruStep" | "map" | "maxpoolForward" | "maxpoolBackward" | "activate";
+  type Fast = "lstmStep" | "gruStep" | "map" | "mapBackward" | "sumRows" | "maxpoolForward" | "maxpoolBackward" | "activate";
   const cases: [string, LayerSpec[], number[], number, Fast][] = [
     ["lstm (H = 7, odd)", [{ type: "lstm", units: 7, returnSequences: true }], [5, 6], 13, "lstmStep"],
     ["gru (H = 8)", [{ type: "gru", units: 8, returnSequences: true }], [6, 5], 8, "gruStep"],
     ["rnn tanh and sigmoid", [{ type: "rnn", units: 9, activation: "tanh", returnSequences: true }, { type: "rnn", units: 8, activation: "sigmoid" }], [4, 7], 11, "map"],
+    ["rnn relu, sigmoid and tanh backward", [{ type: "rnn", units: 9, activation: "relu", returnSequences: true }, { type: "rnn", units: 8, activation: "sigmoid", returnSequences: true }, { type: "rnn", units: 7 }], [4, 7], 11, "mapBackward"],
+    ["bias gradients of a dense layer", [{ type: "dense", units: 9, activation: "tanh" }], [10], 40, "sumRows"],
+    ["bias gradients of a recurrent layer (summed in double)", [{ type: "gru", units: 6 }], [5, 4], 13, "sumRows"],
     ["max pooling with ties, 2×2 and 3×3 stride 2", [{ type: "maxpool2d", size: 2 }, { type: "maxpool2d", size: 3, stride: 2 }], [3, 14, 15], 6, "maxpoolBackward"],
     ["dense sigmoid, tanh, relu", [{ type: "dense", units: 9, activation: "sigmoid" }, { type: "dense", units: 9, activation: "tanh" }, { type: "dense", units: 9, activation: "relu" }], [10], 40, "activate"],
   ];

@@ -45,6 +45,11 @@ export interface Kernels {
   maxpoolBackward(n: number, arg: Int32Array, dy: FloatArray, dx: FloatArray, m: number): boolean;
   /** y[yOff + i] = f(z[zOff + i]) for i < n, f = sigmoid | tanh as activations.ts defines them; false: not done */
   map(f: "sigmoid" | "tanh", n: number, z: FloatArray, zOff: number, y: FloatArray, yOff: number): boolean;
+  /**
+   * dz[dzOff + i] = dy[dyOff + i]·f′ for i < n, from zOrY[yOff + i]: z for relu ([z > 0]), y = f(z)
+   * for sigmoid (y(1 − y)) and tanh (1 − y²), as activations.ts computes them; false: not done
+   */
+  mapBackward(f: "relu" | "sigmoid" | "tanh", n: number, zOrY: FloatArray, yOff: number, dy: FloatArray, dyOff: number, dz: FloatArray, dzOff: number): boolean;
   /** lstm.ts's step forward (see there); false: not done */
   lstmStep(B: number, H: number, a: FloatArray, aOff: number, cs: FloatArray, cPrev: number, cNext: number, tc: FloatArray, tcOff: number, hs: FloatArray, hNext: number): boolean;
   /** gru.ts's step forward (see there); false: not done */
@@ -112,6 +117,7 @@ export const tsKernels: Kernels = {
   maxpoolForward: () => false,
   maxpoolBackward: () => false,
   map: () => false,
+  mapBackward: () => false,
   lstmStep: () => false,
   gruStep: () => false,
   conv2dForward: () => false,
@@ -182,6 +188,11 @@ function wasmKernels(g: WasmEngine): Kernels {
       if (n < WASM_MIN_VALUES || !(z instanceof Float32Array) || !(y instanceof Float32Array)) return false;
       if (f === "sigmoid") g.sigmoid(n, z, zOff, y, yOff);
       else g.tanh(n, z, zOff, y, yOff);
+      return true;
+    },
+    mapBackward(f, n, zOrY, yOff, dy, dyOff, dz, dzOff) {
+      if (n < WASM_MIN_VALUES || !(zOrY instanceof Float32Array && dy instanceof Float32Array && dz instanceof Float32Array)) return false;
+      g.activationBackward(f, n, zOrY, dy, dz, yOff, dyOff, dzOff);
       return true;
     },
     lstmStep(B, H, a, aOff, cs, cPrev, cNext, tc, tcOff, hs, hNext) {

@@ -425,15 +425,15 @@ export class WasmEngine {
   }
 
   /** dz = dy ⊙ f′ over n values: relu from z, sigmoid and tanh from y = f(z) (activations.ts's formulas) */
-  activationBackward(f: "relu" | "sigmoid" | "tanh", n: number, zOrY: Float32Array, dy: Float32Array, dz: Float32Array): void {
+  activationBackward(f: "relu" | "sigmoid" | "tanh", n: number, zOrY: Float32Array, dy: Float32Array, dz: Float32Array, yOff = 0, dyOff = 0, dzOff = 0): void {
     this.begin();
     const a = this.alloc(n), d = this.alloc(n), o = this.alloc(n);
     this.reserve();
-    this.copyIn(zOrY, 0, n, a);
-    this.copyIn(dy, 0, n, d);
+    this.copyIn(zOrY, yOff, n, a);
+    this.copyIn(dy, dyOff, n, d);
     const k = f === "relu" ? this.k.reluBackward : f === "sigmoid" ? this.k.sigmoidBackward : this.k.tanhBackward;
     k(n, 4 * a, 4 * d, 4 * o);
-    this.copyOut(o, n, dz, 0);
+    this.copyOut(o, n, dz, dzOff);
   }
 
   /** Max pooling of x [planes, H, W] (pool.ts): y [planes, Ho, Wo] and arg, each maximum's index in x. */

@@ -57,6 +57,8 @@ export class Rnn extends Recurrent {
   protected stepBackward(t: number, B: number): void {
     const n = B * this.H, o = t * n, ho = (t + 1) * n;
     const z = this.pre, hs = this.hs, dh = this.dh, dz = this.dA;
+    const f = this.relu ? "relu" : this.sigmoid ? "sigmoid" : "tanh";
+    if (kernels.mapBackward(f, n, this.relu ? z : hs, this.relu ? o : ho, dh, o, dz, o)) return; // the loops below, same bits
     if (this.relu) for (let i = 0; i < n; i++) dz[o + i] = z[o + i] > 0 ? dh[o + i] : 0;
     else if (this.sigmoid) for (let i = 0; i < n; i++) { const y = hs[ho + i]; dz[o + i] = dh[o + i] * y * (1 - y); }
     else for (let i = 0; i < n; i++) { const y = hs[ho + i]; dz[o + i] = dh[o + i] * (1 - y * y); }
