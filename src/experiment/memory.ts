@@ -8,7 +8,8 @@
  * non-finite guard's backup; every layer's per-example output held four times (z, f(z), δ and
  * the gradient it passes down) at the larger of the training and evaluation batch (recurrent
  * layers evaluate in chunks, as src/core/layers/recurrent.ts does); the dataset files as loaded
- * (whole files, decompressed).
+ * (whole files, decompressed), plus the training images once more (the kernels gather batches
+ * from their own copy).
  */
 import { closeSync, existsSync, openSync, readSync, statSync } from "node:fs";
 import { totalmem } from "node:os";
@@ -212,7 +213,7 @@ function walk(layers: LayerSpec[], inShape: number[], path: string, acc: Walk): 
  * Estimate the memory a run of `config` needs. Never throws on a valid config, whatever its sizes
  * (they are only multiplied, as doubles).
  *
- * @example estimateMemory(seedConfig).bytes // ≈ 58 MB: 55 MB of MNIST, the rest the network
+ * @example estimateMemory(seedConfig).bytes // ≈ 105 MB: 55 MB of MNIST, 47 MB of it again in the kernels, the rest the network
  */
 export function estimateMemory(config: Config, data = datasetFootprint(config)): MemoryEstimate {
   const acc: Walk = { params: 0, largest: 0, perExample: 0, recurrentPerExample: 0, biggest: null };
@@ -227,7 +228,8 @@ export function estimateMemory(config: Config, data = datasetFootprint(config)):
   const actElements = Math.max(B, EB) * (acc.perExample + inN) + Math.max(B, evalRec) * acc.recurrentPerExample;
   const paramBytes = 4 * copies * acc.params;
   const activationBytes = 4 * actElements;
-  const dataBytes = data.bytes + 4 * (config.data.train + config.data.test);  // + the shuffle order and friends
+  // + the shuffle order and friends, + the training images' copy in the WebAssembly kernels' memory (views.ts)
+  const dataBytes = data.bytes + 4 * (config.data.train + config.data.test) + config.data.train * data.rows * data.cols;
   return {
     bytes: paramBytes + activationBytes + dataBytes,
     params: acc.params, paramBytes, activationBytes, dataBytes,

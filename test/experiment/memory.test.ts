@@ -29,14 +29,15 @@ describe("sizes", () => {
     expect(formatSize(820 * 1024 ** 2)).toBe("820 MB");
   });
 
-  it("the seed network: 3,985 parameters × 4 copies (value, gradient, snapshot, backup) + MNIST's 55 MB + activations", () => {
+  it("the seed network: 3,985 parameters × 4 copies (value, gradient, snapshot, backup) + MNIST's 55 MB + the kernels' copy of the training images + activations", () => {
     const seed = parseConfig({ ...mlp(5), model: { layers: [{ type: "dense", units: 5 }, { type: "dense", units: 5 }, { type: "dense", units: 10 }] }, data: { train: 60000, test: 10000 } });
     const e = estimateMemory(seed, { bytes: 47_040_016 + 60_008 + 7_840_016 + 10_008, rows: 28, cols: 28 });
     expect(e.params).toBe(784 * 5 + 5 + 5 * 5 + 5 + 5 * 10 + 10);
     expect(e.paramBytes).toBe(4 * 4 * e.params);
     // activations: the eval batch (1000) × (784 inputs + 4 copies of 5 + 5 + 10 outputs), Float32
     expect(e.activationBytes).toBe(4 * 1000 * (784 + 4 * 20));
-    expect(e.dataBytes).toBe(54_950_048 + 4 * 70_000);
+    // the four files, an int32 order per example, and the 60,000 training images (784 bytes each) once more
+    expect(e.dataBytes).toBe(54_950_048 + 4 * 70_000 + 60_000 * 784);
   });
 });
 
@@ -60,7 +61,7 @@ describe("refused before allocating: one line, nothing written", () => {
   };
 
   it("a modest network above --max-memory", () => {
-    refuse(mlp(5, { data: { train: 60000, test: 10000 } }), /^memory: this run needs about \d+ MB \(parameters .*, activations .*, data 53 MB\), more than the 20 MB limit \(--max-memory; the default is half of this machine's memory\)$/, { maxMemory: parseSize("20MB") });
+    refuse(mlp(5, { data: { train: 60000, test: 10000 } }), /^memory: this run needs about \d+ MB \(parameters .*, activations .*, data 98 MB\), more than the 20 MB limit \(--max-memory; the default is half of this machine's memory\)$/, { maxMemory: parseSize("20MB") });
   });
 
   it("an IDX header that claims 2³¹ images of 2¹⁶ × 2¹⁶ pixels", () => {
