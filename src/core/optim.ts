@@ -22,6 +22,8 @@ export class Optimizer {
   private readonly v: FloatArray[];
   /** the step's doubles, in train-wasm.ts's UPDATE_CONSTANTS order (read from the spec once) */
   private readonly constants = new Float64Array(UPDATE_CONSTANT_COUNT);
+  /** saveForUndo's copy */
+  private saved: { t: number; m: FloatArray[]; v: FloatArray[] } | null = null;
   /** the UpdateMode of every step but the first */
   private readonly rule: number;
 
@@ -114,6 +116,25 @@ export class Optimizer {
         w[i] -= lr * u;
       }
     }
+  }
+
+  /**
+   * Copy the step count and the moment buffers aside, so that undo() can take back the next
+   * step (the trainer does this with its copy of the weights, under "stop" and "skip-step"). The
+   * copies are allocated on the first call and reused.
+   */
+  saveForUndo(): void {
+    this.saved ??= { t: 0, m: this.m.map((a) => floats(dtypeOf(a), a.length)), v: this.v.map((a) => floats(dtypeOf(a), a.length)) };
+    this.saved.t = this.t;
+    for (let p = 0; p < this.m.length; p++) { this.saved.m[p].set(this.m[p]); this.saved.v[p].set(this.v[p]); }
+  }
+
+  /** Restore what saveForUndo() copied: the step count and moments as they were before the step. */
+  undo(): void {
+    const saved = this.saved;
+    if (!saved) throw new Error("Optimizer.undo: nothing saved (call saveForUndo before the step)");
+    this.t = saved.t;
+    for (let p = 0; p < this.m.length; p++) { this.m[p].set(saved.m[p]); this.v[p].set(saved.v[p]); }
   }
 
   /** Zero every gradient without updating (used by `gradlab grads`). */

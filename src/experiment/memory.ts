@@ -221,7 +221,8 @@ export function estimateMemory(config: Config, data = datasetFootprint(config)):
   walk(config.model.layers, inShape, "model.layers", acc);
   const o = config.optimizer;
   const slots = (o.type === "adam" ? 2 : o.type === "rmsprop" ? 1 : 0) + ((o.momentum ?? 0) > 0 && o.type !== "adam" ? 1 : 0);
-  const copies = 2 + slots + 2;  // value, gradient, optimizer slots, recorder snapshot, non-finite backup
+  // value, gradient, optimizer slots, recorder snapshot, non-finite backup (of the weights and slots)
+  const copies = 2 + slots + 2 + (config.train.onNonFinite === "continue" ? 0 : slots);
   const B = config.train.batchSize, EB = config.train.evalBatchSize;
   const inN = inShape.reduce((a, b) => a * b, 1);
   const evalRec = acc.recurrentPerExample > 0 ? Math.min(EB, Math.max(1, Math.floor(EVAL_CHUNK_ELEMENTS / acc.recurrentPerExample))) : 0;

@@ -7,7 +7,8 @@
  * (kernels.hasNonFinite, one pass per tensor), then every weight after the update (checked by
  * the optimizer's own pass over it: Optimizer.step(true)). The first non-finite step is always
  * recorded. "stop" ends the run before the bad update (a bad update is undone from a copy of the
- * weights taken before it); "skip-step" drops that batch and trains on; "continue" only counts.
+ * weights, and of the optimizer's moments, taken before it); "skip-step" drops that batch and
+ * trains on; "continue" only counts.
  *
  * The whole training state between two steps is snapshot()/restore()-able (checkpoints): with
  * the model's parameters and buffers it determines every later step bit for bit.
@@ -157,11 +158,15 @@ export class Trainer {
       return record;
     }
     clipGradients(params, this.config.optimizer);
-    if (this.backup.length > 0) params.forEach((p, i) => this.backup[i].set(p.value));
+    if (this.backup.length > 0) {
+      params.forEach((p, i) => this.backup[i].set(p.value));
+      this.optimizer.saveForUndo();
+    }
     const brokenAt = this.optimizer.step(!bad);
     const broken = brokenAt >= 0 ? params[brokenAt] : null;
     if (broken && mode !== "continue") {
       params.forEach((p, i) => p.value.set(this.backup[i]));
+      this.optimizer.undo(); // the moments and step count too, so the undone step leaves no trace
       const record = recorded ? this.recorder.afterUpdate() : null;
       this.noteNonFinite(s, "weight", broken, loss);
       if (mode === "stop") this.stop(s, "weight", broken, loss);

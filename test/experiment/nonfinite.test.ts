@@ -103,6 +103,20 @@ describe("an MLP that explodes", () => {
     expect(summary.testAccuracy).toBeGreaterThan(0);  // the initial network, evaluated
   });
 
+  it(`"skip-step" with momentum: the undone update leaves no trace in the optimizer (step count and velocity as before it)`, () => {
+    // lr 1e45 overflows every update (as above); with momentum the velocity v = g is stored by
+    // the same step, so before the fix v kept the dropped batch's gradient and t counted it.
+    const config = parseConfig({ ...linear(1e45, "skip-step"), optimizer: { type: "sgd", lr: 1e45, momentum: 0.9 } });
+    const t = new Trainer(config, datasetFor(config));
+    const before = t.model.params.map((p) => Float32Array.from(p.value));
+    for (let s = 0; s < 3; s++) t.trainStep();
+    expect(t.skippedSteps).toBe(3);
+    const state = t.optimizer.state();
+    expect(state.t).toBe(0);
+    expect(state.slots.every((slot) => slot.m.every((x) => x === 0))).toBe(true);
+    t.model.params.forEach((p, i) => expect(Array.from(p.value)).toEqual(Array.from(before[i])));
+  });
+
   it("a gradient overflows while the loss is finite: caught by the gradient check", () => {
     // dense1 starts at zero, so h1 = h2 = logits = 0 and the loss is ln 10; but δ1 = W2ᵀ W3ᵀ δ3
     // with entries of W2, W3 up to 3e38 overflows Float32, so dense1's gradient is ±Inf/NaN.
