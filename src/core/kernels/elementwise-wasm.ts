@@ -4,13 +4,12 @@
  * values per f64x2 vector; relu (forward and backward, float32 lanes: a select) and max pooling
  * (scalar, with its argmax) alike.
  *
- * They reproduce the TypeScript path bit for bit: exp is fdlibm's e_exp.c and tanh fdlibm's
- * s_tanh.c on top of s_expm1.c, transcribed from src/core/math.ts (whose ports every engine
+ * They reproduce the TypeScript path bit for bit: exp is fdlibm's e_exp.c and tanh math.ts's
+ * (1 − e)/(1 + e) on that exp, transcribed from src/core/math.ts (whose functions every engine
  * computes alike) into branch-free lane arithmetic: every candidate result of fdlibm's branches
  * is computed and the lane's own is selected. The arithmetic is the same sequence of IEEE-754
- * double operations, so each lane gets fdlibm's bits; and the cells do the layers' double
+ * double operations, so each lane gets math.ts's bits; and the cells do the layers' double
  * arithmetic in the layers' order before rounding to float32 once, as the TypeScript loops do.
- * (Covered ranges: exp everywhere; the expm1 inside tanh for its arguments, |u| < 44.)
  */
 import { forLoop, func, get, i32, iadd, ifElse, imul, isub, set, uleb, type Code, type FuncDef } from "./wasm-asm.ts";
 
@@ -18,7 +17,7 @@ import { forLoop, func, get, i32, iadd, ifElse, imul, isub, set, uleb, type Code
 export const op = (o: number): Code => [0xfd, ...uleb(o)];
 const bin = (o: number) => (a: Code, b: Code): Code => [...a, ...b, ...op(o)];
 export const add = bin(0xf0), sub = bin(0xf1), mul = bin(0xf2), div = bin(0xf3);
-const lt = bin(0x49), gt = bin(0x4a), le = bin(0x4b), ge = bin(0x4c), eq = bin(0x47), ne = bin(0x48);
+const lt = bin(0x49), gt = bin(0x4a), ge = bin(0x4c), eq = bin(0x47), ne = bin(0x48);
 const and = bin(0x4e), or = bin(0x50);
 const abs = (a: Code): Code => [...a, ...op(0xec)];
 const anyTrue = (a: Code): Code => [...a, ...op(0x53)]; // v128.any_true → i32
@@ -54,7 +53,6 @@ const store1 = (addr: Code, v: Code): Code => [...addr, ...v, ...op(0x5e), ...op
 const LN2_HI = 6.93147180369123816490e-01, LN2_LO = 1.90821492927058770002e-10, INV_LN2 = 1.44269504088896338700e+00;
 const HALF_LN2 = fromHigh(0x3fd62e42 + 1), THREE_HALVES_LN2 = fromHigh(0x3ff0a2b2), TWO_M28 = fromHigh(0x3e300000);
 const EXP_P = [1.66666666666666019037e-01, -2.77777777770155933842e-03, 6.61375632143793436117e-05, -1.65339022054652515390e-06, 4.13813679705723846039e-08];
-const EXPM1_Q = [-3.33333333333331316428e-02, 1.58730158725481460165e-03, -7.93650757867487942473e-05, 4.00821782732936239552e-06, -2.01099218183624371326e-07];
 const TWO_52 = 4503599627370496;
 
 /** Horner: c0 + t·(c1 + t·(c2 + …)) */
@@ -98,59 +96,20 @@ function expInto(v: Record<string, number>, x: number, out: number): Code {
 }
 
 /**
- * fdlibm expm1(u) of local `u` into `out`, for u as tanh calls it: 2|x| ∈ [2, 44) or −2|x| ∈
- * (−2, 0], so k ∈ {−3…0} ∪ [3, 63]: the overflow, tiny-argument and k = 1 branches never apply.
+ * math.ts's tanh of local `x` into `out`: (1 − e)/(1 + e) with e = exp(−2|x|), |x| − |x|³/3 below
+ * 2^−12, x's sign; x itself below 2^−28 and for NaN (fixed up only when a pair has one).
  */
-function expm1Into(v: Record<string, number>, u: number, out: number): Code {
-  const U = get(u);
-  const R = get(v.r), E = get(v.e);
-  const scale = (y: Code): Code => mul(y, get(v.p2)); // y·2^k, exact for k ∈ [−3, 63]
-  return [
-    ...set(v.ax, abs(U)),
-    ...set(v.sg, or(and(U, k(SIGN)), k(1))),
-    ...set(v.kd, sel(lt(get(v.ax), k(HALF_LN2)), k(0),
-      sel(lt(get(v.ax), k(THREE_HALVES_LN2)), get(v.sg), trunc(add(mul(k(INV_LN2), U), mul(get(v.sg), k(0.5))))))),
-    ...set(v.hi, sub(U, mul(get(v.kd), k(LN2_HI)))),
-    ...set(v.lo, mul(get(v.kd), k(LN2_LO))),
-    ...set(v.r, sub(get(v.hi), get(v.lo))),
-    ...set(v.c, sub(sub(get(v.hi), R), get(v.lo))), // 0 where k = 0 (hi = u, lo = 0)
-    ...set(v.hfx, mul(k(0.5), R)),
-    ...set(v.hxs, mul(R, get(v.hfx))),
-    ...set(v.r1, add(k(1), mul(get(v.hxs), horner(get(v.hxs), EXPM1_Q)))),
-    ...set(v.t, sub(k(3), mul(get(v.r1), get(v.hfx)))),
-    ...set(v.e, mul(get(v.hxs), div(sub(get(v.r1), get(v.t)), sub(k(6), mul(R, get(v.t)))))),
-    // k = 0
-    ...set(v.y, sub(R, sub(mul(R, E), get(v.hxs)))),
-    // k ≠ 0: e = x·(e − c) − c − hxs, then the branch of k (2^k and 2^−k computed once)
-    ...set(v.e, sub(sub(mul(R, sub(E, get(v.c))), get(v.c)), get(v.hxs))),
-    ...set(v.p2, pow2(get(v.kd))),
-    ...set(v.pm, pow2(sub(k(0), get(v.kd)))),
-    // k = 1 would need 0.35 ≤ u < 1.04, which tanh never asks for: its branch is left out
-    ...set(out, sel(or(le(get(v.kd), k(-2)), gt(get(v.kd), k(56))), sub(scale(sub(k(1), sub(E, R))), k(1)),
-      sel(eq(get(v.kd), k(-1)), sub(mul(k(0.5), sub(R, E)), k(0.5)),
-        sel(lt(get(v.kd), k(20)), scale(sub(sub(k(1), get(v.pm)), sub(E, R))),
-          scale(add(sub(R, add(E, get(v.pm))), k(1))))))),
-    ...set(out, sel(eq(get(v.kd), k(0)), get(v.y), get(out))),
-  ];
-}
-
-/** fdlibm tanh of local `x` into `out` (expm1 of 2|x| at |x| ≥ 1, of −2|x| below; ±1 from 22). */
 function tanhInto(v: Record<string, number>, x: number, out: number): Code {
-  const X = get(x);
+  const X = get(x), A = get(v.ax2);
   return [
     ...set(v.ax2, abs(X)),
-    ...set(v.big, ge(get(v.ax2), k(1))),
-    ...set(v.u, sel(get(v.big), mul(k(2), get(v.ax2)), mul(k(-2), get(v.ax2)))),
-    ...expm1Into(v, v.u, v.m),
-    // 1 − 2/(t + 2) or −t/(t + 2): one division of the lane's own numerator
-    ...set(v.q, div(sel(get(v.big), k(2), sub(k(0), get(v.m))), add(get(v.m), k(2)))),
-    ...set(out, sel(get(v.big), sub(k(1), get(v.q)), get(v.q))),
-    ...ifElse(anyTrue(or(or(ge(get(v.ax2), k(22)), lt(get(v.ax2), k(2.7755575615628914e-17))), ne(X, X))), [
-      ...set(out, sel(ge(get(v.ax2), k(22)), k(1), get(out))),
-      ...set(out, or(get(out), and(X, k(SIGN)))),
-      ...set(out, sel(lt(get(v.ax2), k(2.7755575615628914e-17)), mul(X, add(k(1), X)), get(out))),
-      ...set(out, sel(ne(X, X), X, get(out))),
-    ], set(out, or(get(out), and(X, k(SIGN))))), // the sign of x (z ≥ 0 here)
+    ...set(v.u, mul(k(-2), A)),
+    ...expInto(v, v.u, v.m),
+    ...set(out, sel(lt(A, k(2.44140625e-4)), sub(A, div(mul(mul(A, A), A), k(3))), div(sub(k(1), get(v.m)), add(k(1), get(v.m))))),
+    ...set(out, or(get(out), and(X, k(SIGN)))), // the sign of x (the value is ≥ 0 here)
+    ...ifElse(anyTrue(or(lt(A, k(3.725290298461914e-9)), ne(X, X))), [
+      ...set(out, sel(or(lt(A, k(3.725290298461914e-9)), ne(X, X)), X, get(out))),
+    ]),
   ];
 }
 
