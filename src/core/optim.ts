@@ -1,6 +1,6 @@
 /**
  * Optimizers with PyTorch's update rules (torch.optim, 1.13), and gradient clipping.
- *   sgd:     g ← g + λw; v ← μv + g (v = g on the first step); g ← g + μv if nesterov else v; w ← w − lr·g
+ *   sgd:     g ← g + λw (when λ ≠ 0); v ← μv + g (v = g on the first step); g ← g + μv if nesterov else v; w ← w − lr·g
  *   adam:    m ← β1 m + (1−β1) g; v ← β2 v + (1−β2) g²; w ← w − lr·(m/(1−β1ᵗ)) / (√(v/(1−β2ᵗ)) + ε)
  *   rmsprop: v ← αv + (1−α) g²; u ← g/(√v + ε); with momentum b ← μb + u, u ← b; w ← w − lr·u
  * Clipping acts on the gradients before the step: by global L2 norm (clip_grad_norm_, scale
@@ -11,7 +11,7 @@ import type { OptimizerSpec } from "./spec.ts";
 import { floats, dtypeOf, type FloatArray } from "./tensor.ts";
 import { powInt } from "./math.ts";
 import { kernels } from "./kernels/kernels.ts";
-import { UPDATE_CONSTANT_COUNT, UpdateMode } from "./kernels/train-wasm.ts";
+import { UPDATE_CONSTANT_COUNT, UpdateMode, WITH_DECAY } from "./kernels/train-wasm.ts";
 
 export interface OptimizerState { t: number; slots: Record<string, number[]>[] }
 
@@ -62,7 +62,7 @@ export class Optimizer {
       const m = this.m[p];
       const v = this.v[p];
       const n = w.length;
-      const done = kernels.update(mode, n, w, g, m, v, c);
+      const done = kernels.update(c[1] !== 0 ? mode + WITH_DECAY : mode, n, w, g, m, v, c);
       if (done < 0) {
         this.loop(mode, n, w, g, m, v);
         if (checkValues && broken < 0 && kernels.hasNonFinite(w, n)) broken = p;
@@ -88,10 +88,10 @@ export class Optimizer {
       const first = mode === UpdateMode.sgdMomentumFirst || mode === UpdateMode.nesterovFirst;
       const nesterov = mode === UpdateMode.nesterovFirst || mode === UpdateMode.nesterov;
       if (!momentum) {
-        for (let i = 0; i < n; i++) w[i] -= lr * (g[i] + wd * w[i]);
+        for (let i = 0; i < n; i++) w[i] -= lr * (wd !== 0 ? g[i] + wd * w[i] : g[i]);
       } else {
         for (let i = 0; i < n; i++) {
-          const gi = g[i] + wd * w[i];
+          const gi = wd !== 0 ? g[i] + wd * w[i] : g[i];
           m[i] = first ? gi : mu * m[i] + gi;
           const mi = m[i]; // the stored (rounded) velocity, as PyTorch's buffer holds it
           w[i] -= lr * (nesterov ? gi + mu * mi : mi);
@@ -100,7 +100,7 @@ export class Optimizer {
     } else if (mode === UpdateMode.adam) {
       const b1 = c[3], oneMinusB1 = c[4], b2 = c[5], oneMinusB2 = c[6], lrOverC1 = c[7], sc2 = c[8], eps = c[9];
       for (let i = 0; i < n; i++) {
-        const gi = g[i] + wd * w[i];
+        const gi = wd !== 0 ? g[i] + wd * w[i] : g[i];
         m[i] = b1 * m[i] + oneMinusB1 * gi;
         v[i] = b2 * v[i] + oneMinusB2 * gi * gi;
         w[i] -= lrOverC1 * m[i] / (Math.sqrt(v[i]) / sc2 + eps);
@@ -109,7 +109,7 @@ export class Optimizer {
       const eps = c[9], alpha = c[10], oneMinusAlpha = c[11];
       const momentum = mode === UpdateMode.rmspropMomentum;
       for (let i = 0; i < n; i++) {
-        const gi = g[i] + wd * w[i];
+        const gi = wd !== 0 ? g[i] + wd * w[i] : g[i];
         v[i] = alpha * v[i] + oneMinusAlpha * gi * gi;
         let u = gi / (Math.sqrt(v[i]) + eps);
         if (momentum) { m[i] = mu * m[i] + u; u = m[i]; }

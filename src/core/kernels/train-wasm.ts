@@ -27,6 +27,8 @@ const at = (name: (typeof UPDATE_CONSTANTS)[number]) => 8 * UPDATE_CONSTANTS.ind
  * with Nesterov momentum; Adam; RMSprop without and with momentum.
  */
 export const UpdateMode = { sgd: 0, sgdMomentumFirst: 1, sgdMomentum: 2, nesterovFirst: 3, nesterov: 4, adam: 5, rmsprop: 6, rmspropMomentum: 7 } as const;
+/** Added to an UpdateMode when the weight decay λ is not 0 (without it g is used as is, as PyTorch does). */
+export const WITH_DECAY = 8;
 
 const sqrt = (a: Code): Code => [...a, ...op(0xef)]; // f64x2.sqrt (correctly rounded, as Math.sqrt)
 const f32add = (a: Code, b: Code): Code => [...a, ...b, ...op(0xe4)];
@@ -47,7 +49,8 @@ const demote2 = (lo: Code, hi: Code): Code => [...lo, ...op(0x5e), ...hi, ...op(
 
 /**
  * update(mode, n, w, g, m, v, p, out): one optimizer step over n float32 values (optim.ts's
- * loops), with the step's doubles at p (UPDATE_CONSTANTS). Writes the non-finite check of the
+ * loops), with the step's doubles at p (UPDATE_CONSTANTS); mode is an UpdateMode, + WITH_DECAY
+ * when g + λw replaces g. Writes the non-finite check of the
  * updated w to out (f32x4: all lanes 0 when every new weight is finite, else a NaN lane).
  * Four values per iteration, as two f64x2 halves; the moment buffers' stored-then-read values
  * are the doubles rounded to float32 and back (round32), as the loops read them.
@@ -61,10 +64,10 @@ const updateKernel = func(["mode", "n", "w", "g", "m", "v", "p", "out"], ["i", "
      * The rule on one half: from W, G (and M, V, the buffers' old values) set W to the new
      * weight and M, V to the buffers' new (float32-rounded) values. G becomes g + λw.
      */
-    const rule = (mode: number, half: Half): Code => {
+    const rule = (mode: number, decay: boolean, half: Half): Code => {
       const W = h("W", half), G = h("G", half), M = h("M", half), V = h("V", half), U = h("U", half);
       const gi = get(G);
-      const out: Code = [...set(G, add(get(G), mul(K("wd"), get(W))))];
+      const out: Code = decay ? set(G, add(get(G), mul(K("wd"), get(W)))) : [];
       const newW = (u: Code) => set(W, sub(get(W), mul(K("lr"), u)));
       if (mode === UpdateMode.sgd) return [...out, ...newW(gi)];
       if (mode <= UpdateMode.nesterov) {
@@ -90,7 +93,7 @@ const updateKernel = func(["mode", "n", "w", "g", "m", "v", "p", "out"], ["i", "
     const usesV = (mode: number) => mode >= UpdateMode.adam;
     const addr = (base: number): Code => iadd(get(base), get(L.o));
     /** four values per iteration, then one at a time */
-    const loop = (mode: number): Code => {
+    const loop = (mode: number, decay: boolean): Code => {
       const split = (buf: number, name: string): Code => [
         ...set(L.x, vload(addr(buf))), ...set(h(name, 0), promoteLow(get(L.x))), ...set(h(name, 1), promoteHigh(get(L.x))),
       ];
@@ -102,7 +105,7 @@ const updateKernel = func(["mode", "n", "w", "g", "m", "v", "p", "out"], ["i", "
           ...set(L.o, imul(get(L.i), i32(4))),
           ...split(L.w, "W"), ...split(L.g, "G"),
           ...(usesM(mode) ? split(L.m, "M") : []), ...(usesV(mode) ? split(L.v, "V") : []),
-          ...rule(mode, 0), ...rule(mode, 1),
+          ...rule(mode, decay, 0), ...rule(mode, decay, 1),
           ...set(L.nw, demote2(get(h("W", 0)), get(h("W", 1)))), ...vstore(addr(L.w), get(L.nw)), ...check(L.nw),
           ...(usesM(mode) ? vstore(addr(L.m), demote2(get(h("M", 0)), get(h("M", 1)))) : []),
           ...(usesV(mode) ? vstore(addr(L.v), demote2(get(h("V", 0)), get(h("V", 1)))) : []),
@@ -112,15 +115,16 @@ const updateKernel = func(["mode", "n", "w", "g", "m", "v", "p", "out"], ["i", "
           ...set(L.o, imul(get(L.i), i32(4))),
           ...one(L.w, "W"), ...one(L.g, "G"),
           ...(usesM(mode) ? one(L.m, "M") : []), ...(usesV(mode) ? one(L.v, "V") : []),
-          ...rule(mode, 0),
+          ...rule(mode, decay, 0),
           ...storeOne(L.w, "W"), ...(usesM(mode) ? storeOne(L.m, "M") : []), ...(usesV(mode) ? storeOne(L.v, "V") : []),
           // lane 0 alone (lane 1 computed the rule on zeros, which may be 0/0 when eps = 0)
           ...set(L.nw, [...get(h("W", 0)), ...op(0x5e), ...vzero(), ...op(0x0d), 0, 1, 2, 3, ...Array.from({ length: 12 }, (_, i) => 16 + i)]), ...check(L.nw),
         ]),
       ];
     };
-    const modes = Object.values(UpdateMode);
-    const dispatch = (k: number): Code => k === modes.length - 1 ? loop(modes[k]) : ifElse([...get(L.mode), ...i32(modes[k]), 0x46 /* i32.eq */], loop(modes[k]), dispatch(k + 1));
+    const modes = Object.values(UpdateMode).flatMap((m) => [m, m + WITH_DECAY]);
+    const body = (m: number) => loop(m & (WITH_DECAY - 1), (m & WITH_DECAY) !== 0);
+    const dispatch = (k: number): Code => k === modes.length - 1 ? body(modes[k]) : ifElse([...get(L.mode), ...i32(modes[k]), 0x46 /* i32.eq */], body(modes[k]), dispatch(k + 1));
     return [
       ...UPDATE_CONSTANTS.flatMap((name) => set(L[name], [...get(L.p), ...op(0x0a), 3, ...uleb(at(name))])), // v128.load64_splat, once
       ...set(L.acc, vzero()),
