@@ -35,7 +35,9 @@ const bAt = (kind: Kind, N: number, K: number) => (k: number, j: number) => (kin
 
 /** Random shapes with the awkward cases: 1×1, odd sizes, sizes around 16, 0, long K. */
 function shapes(rng: Rng): [number, number, number][] {
-  const fixed: [number, number, number][] = [[1, 1, 1], [1, 1, 37], [3, 5, 7], [2, 16, 3], [17, 33, 9], [32, 5, 31], [5, 31, 32], [1, 17, 0], [0, 4, 3], [64, 3, 2], [9, 100, 31], [2, 15, 64], [33, 17, 130]];
+  const fixed: [number, number, number][] = [[1, 1, 1], [1, 1, 37], [3, 5, 7], [2, 16, 3], [17, 33, 9], [32, 5, 31], [5, 31, 32], [1, 17, 0], [0, 4, 3], [64, 3, 2], [9, 100, 31], [2, 15, 64], [33, 17, 130],
+    // a last panel of 1, 2 and 3 vectors (N = 100, 40, 44, 12) with C unpadded, odd and even M
+    [3, 12, 7], [4, 40, 9], [7, 44, 5], [32, 100, 100]];
   const random = Array.from({ length: 12 }, (): [number, number, number] => [1 + Math.floor(rng.uniform() * 40), 1 + Math.floor(rng.uniform() * 70), 1 + Math.floor(rng.uniform() * 90)]);
   return [...fixed, ...random];
 }

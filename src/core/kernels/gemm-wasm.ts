@@ -26,49 +26,61 @@ const imin = (a: Code, b: Code, tmpA: number, tmpB: number): Code =>
   [...set(tmpA, a), ...set(tmpB, b), ...get(tmpA), ...get(tmpB), ...ilt(get(tmpA), get(tmpB)), 0x1b]; // select
 
 /**
- * tileR(M, S, K, a, aRow, aCol, bp, c, ldc, init, bias): C[M, 16·S] = start + A·B for R rows at
- * a time (M % R = 0), where
+ * tileR(M, S, K, a, aRow, aCol, bp, c, ldc, init, bias, lastV): C[M, 16·S] = start + A·B for R
+ * rows at a time (M % R = 0), where
  *   A[m, k] at a + m·aRow + k·aCol (so A or Aᵀ alike),
  *   B packed in panels of 16 columns: B[k, 16s + j] at bp + (s·K + k)·64 + 4j,
  *   C[m, n] at c + m·ldc + 4n,  the start chosen by `init` (bias[m] or bias[n] at `bias`);
- * pointers and strides in bytes. Register tile: R rows × 16 columns (4·R f32x4 accumulators).
+ * pointers and strides in bytes. Register tile: R rows × 16 columns (4·R f32x4 accumulators). The
+ * last panel computes only its first `lastV` (1–4) vectors of 4 columns: a product whose N is a
+ * multiple of 4 then needs neither the padding columns' work nor a padded C (N = 100: 7 panels
+ * with the last 4 columns wide, not 112 columns).
  */
 function tileKernel(R: number): FuncDef {
   const V = 4;
-  return func(["M", "S", "K", "a", "aRow", "aCol", "bp", "c", "ldc", "init", "bias"],
+  return func(["M", "S", "K", "a", "aRow", "aCol", "bp", "c", "ldc", "init", "bias", "lastV"],
     ["m", "s", "k", "pa", "pb", "pc", "panel"], [...names("s", R * V), ...names("x", V), "t"], (L) => {
       const acc = (i: number, v: number) => L[`s${i * V + v}`];
-      const each = (f: (i: number, v: number) => Code): Code => {
-        const out: Code = [];
-        for (let i = 0; i < R; i++) for (let v = 0; v < V; v++) out.push(...f(i, v));
-        return out;
-      };
       const rowC = (i: number): Code => (i === 0 ? get(L.pc) : iadd(get(L.pc), imul(i32(i), get(L.ldc))));
       const rowA = (i: number): Code => (i === 0 ? get(L.pa) : iadd(get(L.pa), imul(i32(i), get(L.aRow))));
+      /** one panel of W vectors (4·W columns) */
+      const panel = (W: number): Code => {
+        const each = (f: (i: number, v: number) => Code): Code => {
+          const out: Code = [];
+          for (let i = 0; i < R; i++) for (let v = 0; v < W; v++) out.push(...f(i, v));
+          return out;
+        };
+        return [
+          ...ifElse(iEq(get(L.init), INIT_ZERO),
+            each((i, v) => set(acc(i, v), vzero())),
+            ifElse(iEq(get(L.init), INIT_C),
+              each((i, v) => set(acc(i, v), vload(rowC(i), 16 * v))),
+              ifElse(iEq(get(L.init), INIT_ROW_BIAS),
+                each((i, v) => set(acc(i, v), vsplat(iadd(get(L.bias), imul(iadd(get(L.m), i32(i)), i32(4)))))),
+                each((i, v) => set(acc(i, v), vload(iadd(get(L.bias), imul(get(L.s), i32(64))), 16 * v)))))),
+          ...set(L.pa, iadd(get(L.a), imul(get(L.m), get(L.aRow)))),
+          ...set(L.pb, iadd(get(L.bp), imul(get(L.s), get(L.panel)))),
+          ...forLoop(L.k, i32(0), get(L.K), 1, [
+            ...Array.from({ length: W }, (_, v) => set(L[`x${v}`], vload(get(L.pb), 16 * v))).flat(),
+            ...Array.from({ length: R }, (_, i) => [
+              ...set(L.t, vsplat(rowA(i))),
+              ...Array.from({ length: W }, (_, v) => set(acc(i, v), vadd(get(acc(i, v)), vmul(get(L.t), get(L[`x${v}`]))))).flat(),
+            ]).flat(),
+            ...set(L.pa, iadd(get(L.pa), get(L.aCol))),
+            ...set(L.pb, iadd(get(L.pb), i32(64))),
+          ]),
+          ...each((i, v) => vstore(rowC(i), get(acc(i, v)), 16 * v)),
+        ];
+      };
+      const narrow = (w: number): Code => (w === 3 ? panel(3) : ifElse(iEq(get(L.lastV), w), panel(w), narrow(w + 1)));
       return [
         ...set(L.panel, imul(get(L.K), i32(64))),
         ...forLoop(L.m, i32(0), get(L.M), R, [
           ...forLoop(L.s, i32(0), get(L.S), 1, [
             ...set(L.pc, iadd(iadd(get(L.c), imul(get(L.m), get(L.ldc))), imul(get(L.s), i32(64)))),
-            ...ifElse(iEq(get(L.init), INIT_ZERO),
-              each((i, v) => set(acc(i, v), vzero())),
-              ifElse(iEq(get(L.init), INIT_C),
-                each((i, v) => set(acc(i, v), vload(rowC(i), 16 * v))),
-                ifElse(iEq(get(L.init), INIT_ROW_BIAS),
-                  each((i, v) => set(acc(i, v), vsplat(iadd(get(L.bias), imul(iadd(get(L.m), i32(i)), i32(4)))))),
-                  each((i, v) => set(acc(i, v), vload(iadd(get(L.bias), imul(get(L.s), i32(64))), 16 * v)))))),
-            ...set(L.pa, iadd(get(L.a), imul(get(L.m), get(L.aRow)))),
-            ...set(L.pb, iadd(get(L.bp), imul(get(L.s), get(L.panel)))),
-            ...forLoop(L.k, i32(0), get(L.K), 1, [
-              ...Array.from({ length: V }, (_, v) => set(L[`x${v}`], vload(get(L.pb), 16 * v))).flat(),
-              ...Array.from({ length: R }, (_, i) => [
-                ...set(L.t, vsplat(rowA(i))),
-                ...Array.from({ length: V }, (_, v) => set(acc(i, v), vadd(get(acc(i, v)), vmul(get(L.t), get(L[`x${v}`]))))).flat(),
-              ]).flat(),
-              ...set(L.pa, iadd(get(L.pa), get(L.aCol))),
-              ...set(L.pb, iadd(get(L.pb), i32(64))),
-            ]),
-            ...each((i, v) => vstore(rowC(i), get(acc(i, v)), 16 * v)),
+            // the last panel narrower than 16 columns: lastV < 4 and s = S − 1
+            ...ifElse([...ilt(get(L.lastV), i32(4)), ...iadd(get(L.s), i32(1)), ...get(L.S), 0x46 /* i32.eq */, 0x71 /* i32.and */],
+              narrow(1), panel(4)),
           ]),
         ]),
       ];
@@ -166,12 +178,12 @@ const copyRowsKernel = func(["R", "n", "src", "lds", "dst", "ldd"], ["r"], [], (
 ]);
 
 /**
- * product(M, S, K, a, aRow, aCol, bp, c, ldc, init, bias, sc): the driver of the tiles, C = start
- * + A·B over M rows and S panels: panels in cache blocks of sc (a block of B, K × 16·sc floats,
+ * product(M, S, K, a, aRow, aCol, bp, c, ldc, init, bias, sc, lastV): the driver of the tiles,
+ * C = start + A·B over M rows and S panels, the last one lastV vectors wide (tileR): panels in cache blocks of sc (a block of B, K × 16·sc floats,
  * stays in L2 while every pair of rows of A streams through it), rows two at a time (tile2), an
  * odd last row alone (tile1). Calls functions 0 and 1 of the module: tile2 and tile1 must come first.
  */
-const productKernel = func(["M", "S", "K", "a", "aRow", "aCol", "bp", "c", "ldc", "init", "bias", "sc"], ["M2", "s0", "ss", "b0", "c0", "bias0", "t0", "t1"], [], (L) => [
+const productKernel = func(["M", "S", "K", "a", "aRow", "aCol", "bp", "c", "ldc", "init", "bias", "sc", "lastV"], ["M2", "s0", "ss", "b0", "c0", "bias0", "t0", "t1", "lv"], [], (L) => [
   ...set(L.M2, [...get(L.M), ...i32(-2), 0x71]), // M & ~1
   ...forLoop(L.s0, i32(0), get(L.S), get(L.sc), [
     ...set(L.ss, imin(get(L.sc), isub(get(L.S), get(L.s0)), L.t0, L.t1)),
@@ -179,13 +191,16 @@ const productKernel = func(["M", "S", "K", "a", "aRow", "aCol", "bp", "c", "ldc"
     ...set(L.c0, iadd(get(L.c), imul(get(L.s0), i32(64)))),
     ...set(L.bias0, get(L.bias)),
     ...ifElse(iEq(get(L.init), INIT_COL_BIAS), set(L.bias0, iadd(get(L.bias), imul(get(L.s0), i32(64))))),
+    // only the block holding the last panel passes lastV on
+    ...set(L.lv, i32(4)),
+    ...ifElse([...iadd(get(L.s0), get(L.ss)), ...get(L.S), 0x46], set(L.lv, get(L.lastV))),
     ...ifElse([...get(L.M2), ...i32(0), 0x4a], // M2 > 0
-      call(0, get(L.M2), get(L.ss), get(L.K), get(L.a), get(L.aRow), get(L.aCol), get(L.b0), get(L.c0), get(L.ldc), get(L.init), get(L.bias0))),
+      call(0, get(L.M2), get(L.ss), get(L.K), get(L.a), get(L.aRow), get(L.aCol), get(L.b0), get(L.c0), get(L.ldc), get(L.init), get(L.bias0), get(L.lv))),
     ...ifElse([...get(L.M), ...get(L.M2), 0x4a], // M > M2: the odd last row
       call(1, i32(1), get(L.ss), get(L.K), iadd(get(L.a), imul(get(L.M2), get(L.aRow))), get(L.aRow), get(L.aCol), get(L.b0),
         iadd(get(L.c0), imul(get(L.M2), get(L.ldc))), get(L.ldc), get(L.init),
         // the row bias of row M2 is 4·M2 bytes on: (init == ROW) · 4·M2
-        iadd(get(L.bias0), imul(iEq(get(L.init), INIT_ROW_BIAS), imul(get(L.M2), i32(4)))))),
+        iadd(get(L.bias0), imul(iEq(get(L.init), INIT_ROW_BIAS), imul(get(L.M2), i32(4)))), get(L.lv))),
   ]),
 ]);
 

@@ -194,29 +194,29 @@ export class WasmEngine {
   }
 
   /**
-   * C (at c, row stride ldc floats) = start + A·B for M rows and the Np = 16·S columns of the
-   * panels at bp; A[m, k] at a + m·aRow + k·aCol (offsets in floats). Columns in cache blocks,
-   * rows two at a time, an odd last row alone.
+   * C (at c, row stride ldc floats) = start + A·B for M rows and the 16·(S − 1) + 4·lastV
+   * columns of the panels at bp; A[m, k] at a + m·aRow + k·aCol (offsets in floats). Columns in
+   * cache blocks, rows two at a time, an odd last row alone.
    */
-  private product(M: number, S: number, K: number, a: number, aRow: number, aCol: number, bp: number, c: number, ldc: number, init: number, bias: number): void {
+  private product(M: number, S: number, K: number, a: number, aRow: number, aCol: number, bp: number, c: number, ldc: number, init: number, bias: number, lastV = 4): void {
     const sc = Math.max(1, Math.floor(BLOCK_BYTES / (64 * Math.max(1, K))));
     if (this.control && M * S * 16 * K >= PARALLEL_MACS) {
       if (S >= 2) {
-        // columns: the helper takes panels S1…S−1
+        // columns: the helper takes panels S1…S−1 (the last, maybe narrow, among them)
         const S1 = S >> 1, colBias = init === INIT_COL_BIAS ? 16 * S1 : 0;
-        this.post(PRODUCT, M, S - S1, K, 4 * a, 4 * aRow, 4 * aCol, 4 * (bp + S1 * 16 * K), 4 * (c + S1 * 16), 4 * ldc, init, 4 * (bias + colBias), sc);
-        this.k.product(M, S1, K, 4 * a, 4 * aRow, 4 * aCol, 4 * bp, 4 * c, 4 * ldc, init, 4 * bias, sc);
+        this.post(PRODUCT, M, S - S1, K, 4 * a, 4 * aRow, 4 * aCol, 4 * (bp + S1 * 16 * K), 4 * (c + S1 * 16), 4 * ldc, init, 4 * (bias + colBias), sc, lastV);
+        this.k.product(M, S1, K, 4 * a, 4 * aRow, 4 * aCol, 4 * bp, 4 * c, 4 * ldc, init, 4 * bias, sc, 4);
         return this.join();
       }
       if (M >= 4) {
         // rows: the helper takes rows M1…M−1 (M1 even, so the tiles pair rows as without it)
         const M1 = (M >> 2) << 1, rowBias = init === INIT_ROW_BIAS ? M1 : 0;
-        this.post(PRODUCT, M - M1, S, K, 4 * (a + M1 * aRow), 4 * aRow, 4 * aCol, 4 * bp, 4 * (c + M1 * ldc), 4 * ldc, init, 4 * (bias + rowBias), sc);
-        this.k.product(M1, S, K, 4 * a, 4 * aRow, 4 * aCol, 4 * bp, 4 * c, 4 * ldc, init, 4 * bias, sc);
+        this.post(PRODUCT, M - M1, S, K, 4 * (a + M1 * aRow), 4 * aRow, 4 * aCol, 4 * bp, 4 * (c + M1 * ldc), 4 * ldc, init, 4 * (bias + rowBias), sc, lastV);
+        this.k.product(M1, S, K, 4 * a, 4 * aRow, 4 * aCol, 4 * bp, 4 * c, 4 * ldc, init, 4 * bias, sc, lastV);
         return this.join();
       }
     }
-    this.k.product(M, S, K, 4 * a, 4 * aRow, 4 * aCol, 4 * bp, 4 * c, 4 * ldc, init, 4 * bias, sc);
+    this.k.product(M, S, K, 4 * a, 4 * aRow, 4 * aCol, 4 * bp, 4 * c, 4 * ldc, init, 4 * bias, sc, lastV);
   }
 
   /** Hand kernel number k with these arguments to the helper (unused ones 0; no allocation). */
@@ -238,14 +238,15 @@ export class WasmEngine {
   }
 
   /**
-   * C[M, N] (+)= A·B where B is already packed at bp (Np = pad16(N) columns): through a padded
-   * [M, Np] C unless Np = N. `init`: accumulate onto C, or start from bias[n], or from 0.
+   * C[M, N] (+)= A·B where B is already packed at bp (pad16(N) columns): the last panel computes
+   * only up to Np = pad4(N) columns, through a padded [M, Np] C unless Np = N. `init`:
+   * accumulate onto C, or start from bias[n], or from 0.
    */
   private finish(M: number, N: number, K: number, a: number, aRow: number, aCol: number, bp: number, C: Float32Array, cOff: number, acc: boolean, bias: Float32Array | null): void {
-    const Np = pad16(N);
+    const Np = pad4(N), S = pad16(N) / 16;
     const c = this.alloc(M * N);
     const cp = Np === N ? c : this.alloc(M * Np);
-    const bs = bias && !acc ? this.alloc(Np) : 0;
+    const bs = bias && !acc ? this.alloc(pad16(N)) : 0;
     this.reserve();
     let init = INIT_ZERO;
     if (acc) {
@@ -256,7 +257,7 @@ export class WasmEngine {
       init = INIT_COL_BIAS;
       this.copyIn(bias, 0, N, bs);
     }
-    this.product(M, Np / 16, K, a, aRow, aCol, bp, cp, Np, init, bs);
+    this.product(M, S, K, a, aRow, aCol, bp, cp, Np, init, bs, S > 0 ? (Np - 16 * (S - 1)) / 4 : 4);
     if (cp !== c) this.k.copyRows(M, 4 * N, 4 * cp, 4 * Np, 4 * c, 4 * N);
     this.copyOut(c, M * N, C, cOff);
   }
@@ -290,7 +291,7 @@ export class WasmEngine {
    */
   gemmNT(M: number, N: number, K: number, A: Float32Array, aOff: number, B: Float32Array, bOff: number, C: Float32Array, cOff: number, acc: boolean, bias: Float32Array | null = null): void {
     const macs = M * N * K;
-    const viaBt = macs * (pad16(N) / Math.max(1, N)) + MACS_PER_MOVE * (N * K + (pad16(N) === N ? 0 : M * N));
+    const viaBt = macs * (pad4(N) / Math.max(1, N)) + MACS_PER_MOVE * (N * K + (pad4(N) === N ? 0 : M * N));
     const viaCt = macs * (pad16(M) / Math.max(1, M)) + MACS_PER_MOVE * (M * K + M * N * (acc ? 2 : 1));
     this.begin();
     const a = this.alloc(M * K), b = this.alloc(N * K);
