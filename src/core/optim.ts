@@ -22,6 +22,8 @@ export class Optimizer {
   private readonly v: FloatArray[];
   /** the step's doubles, in train-wasm.ts's UPDATE_CONSTANTS order (read from the spec once) */
   private readonly constants = new Float64Array(UPDATE_CONSTANT_COUNT);
+  /** after step(true): the first parameter whose gradient held a NaN or ±Inf (the step stopped there), else −1 */
+  firstBadGrad = -1;
   /** saveForUndo's copy */
   private saved: { t: number; m: FloatArray[]; v: FloatArray[] } | null = null;
   /** the UpdateMode of every step but the first */
@@ -42,12 +44,15 @@ export class Optimizer {
   }
 
   /**
-   * Apply one update from the accumulated gradients, then zero them. With `checkValues`, returns
-   * the index of the first parameter whose updated value holds a NaN or ±Inf (−1 when none);
-   * without, −1. The active kernels may run the update (kernels.update: the same bits as the
-   * loops below) and then check in the same pass.
+   * Apply one update from the accumulated gradients, then zero them. With `check`, returns the
+   * index of the first parameter whose updated value holds a NaN or ±Inf (−1 when none; without
+   * `check`, −1), and checks the gradients in the same pass: at the first parameter whose
+   * gradient holds one, the step stops there (that parameter updated, the later ones not),
+   * `firstBadGrad` names it, and no gradient is zeroed — the caller undoes the step (the trainer
+   * keeps a copy of the weights, and saveForUndo/undo) and still sees the gradients. The
+   * active kernels may run the update (kernels.update: the same bits as the loops below).
    */
-  step(checkValues = false): number {
+  step(check = false): number {
     this.t++;
     const c = this.constants;
     const mode = this.mode();
@@ -56,19 +61,20 @@ export class Optimizer {
       c[8] = Math.sqrt(1 - powInt(c[5], this.t)); // √(1 − β2ᵗ)
     }
     let broken = -1;
+    this.firstBadGrad = -1;
     for (let p = 0; p < this.params.length; p++) {
       const w = this.params[p].value;
       const g = this.params[p].grad;
-      const m = this.m[p];
-      const v = this.v[p];
       const n = w.length;
-      const done = kernels.update(c[1] !== 0 ? mode + WITH_DECAY : mode, n, w, g, m, v, c);
-      if (done < 0) {
-        this.loop(mode, n, w, g, m, v);
-        if (checkValues && broken < 0 && kernels.hasNonFinite(w, n)) broken = p;
-      } else if (checkValues && broken < 0 && done === 1) broken = p;
-      g.fill(0);
+      let r = kernels.update(c[1] !== 0 ? mode + WITH_DECAY : mode, n, w, g, this.m[p], this.v[p], c);
+      if (r < 0) {
+        this.loop(mode, n, w, g, this.m[p], this.v[p]);
+        r = check ? (kernels.hasNonFinite(w, n) ? 1 : 0) + (kernels.hasNonFinite(g, n) ? 2 : 0) : 0;
+      }
+      if (check && (r & 2) !== 0) { this.firstBadGrad = p; return broken; }
+      if (check && broken < 0 && (r & 1) !== 0) broken = p;
     }
+    for (const p of this.params) p.grad.fill(0);
     return broken;
   }
 

@@ -138,7 +138,21 @@ export class Trainer {
     const loss = this.model.forwardBackward(this.x, this.y, B, this.loss);
     const logits = this.model.logits!;
     const params = this.model.params;
-    // The loss first (free), then one summing pass over each gradient.
+    const mode = this.config.train.onNonFinite;
+    // The common step — finite loss, not recorded, no clipping, a guard on — checks as it
+    // updates: one pass per tensor updates it and checks its gradient and its new weights
+    // (Optimizer.step(true)). A non-finite gradient undoes the step from the backup, and the
+    // step goes the checked way below, which finds the same tensor with the gradients intact.
+    if (mode !== "continue" && Number.isFinite(loss) && !this.isRecorded(s) && !clips(this.config.optimizer)) {
+      this.saveBackup();
+      const brokenAt = this.optimizer.step(true);
+      if (this.optimizer.firstBadGrad < 0) {
+        if (brokenAt < 0) { this.finishStep(loss); return null; }
+        return this.undoUpdate(s, params[brokenAt], loss, false);
+      }
+      this.restoreBackup();
+    }
+    // The loss first (free), then one pass over each gradient.
     let bad: { cause: NonFiniteCause; param: Param | null } | null = null;
     if (!Number.isFinite(loss)) bad = { cause: "loss", param: firstNonFinite(params) };
     else { const p = firstNonFinite(params); if (p) bad = { cause: "gradient", param: p }; }
@@ -147,7 +161,6 @@ export class Trainer {
       const acc = countCorrect(logits, this.y, B, this.classes) / B;
       this.recorder.beforeUpdate(s, this.epoch, loss, acc, B);
     }
-    const mode = this.config.train.onNonFinite;
     if (bad && mode !== "continue") {
       // Drop the update so the weights stay those that produced the last finite step.
       this.optimizer.zeroGrad();
@@ -158,24 +171,35 @@ export class Trainer {
       return record;
     }
     clipGradients(params, this.config.optimizer);
-    if (this.backup.length > 0) {
-      params.forEach((p, i) => this.backup[i].set(p.value));
-      this.optimizer.saveForUndo();
-    }
+    if (mode !== "continue") this.saveBackup();
     const brokenAt = this.optimizer.step(!bad);
     const broken = brokenAt >= 0 ? params[brokenAt] : null;
-    if (broken && mode !== "continue") {
-      params.forEach((p, i) => p.value.set(this.backup[i]));
-      this.optimizer.undo(); // the moments and step count too, so the undone step leaves no trace
-      const record = recorded ? this.recorder.afterUpdate() : null;
-      this.noteNonFinite(s, "weight", broken, loss);
-      if (mode === "stop") this.stop(s, "weight", broken, loss);
-      else this.finishStep(null);
-      return record;
-    }
+    if (broken && mode !== "continue") return this.undoUpdate(s, broken, loss, recorded);
     if (bad || broken) this.noteNonFinite(s, bad ? bad.cause : "weight", bad ? bad.param : broken, loss);
     const record = recorded ? this.recorder.afterUpdate() : null;
     this.finishStep(loss);
+    return record;
+  }
+
+  /** Copy the weights and the optimizer's moments aside before an update (not under "continue"). */
+  private saveBackup(): void {
+    this.model.params.forEach((p, i) => this.backup[i].set(p.value));
+    this.optimizer.saveForUndo();
+  }
+
+  /** Undo the update since saveBackup: the weights, and the moments and step count too, so it leaves no trace. */
+  private restoreBackup(): void {
+    this.model.params.forEach((p, i) => p.value.set(this.backup[i]));
+    this.optimizer.undo();
+  }
+
+  /** An update made `broken` NaN or ±Inf (its gradients were finite): undo it, note it, stop or drop the batch. */
+  private undoUpdate(s: number, broken: Param, loss: number, recorded: boolean): StepRecord | null {
+    this.restoreBackup();
+    const record = recorded ? this.recorder.afterUpdate() : null;
+    this.noteNonFinite(s, "weight", broken, loss);
+    if (this.config.train.onNonFinite === "stop") this.stop(s, "weight", broken, loss);
+    else this.finishStep(null);
     return record;
   }
 
@@ -283,6 +307,11 @@ export class Trainer {
     }
     return { accuracy: n ? correct / n : NaN, loss: n ? lossSum / n : NaN, examples: n };
   }
+}
+
+/** Whether the optimizer spec clips gradients (then the step takes the checked way: clipping comes between the check and the update). */
+function clips(spec: Config["optimizer"]): boolean {
+  return spec.clipValue !== undefined || spec.clipNorm !== undefined;
 }
 
 /** The first parameter whose gradient holds a NaN or ±Inf (kernels.hasNonFinite: one pass per tensor). */

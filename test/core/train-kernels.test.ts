@@ -60,21 +60,25 @@ describe("the optimizer update: WebAssembly = the TypeScript loops, bit for bit"
         const params = makeParams(new Rng(7, 1), poison);
         const grads = params.map((p) => Float32Array.from(p.grad));
         const opt = new Optimizer(spec, params);
-        const broken: number[] = [];
+        const broken: number[] = [], badGrad: number[] = [];
         for (let s = 0; s < 3; s++) {
           params.forEach((p, i) => p.grad.set(grads[i]));
           broken.push(opt.step(true));
+          badGrad.push(opt.firstBadGrad);
         }
-        return { params, broken, state: opt.state() };
+        return { params, broken, badGrad, grads, state: opt.state() };
       };
       const ref = run("ts"), got = run("wasm");
       expect(got.broken).toEqual(ref.broken);
-      // the NaN tensor is reported first (index 7), else SGD's overflow (the 1000-value tensor,
-      // index 8); Adam's and RMSprop's normalised steps (≈ lr) do not overflow
-      expect(ref.broken[0]).toBe(poison ? 7 : spec.type === "sgd" ? 8 : -1);
+      expect(got.badGrad).toEqual(ref.badGrad);
+      // The NaN gradient (tensor 7) stops the step there, before the 1000-value tensor (8) whose
+      // SGD update overflows; Adam's and RMSprop's normalised steps (≈ lr) do not overflow.
+      expect(ref.badGrad[0]).toBe(poison ? 7 : -1);
+      expect(ref.broken[0]).toBe(poison ? -1 : spec.type === "sgd" ? 8 : -1);
       ref.params.forEach((p, i) => {
         expect(sameFloats(got.params[i].value as Float32Array, p.value as Float32Array), p.name).toBe(-1);
-        expect(Array.from(got.params[i].grad).every((g) => g === 0), "gradients zeroed").toBe(true);
+        // zeroed after a complete step; left as they were when a gradient stopped it
+        expect(sameFloats(got.params[i].grad as Float32Array, poison ? got.grads[i] : new Float32Array(p.grad.length)), `${p.name} gradient`).toBe(-1);
         for (const slot of ["m", "v"] as const) {
           expect(sameFloats(Float32Array.from(got.state.slots[i][slot]), Float32Array.from(ref.state.slots[i][slot])), `${p.name} ${slot}`).toBe(-1);
         }
@@ -82,11 +86,20 @@ describe("the optimizer update: WebAssembly = the TypeScript loops, bit for bit"
     });
   }
 
-  it("the WebAssembly path is taken for float32 tensors of ≥ 64 values (else this test would compare the loops with themselves)", () => {
-    const w = new Float32Array(64), g = new Float32Array(64).fill(1), c = Float64Array.of(0.5, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
-    expect(wasm.update(0, 64, w, g, new Float32Array(0), new Float32Array(0), c)).toBe(0);
+  it("the WebAssembly path is taken for float32 tensors of ≥ 64 values (else this test would compare the loops with themselves), and reports w (1) and g (2)", () => {
+    const e = new Float32Array(0), w = new Float32Array(64), g = new Float32Array(64).fill(1), c = Float64Array.of(0.5, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+    expect(wasm.update(0, 64, w, g, e, e, c)).toBe(0);
     expect(w[63]).toBe(-0.5);
-    expect(tsKernels.update(0, 64, w, g, new Float32Array(0), new Float32Array(0), c)).toBe(-1);
+    expect(tsKernels.update(0, 64, w, g, e, e, c)).toBe(-1);
+    g[63] = Infinity;
+    expect(wasm.update(0, 64, w, g, e, e, c)).toBe(1 + 2); // w[63] − 0.5·∞ too
+    g[63] = 1; w[0] = NaN; w[63] = 0;
+    expect(wasm.update(0, 64, w, g, e, e, c)).toBe(1);
+    const w2 = new Float32Array(67), g2 = new Float32Array(67);
+    g2[66] = NaN;
+    expect(wasm.update(0, 67, w2, g2, e, e, c)).toBe(1 + 2); // in the one-at-a-time tail (67 = 4·16 + 3)
+    g2[66] = 0; w2[65] = Infinity;
+    expect(wasm.update(0, 67, w2, g2, e, e, c)).toBe(1);
   });
 });
 

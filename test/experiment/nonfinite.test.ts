@@ -117,6 +117,26 @@ describe("an MLP that explodes", () => {
     t.model.params.forEach((p, i) => expect(Array.from(p.value)).toEqual(Array.from(before[i])));
   });
 
+  it(`a non-finite gradient on a step that is not recorded (checked while updating) is undone and skipped like a recorded one`, () => {
+    // As in the next test, dense1's gradient overflows while the loss is ln 10; skip-step keeps
+    // the weights, so every step has the same gradient. Step 0 is recorded (checked before the
+    // update); steps 1 and 2 are not, and take the path that checks as it updates, then undoes.
+    const big = { type: "uniform", scale: 3e38 };
+    const config = linear(0.1, "skip-step", [{ type: "dense", units: 5, init: "zeros" }, { type: "dense", units: 5, init: big }, { type: "dense", units: 10, init: big }]);
+    const t = new Trainer(config, datasetFor(config));
+    const before = t.model.params.map((p) => Float32Array.from(p.value));
+    const records = [t.trainStep(), t.trainStep(), t.trainStep()];
+    expect(records.map((r) => r !== null)).toEqual([true, false, false]);
+    expect(t.skippedSteps).toBe(3);
+    expect(t.nonFinite.steps).toBe(3);
+    expect(t.nonFinite.first).toMatchObject({ step: 0, cause: "gradient", tensor: "dense1.weight" });
+    expect(t.optimizer.t).toBe(0);
+    t.model.params.forEach((p, i) => {
+      expect(Array.from(p.value)).toEqual(Array.from(before[i]));
+      expect(p.grad.every((g) => g === 0)).toBe(true);
+    });
+  });
+
   it("a gradient overflows while the loss is finite: caught by the gradient check", () => {
     // dense1 starts at zero, so h1 = h2 = logits = 0 and the loss is ln 10; but δ1 = W2ᵀ W3ᵀ δ3
     // with entries of W2, W3 up to 3e38 overflows Float32, so dense1's gradient is ±Inf/NaN.

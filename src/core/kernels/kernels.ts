@@ -61,7 +61,8 @@ export interface Kernels {
   /**
    * optim.ts's update of one tensor w, g (and its moment buffers m, v, empty when the rule has
    * none) [n], `mode` one of train-wasm.ts's UpdateMode, c the step's doubles (UPDATE_CONSTANTS).
-   * Returns −1: not done; else 1 when an updated weight is NaN or ±Inf, 0 when all are finite.
+   * Returns −1: not done; else 1 when an updated weight is NaN or ±Inf, + 2 when a value of g is
+   * (0: all finite).
    */
   update(mode: number, n: number, w: FloatArray, g: FloatArray, m: FloatArray, v: FloatArray, c: Float64Array): number;
   /**
@@ -222,7 +223,7 @@ function wasmKernels(g: WasmEngine): Kernels {
     },
     update(mode, n, w, gr, m, v, c) {
       if (n < WASM_MIN_VALUES || !(w instanceof Float32Array && gr instanceof Float32Array && m instanceof Float32Array && v instanceof Float32Array)) return -1;
-      return g.update(mode, n, w, gr, m, v, c) ? 0 : 1;
+      return g.update(mode, n, w, gr, m, v, c);
     },
     sumRows(M, N, src, sOff, dst) {
       if (M * N < WASM_MIN_VALUES || !(src instanceof Float32Array)) return false;

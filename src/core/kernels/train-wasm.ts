@@ -50,13 +50,13 @@ const demote2 = (lo: Code, hi: Code): Code => [...lo, ...op(0x5e), ...hi, ...op(
 /**
  * update(mode, n, w, g, m, v, p, out): one optimizer step over n float32 values (optim.ts's
  * loops), with the step's doubles at p (UPDATE_CONSTANTS); mode is an UpdateMode, + WITH_DECAY
- * when g + λw replaces g. Writes the non-finite check of the
- * updated w to out (f32x4: all lanes 0 when every new weight is finite, else a NaN lane).
+ * when g + λw replaces g. Writes the non-finite checks of the updated w to out and of g to
+ * out + 16 (f32x4 each: all lanes 0 when every value is finite, else a NaN lane).
  * Four values per iteration, as two f64x2 halves; the moment buffers' stored-then-read values
  * are the doubles rounded to float32 and back (round32), as the loops read them.
  */
 const updateKernel = func(["mode", "n", "w", "g", "m", "v", "p", "out"], ["i", "o"],
-  ["acc", "x", "nw", "nm", "nv", ...["W", "G", "M", "V", "U"].flatMap((x) => [`${x}0`, `${x}1`]), ...UPDATE_CONSTANTS], (L) => {
+  ["acc", "accG", "x", "nw", "nm", "nv", ...["W", "G", "M", "V", "U"].flatMap((x) => [`${x}0`, `${x}1`]), ...UPDATE_CONSTANTS], (L) => {
     const K = (name: (typeof UPDATE_CONSTANTS)[number]): Code => get(L[name]);
     type Half = 0 | 1;
     const h = (x: string, half: Half) => L[`${x}${half}`];
@@ -103,7 +103,7 @@ const updateKernel = func(["mode", "n", "w", "g", "m", "v", "p", "out"], ["i", "
       return [
         ...forLoop(L.i, i32(0), [...get(L.n), ...i32(3), 0x6b] /* n − 3 */, 4, [
           ...set(L.o, imul(get(L.i), i32(4))),
-          ...split(L.w, "W"), ...split(L.g, "G"),
+          ...split(L.w, "W"), ...split(L.g, "G"), ...set(L.accG, f32add(get(L.accG), f32sub(get(L.x), get(L.x)))), // x: g's vector
           ...(usesM(mode) ? split(L.m, "M") : []), ...(usesV(mode) ? split(L.v, "V") : []),
           ...rule(mode, decay, 0), ...rule(mode, decay, 1),
           ...set(L.nw, demote2(get(h("W", 0)), get(h("W", 1)))), ...vstore(addr(L.w), get(L.nw)), ...check(L.nw),
@@ -114,6 +114,7 @@ const updateKernel = func(["mode", "n", "w", "g", "m", "v", "p", "out"], ["i", "
         ...forLoop(L.i, get(L.i), get(L.n), 1, [
           ...set(L.o, imul(get(L.i), i32(4))),
           ...one(L.w, "W"), ...one(L.g, "G"),
+          ...set(L.x, [...get(h("G", 0)), ...op(0x5e)]), ...set(L.accG, f32add(get(L.accG), f32sub(get(L.x), get(L.x)))), // g as f32x4 [g, 0, 0, 0]
           ...(usesM(mode) ? one(L.m, "M") : []), ...(usesV(mode) ? one(L.v, "V") : []),
           ...rule(mode, decay, 0),
           ...storeOne(L.w, "W"), ...(usesM(mode) ? storeOne(L.m, "M") : []), ...(usesV(mode) ? storeOne(L.v, "V") : []),
@@ -127,9 +128,10 @@ const updateKernel = func(["mode", "n", "w", "g", "m", "v", "p", "out"], ["i", "
     const dispatch = (k: number): Code => k === modes.length - 1 ? body(modes[k]) : ifElse([...get(L.mode), ...i32(modes[k]), 0x46 /* i32.eq */], body(modes[k]), dispatch(k + 1));
     return [
       ...UPDATE_CONSTANTS.flatMap((name) => set(L[name], [...get(L.p), ...op(0x0a), 3, ...uleb(at(name))])), // v128.load64_splat, once
-      ...set(L.acc, vzero()),
+      ...set(L.acc, vzero()), ...set(L.accG, vzero()),
       ...dispatch(0),
       ...vstore16(get(L.out), get(L.acc)),
+      ...vstore16(iadd(get(L.out), i32(16)), get(L.accG)),
     ];
   });
 

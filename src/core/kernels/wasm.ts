@@ -329,12 +329,13 @@ export class WasmEngine {
   /**
    * One optimizer update of a tensor (train-wasm.ts's `update`, optim.ts's formulas): w, and the
    * moment buffers m and v where `mode` uses them, are updated in place from g, with the step's
-   * doubles c (UPDATE_CONSTANTS). Returns whether every updated weight is finite.
+   * doubles c (UPDATE_CONSTANTS). Returns 1 when an updated weight is NaN or ±Inf, + 2 when a
+   * gradient value is; 0 when all are finite.
    */
-  update(mode: number, n: number, w: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, c: Float64Array): boolean {
+  update(mode: number, n: number, w: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, c: Float64Array): number {
     const usesM = m.length >= n, usesV = v.length >= n;
     this.begin();
-    const pc = this.alloc(2 * UPDATE_CONSTANT_COUNT), out = this.alloc(4);
+    const pc = this.alloc(2 * UPDATE_CONSTANT_COUNT), out = this.alloc(8);
     const pw = this.alloc(n), pg = this.alloc(n), pm = usesM ? this.alloc(n) : 0, pv = usesV ? this.alloc(n) : 0;
     this.reserve();
     this.heapF64.set(c, pc / 2);
@@ -347,7 +348,7 @@ export class WasmEngine {
     if (usesM) this.copyOut(pm, n, m, 0);
     if (usesV) this.copyOut(pv, n, v, 0);
     const h = this.heap;
-    return h[out] + h[out + 1] + h[out + 2] + h[out + 3] === 0;
+    return (h[out] + h[out + 1] + h[out + 2] + h[out + 3] === 0 ? 0 : 1) + (h[out + 4] + h[out + 5] + h[out + 6] + h[out + 7] === 0 ? 0 : 2);
   }
 
   /** dst[n] += src[sOff + m·N + n] for m = 0 … M−1 in order, in dst's precision (train-wasm.ts's sumRows). */
