@@ -57,19 +57,19 @@ function overrideSuite(suite: Suite, o: Overrides): Suite {
 }
 
 /** Run a suite and print one line per run plus a closing table. */
-async function runSuiteCli(suite: Suite, out: string, workers: number, shard: [number, number] | undefined, quiet: boolean, png: boolean): Promise<void> {
+async function runSuiteCli(suite: Suite, out: string, workers: number, shard: [number, number] | undefined, quiet: boolean, png: boolean, resume = false): Promise<void> {
   const n = shard ? suite.runs.filter((_, i) => i % shard[1] === shard[0]).length : suite.runs.length;
   console.log(`gradlab: ${suite.name} — ${n} run(s)${shard ? ` (shard ${shard[0]}/${shard[1]} of ${suite.runs.length})` : ""} on ${Math.min(workers, n)} worker(s) → ${resolve(out)}`);
   let done = 0;
   const results = await runSuite(suite, out, {
-    workers, shard, command: commandLine(), png,
+    workers, shard, command: commandLine(), png, resume,
     workerEntry: new URL("./sweep-worker.boot.js", import.meta.url),
     finalize: (dir) => writeReport(dir, { png }),
     onStart: (plan) => { if (!quiet) console.log(`  start  ${plan.label}`); },
     onDone: (r) => {
       done++;
       const s = r.summary;
-      console.log(`  [${done}/${n}] ${r.label}: ${s ? `test accuracy ${(100 * s.testAccuracy).toFixed(2)}%, ${s.diagnosis.verdict}` : `error: ${r.error}`}`);
+      console.log(`  [${done}/${n}] ${r.label}: ${s ? `test accuracy ${(100 * s.testAccuracy).toFixed(2)}%, ${s.diagnosis.verdict}${r.kept ? " (finished before; kept)" : r.resumedFrom != null ? ` (resumed from step ${r.resumedFrom})` : ""}` : `error: ${r.error}`}`);
     },
   });
   console.log(`\n${suiteTable(results)}\n`);
@@ -290,11 +290,12 @@ cli
   .option("--every <n>", "override record.every in every run")
   .option("--quiet", "one line per finished run")
   .option("--png", "also export every run's charts as PNG (slower)")
-  .action(async (file: string, opts: Overrides & { out?: string; workers?: string; shard?: string; quiet?: boolean; png?: boolean }) => {
+  .option("--resume", "carry on an interrupted sweep in the same --out: keep finished runs, resume the others from their checkpoints")
+  .action(async (file: string, opts: Overrides & { out?: string; workers?: string; shard?: string; quiet?: boolean; png?: boolean; resume?: boolean }) => {
     const e = resolveExperimentArg(file);
     const suite = e.kind === "suite" ? e.suite : expandSuite({ name: e.config.name, base: e.config }, file);
     const shard = opts.shard !== undefined ? parseShard(String(opts.shard)) : undefined;
-    await runSuiteCli(overrideSuite(suite, opts), opts.out ?? `runs/${safeName(suite.name)}`, workerCount(opts.workers), shard, !!opts.quiet, opts.png === true);
+    await runSuiteCli(overrideSuite(suite, opts), opts.out ?? `runs/${safeName(suite.name)}`, workerCount(opts.workers), shard, !!opts.quiet, opts.png === true, opts.resume === true);
   });
 
 cli

@@ -114,11 +114,15 @@ function checkFreshTarget(dir: string, locked = false): void {
   if (foreign.length > 0) throw new InputError(`${dir}: is not a gradlab run folder (it holds ${foreign.slice(0, 3).join(", ")}${foreign.length > 3 ? ", …" : ""}); choose another --out`);
   const holder = locked ? null : lockHolder(dir);
   if (holder) throw new InputError(`${dir}: in use by another gradlab run (pid ${holder.pid} on ${holder.host}, since ${holder.started}); two runs never share a folder`);
-  const status = readStatus(dir);
-  const unfinished = listCheckpoints(dir).length > 0 || existsSync(join(dir, CHECKPOINT_DIR)) || (entries.includes("config.json") && (status === null || status === "interrupted"));
-  if (unfinished) {
-    throw new InputError(`${dir}: holds an unfinished run; continue it with: gradlab run --resume ${dir} (or delete the folder to start over)`);
+  if (isUnfinished(dir)) {
+    throw new InputError(`${dir}: holds an unfinished run; continue it with: gradlab run --resume ${dir} (in a sweep: run the sweep again with --resume), or delete the folder to start over`);
   }
+}
+
+/** Whether `dir` holds a run that has not finished: checkpoints left, or a config without a final status. */
+function isUnfinished(dir: string): boolean {
+  const status = readStatus(dir);
+  return listCheckpoints(dir).length > 0 || existsSync(join(dir, CHECKPOINT_DIR)) || (existsSync(join(dir, "config.json")) && (status === null || status === "interrupted"));
 }
 
 /** Validate memory, load the data and build the trainer: everything that can refuse a run. */
@@ -395,6 +399,33 @@ export function resumeRun(runDir: string, command: string, hooks: RunHooks = {},
  */
 export function runExperiment(config: Config, outDir: string | null, command: string, hooks: RunHooks = {}, opts: RunOptions = {}): RunResult {
   return startRun(config, outDir, command, hooks, opts).runSync();
+}
+
+/**
+ * The run of `config` in `outDir` carried on from wherever it got (a sweep re-run with
+ * --resume): a finished run (complete or stopped) is kept and its summary returned without
+ * training; an unfinished one resumes from its newest checkpoint (from the start if it has
+ * none); an absent or empty folder starts fresh. A folder whose config.json is not `config`
+ * throws InputError before anything is touched.
+ */
+export function continueRun(config: Config, outDir: string, command: string, hooks: RunHooks = {}, opts: RunOptions = {}): { summary: Summary; kept: boolean; resumedFrom: number | null } {
+  const dir = resolve(outDir);
+  const file = join(dir, "config.json");
+  if (!existsSync(file)) return { summary: runExperiment(config, dir, command, hooks, opts).summary, kept: false, resumedFrom: null };
+  let theirs: Config;
+  try { theirs = loadConfigFile(file); } catch (e) {
+    throw new InputError(`${outDir}: its config.json is not a valid config (${e instanceof Error ? e.message : String(e)}); delete the folder to start over`);
+  }
+  if (configHash(theirs) !== configHash(config)) {
+    throw new InputError(`${outDir}: holds a run of another config than this one (config.json differs); delete the folder or choose another --out`);
+  }
+  if (!isUnfinished(dir)) {
+    const holder = lockHolder(dir);
+    if (holder) throw new InputError(`${outDir}: in use by another gradlab run (pid ${holder.pid} on ${holder.host}, since ${holder.started}); two runs never share a folder`);
+    return { summary: JSON.parse(readFileSync(join(dir, "summary.json"), "utf8")) as Summary, kept: true, resumedFrom: null };
+  }
+  const r = resumeRun(dir, command, hooks, opts).runSync();
+  return { summary: r.summary, kept: false, resumedFrom: r.resumedFrom };
 }
 
 /** Parse "A:B" into a half-open example range. */

@@ -8,16 +8,20 @@ import { mkdirSync, writeFileSync, renameSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { Worker } from "node:worker_threads";
 import { InputError } from "../core/errors.ts";
-import { runExperiment, type Summary } from "./run.ts";
+import { continueRun, runExperiment, type Summary } from "./run.ts";
 import type { RunPlan, Suite } from "./suite.ts";
 
 /** A job for a worker thread; the worker runs it (runExperiment + its finalize) and replies. */
-export interface WorkerJob { index: number; config: import("./config.ts").Config; outDir: string; command: string; png: boolean }
+export interface WorkerJob { index: number; config: import("./config.ts").Config; outDir: string; command: string; png: boolean; resume: boolean }
 export type WorkerReply =
-  | { index: number; ok: true; summary: Summary }
+  | { index: number; ok: true; summary: Summary; kept: boolean; resumedFrom: number | null }
   | { index: number; ok: false; error: string; input: boolean };
 
-export interface PlanResult { index: number; label: string; vars: Record<string, unknown>; dir: string; summary: Summary | null; error: string | null }
+/**
+ * One run of a suite. With `resume`: `kept` when it had finished before and was not trained
+ * again, `resumedFrom` the step it continued from when it had been interrupted.
+ */
+export interface PlanResult { index: number; label: string; vars: Record<string, unknown>; dir: string; summary: Summary | null; error: string | null; kept?: boolean; resumedFrom?: number | null }
 
 export interface SweepOptions {
   workers: number;
@@ -28,6 +32,12 @@ export interface SweepOptions {
   workerEntry: URL;
   /** PNG charts per run (slow: ~0.4 s per run); the worker passes it on */
   png: boolean;
+  /**
+   * Carry on an earlier, interrupted run of the same suite into the same root (run.ts
+   * continueRun): finished runs are kept, unfinished ones resume from their checkpoints, missing
+   * ones start. Without it a folder holding an unfinished run is an error.
+   */
+  resume?: boolean;
   /** called on each run folder once its run is finished, before the lock is released (in-process runs) */
   finalize?(dir: string): void;
   onStart?(plan: RunPlan, index: number): void;
@@ -62,7 +72,9 @@ export async function runSuite(suite: Suite, root: string, opts: SweepOptions): 
     for (const { plan, index } of todo) {
       opts.onStart?.(plan, index);
       try {
-        finish({ ...base(plan, index), summary: runExperiment(plan.config, join(outRoot, plan.label), opts.command, { finalize: opts.finalize }).summary, error: null });
+        const dir = join(outRoot, plan.label), hooks = { finalize: opts.finalize };
+        const r = opts.resume ? continueRun(plan.config, dir, opts.command, hooks) : { summary: runExperiment(plan.config, dir, opts.command, hooks).summary, kept: false, resumedFrom: null };
+        finish({ ...base(plan, index), summary: r.summary, error: null, kept: r.kept, resumedFrom: r.resumedFrom });
       } catch (e) {
         if (!(e instanceof InputError)) throw e;
         finish({ ...base(plan, index), summary: null, error: e.message });
@@ -78,7 +90,7 @@ export async function runSuite(suite: Suite, root: string, opts: SweepOptions): 
         const { plan, index } = todo[next++];
         running++;
         opts.onStart?.(plan, index);
-        const job: WorkerJob = { index, config: plan.config, outDir: join(outRoot, plan.label), command: opts.command, png: opts.png };
+        const job: WorkerJob = { index, config: plan.config, outDir: join(outRoot, plan.label), command: opts.command, png: opts.png, resume: opts.resume ?? false };
         w.postMessage(job);
       };
       for (let i = 0; i < workers; i++) {
@@ -87,7 +99,7 @@ export async function runSuite(suite: Suite, root: string, opts: SweepOptions): 
         w.on("message", (reply: WorkerReply) => {
           running--;
           const plan = suite.runs[reply.index];
-          if (reply.ok) finish({ ...base(plan, reply.index), summary: reply.summary, error: null });
+          if (reply.ok) finish({ ...base(plan, reply.index), summary: reply.summary, error: null, kept: reply.kept, resumedFrom: reply.resumedFrom });
           else if (reply.input) finish({ ...base(plan, reply.index), summary: null, error: reply.error });
           else { pool.forEach((p) => p.terminate()); reject(new Error(`run ${plan.label}: ${reply.error}`)); return; }
           feed(w);

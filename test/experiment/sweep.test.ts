@@ -6,6 +6,7 @@ import { describe, expect, it } from "vitest";
 import { InputError } from "../../src/core/errors.ts";
 import { expandSuite, setPath } from "../../src/experiment/suite.ts";
 import { parseShard, shardPlans } from "../../src/experiment/sweep.ts";
+import { runExperiment, startRun } from "../../src/experiment/run.ts";
 import { gradlab, tempDir } from "../helpers/cli.ts";
 
 const base = {
@@ -109,5 +110,52 @@ describe("gradlab sweep", () => {
     expect(missing.code).toBe(2);
     expect(missing.stderr.trim().split("\n")).toHaveLength(1);
     expect(missing.stderr).toMatch(/nope: no such run folder/);
+  });
+});
+
+describe("gradlab sweep --resume", () => {
+  it("carries on an interrupted sweep: finished runs kept, unfinished ones resumed, missing ones run — metrics byte-identical to an uninterrupted sweep", () => {
+    const dir = tempDir();
+    const file = join(dir, "sweep.json");
+    const spec = { ...sweep, base: { ...base, train: { epochs: 1, checkpointEvery: 4 } }, grid: { act: ["sigmoid", "relu"], depth: [1, 2] } };
+    writeFileSync(file, JSON.stringify(spec));
+    const ref = gradlab(["sweep", file, "--workers", "2", "--out", join(dir, "ref"), "--quiet"]);
+    expect(ref.code).toBe(0);
+
+    // The state a Ctrl-C leaves: one run finished, two stopped part-way (checkpoints on disk), one not started.
+    const plans = expandSuite(spec, file).runs;
+    const root = join(dir, "r");
+    runExperiment(plans[0].config, join(root, plans[0].label), "test");
+    for (const [i, at] of [[1, 7], [3, 1]]) {
+      const session = startRun(plans[i].config, join(root, plans[i].label), "test", {}, { interrupt: () => (session.trainer.step >= at ? "test" : null) });
+      expect(session.runSync().interrupted).toBe("test");
+    }
+
+    // Without --resume an unfinished run is refused, and the message says how to carry on.
+    const plain = gradlab(["sweep", file, "--workers", "1", "--out", root, "--quiet"]);
+    expect(plain.code).toBe(2);
+    expect(plain.stdout).toContain(`${plans[1].label}: error: `);
+    expect(plain.stdout).toMatch(/holds an unfinished run; .*run the sweep again with --resume/);
+
+    const resumed = gradlab(["sweep", file, "--workers", "2", "--out", root, "--quiet", "--resume"]);
+    expect(resumed.stderr).toBe("");
+    expect(resumed.code).toBe(0);
+    expect(resumed.stdout).toContain(`${plans[0].label}: test accuracy`);
+    expect(resumed.stdout).toMatch(new RegExp(`${plans[0].label.replace(/[=,]/g, ".")}: test accuracy .*\\(finished before; kept\\)`));
+    // an interrupted run writes a checkpoint where it stops: resumed from steps 7 and 1
+    expect(resumed.stdout).toMatch(new RegExp(`${plans[1].label.replace(/[=,]/g, ".")}: test accuracy .*\\(resumed from step 7\\)`));
+    expect(resumed.stdout).toMatch(new RegExp(`${plans[3].label.replace(/[=,]/g, ".")}: test accuracy .*\\(resumed from step 1\\)`));
+    for (const p of plans) {
+      const m = readFileSync(join(root, p.label, "metrics.jsonl"));
+      expect(m.equals(readFileSync(join(dir, "ref", p.label, "metrics.jsonl"))), p.label).toBe(true);
+      expect(JSON.parse(readFileSync(join(root, p.label, "summary.json"), "utf8")).status).toBe("complete");
+    }
+    const idx = JSON.parse(readFileSync(join(root, "suite.json"), "utf8"));
+    expect(idx.runs.map((r: { error: string | null }) => r.error)).toEqual([null, null, null, null]);
+
+    // A changed suite does not silently mix with the old runs.
+    const changed = gradlab(["sweep", file, "--workers", "1", "--out", root, "--quiet", "--resume", "--epochs", "2"]);
+    expect(changed.code).toBe(2);
+    expect(changed.stdout).toMatch(/holds a run of another config than this one \(config\.json differs\); delete the folder or choose another --out/);
   });
 });
