@@ -7,7 +7,7 @@ import { Rng } from "../../src/core/rng.ts";
 import type { LayerSpec } from "../../src/core/spec.ts";
 import { diagnose, ratioText } from "../../src/instrument/diagnosis.ts";
 import { Recorder, type StepRecord } from "../../src/instrument/recorder.ts";
-import { GRAD_HIST_EDGES, histogram, sigmaMax, sumRowNorms, vectorStats } from "../../src/instrument/stats.ts";
+import { ACT_HIST_EDGES, GRAD_HIST_EDGES, histogram, sigmaMax, sumRowNorms, vectorStats } from "../../src/instrument/stats.ts";
 
 function recordOnce(layers: LayerSpec[], D: number, opts: { lr?: number; B?: number; seed?: number; prepare?: (m: ReturnType<typeof buildModel>) => void } = {}): StepRecord {
   const B = opts.B ?? 8;
@@ -43,6 +43,34 @@ describe("stats", () => {
     expect(counts[0]).toBe(2); // 0 and 1e-12 are below 1e-10
     expect(counts[counts.length - 1]).toBe(1); // 1e3 ≥ 10
     expect(counts[1]).toBe(1); // 2e-10 in [1e-10, 10^-9.5)
+  });
+  it("float32 buffers (binned from a table of their top 16 bits) get the same bins as the binary search, value by value", () => {
+    // The reference is the definition: the number of edges ≤ v (|v| for gradients), NaN skipped.
+    const reference = (x: Float32Array, edges: readonly number[], absolute: boolean) => {
+      const c = new Array(edges.length + 1).fill(0);
+      for (const raw of x) { if (raw !== raw) continue; const v = absolute ? Math.abs(raw) : raw; c[edges.filter((e) => e <= v).length]++; }
+      return c;
+    };
+    const f = new Float32Array(1), u = new Uint32Array(f.buffer);
+    const values: number[] = [0, -0, Infinity, -Infinity, NaN, 1e-45, -1e-45, 3.4e38, -3.4e38];
+    for (const e of [...GRAD_HIST_EDGES, ...ACT_HIST_EDGES]) {
+      for (const sign of [1, -1]) {
+        f[0] = sign * e; const b = u[0];
+        for (const d of [-2, -1, 0, 1, 2]) { u[0] = b + d; values.push(f[0]); } // the edge and its float32 neighbours
+      }
+    }
+    let seed = 99;
+    for (let i = 0; i < 20_000; i++) { seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0; u[0] = seed; values.push(f[0]); } // every magnitude
+    const x = Float32Array.from(values);
+    for (const [edges, absolute] of [[GRAD_HIST_EDGES, true], [ACT_HIST_EDGES, false], [GRAD_HIST_EDGES, false], [ACT_HIST_EDGES, true]] as const) {
+      // value by value, so a wrong bin cannot hide behind a right total
+      for (let i = 0; i < x.length; i++) {
+        const one = x.subarray(i, i + 1);
+        const want = reference(one, edges, absolute), got = histogram(one, 1, edges, absolute, []);
+        if (want.join() !== got.join()) expect([x[i], got.indexOf(1)]).toEqual([x[i], want.indexOf(1)]);
+      }
+      expect(histogram(x, x.length, edges, absolute, [])).toEqual(reference(x, edges, absolute));
+    }
   });
 });
 
