@@ -192,7 +192,7 @@ const gruKernel = func(["B", "H", "a", "hh", "bhn", "hPrev", "hn", "hNext"], ["b
   ["gr", "gz", "gn", "m", "x", "ex", ...SCRATCH.filter((s) => s !== "m"), "mm"], (L) => {
     const part = (base: Code, g: number) => iadd(base, imul(get(L.H), i32(4 * g)));
     const rowA = get(L.row), rowH = iadd(get(L.hh), imul(imul(get(L.b), get(L.H)), i32(12)));
-    const V = { ...L, m: L.mm }; // expm1's scratch "m" must not clash with the GRU's m
+    const V = { ...L, m: L.mm }; // tanh's scratch "m" (its exp) must not clash with the GRU's m
     const sigm = (dst: number, s: Code): Code => [
       ...set(L.x, sub(k(0), s)),
       ...expInto(V, L.x, L.ex),
