@@ -30,7 +30,7 @@ import type { OptimizerState } from "../core/optim.ts";
 import { Rng, type RngState } from "../core/rng.ts";
 import { decodeSafetensors, encodeSafetensors, type StInput } from "../data/safetensors.ts";
 import type { Config } from "./config.ts";
-import type { EpochResult, NonFiniteInfo, Trainer, TrainerSnapshot } from "./trainer.ts";
+import type { NonFiniteInfo, Trainer, TrainerSnapshot } from "./trainer.ts";
 
 export const CHECKPOINT_DIR = "checkpoint";
 export const LOCK_FILE = "run.lock";
@@ -91,23 +91,19 @@ export interface Checkpoint {
   seconds: number;
 }
 
-interface State {
+/**
+ * The JSON part of a checkpoint: the trainer's snapshot as plain data, except the optimizer's
+ * moment buffers (stored as tensors, only the step count here) and the epoch's order of examples
+ * (re-derived from epochRng on load; only its SHA-256 here), plus what identifies the run.
+ */
+type State = Omit<TrainerSnapshot, "optimizer" | "order"> & {
   configSha256: string;
   totalSteps: number;
-  step: number;
-  epochs: EpochResult[];
-  epochLossSum: number;
-  epochLossCount: number;
-  recent: number[];
-  skippedSteps: number;
-  nonFinite: NonFiniteInfo;
   optimizerT: number;
-  sourceRng: RngState;
-  epochRng: RngState;
   orderSha256: string;
   metrics: MetricsMark;
   seconds: number;
-}
+};
 
 /** JSON has no NaN or ±Inf: they travel as {"$": "NaN"}. */
 const replacer = (_k: string, v: unknown) => (typeof v === "number" && !Number.isFinite(v) ? { $: String(v) } : v);
