@@ -8,7 +8,7 @@
  */
 import { tsKernels, useHelper, wasmKernelsOrNull, type Kernels } from "../src/core/kernels/kernels.ts";
 import { activation } from "../src/core/activations.ts";
-import { startHelper } from "./workers/helper.ts";
+import { startHelper } from "../src/cli/helper.ts";
 
 const withThreads = process.argv.includes("--threads");
 const wasm = wasmKernelsOrNull();

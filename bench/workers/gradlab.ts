@@ -6,7 +6,7 @@
  *
  * `--every` is record.every (a number larger than any run turns recording off); `--kernels`
  * picks the kernel implementation; `--threads 2` gives the WebAssembly kernels a helper thread
- * (helper.ts). Timed windows never contain an epoch-ending step (it also evaluates on the test
+ * (src/cli/helper.ts, as `gradlab run --threads 2`). Timed windows never contain an epoch-ending step (it also evaluates on the test
  * set): the worker first finishes the epoch, untimed, when needed.
  */
 import { useKernels, type KernelsName } from "../../src/core/kernels/kernels.ts";
@@ -14,7 +14,7 @@ import { loadDataset } from "../../src/data/datasets.ts";
 import { Trainer } from "../../src/experiment/trainer.ts";
 import { alignForWindow } from "../measure.ts";
 import { networkConfig, type Network } from "../networks.ts";
-import { startHelper } from "./helper.ts";
+import { startHelper } from "../../src/cli/helper.ts";
 import { serve } from "./protocol.ts";
 
 const args = process.argv.slice(2);

@@ -19,6 +19,7 @@ import { encodeGradients, loadWeights } from "../experiment/weights.ts";
 import { floats, size } from "../core/tensor.ts";
 import { viewShape } from "../data/views.ts";
 import { BatchSource } from "../data/views.ts";
+import { startHelper } from "./helper.ts";
 import { columns, layerTable, num, sparkTable } from "./table.ts";
 import { writeComparison, writeReport } from "../report/write.ts";
 
@@ -148,7 +149,7 @@ function interruptOnSignals(onFirst: (signal: string) => void): { reason: () => 
   return { reason: () => got, dispose: () => { for (const s of signals) process.off(s, handler); } };
 }
 
-type RunOpts = Overrides & { out?: string; quiet?: boolean; workers?: string; png?: boolean; resume?: string; maxMemory?: string };
+type RunOpts = Overrides & { out?: string; quiet?: boolean; workers?: string; png?: boolean; resume?: string; maxMemory?: string; threads?: string };
 
 cli
   .command("run [config]", "train a preset or a config file and write a run folder (or continue one with --resume)")
@@ -162,17 +163,23 @@ cli
   .option("--max-memory <size>", "refuse runs estimated to need more (e.g. 2GB; default: half of this machine's memory)")
   .option("--quiet", "print only the summary")
   .option("--workers <n>", "for suites: parallel runs (default: the number of cores)")
+  .option("--threads <n>", "1 (default) or 2: a second thread for the kernels' large products and cell steps (same results; pays on recurrent networks when the second core is free)")
   .option("--no-png", "skip the PNG export of the charts")
   .action(async (arg: string | undefined, opts: RunOpts) => {
     const maxMemory = opts.maxMemory !== undefined ? parseSize(String(opts.maxMemory)) : undefined;
+    const threads = opts.threads === undefined ? 1 : Number(opts.threads);
+    if (threads !== 1 && threads !== 2) throw new InputError(`--threads: expected 1 or 2; got ${JSON.stringify(String(opts.threads))}`);
     if (opts.resume !== undefined) {
       if (arg !== undefined) throw new InputError(`--resume: give either a config or --resume DIR, not both (the run continues with DIR/config.json); got ${JSON.stringify(arg)}`);
       const fixed = (["out", "epochs", "seed", "train", "test", "every"] as const).find((k) => opts[k] !== undefined);
       if (fixed) throw new InputError(`--${fixed}: cannot be changed when resuming; the run continues exactly as configured in ${join(String(opts.resume), "config.json")}`);
+      if (threads === 2) secondThread();
       return runOne(opts, (hooks, runOpts) => resumeRun(String(opts.resume), commandLine(), hooks, runOpts), maxMemory);
     }
     if (arg === undefined) throw new InputError("run: expected a preset name or a config file (or --resume DIR)");
     const e = resolveExperimentArg(arg);
+    if (threads === 2 && e.kind === "suite") throw new InputError("--threads 2: for a single run; a suite already runs its runs in parallel (--workers)");
+    if (threads === 2) secondThread();
     if (e.kind === "suite") {
       const suite = overrideSuite(e.suite, opts);
       return runSuiteCli(suite, opts.out ?? `runs/${safeName(suite.name)}`, workerCount(opts.workers), undefined, !!opts.quiet, opts.png !== false);
@@ -181,6 +188,11 @@ cli
     const out = opts.out ?? `runs/${safeName(config.name)}`;
     return runOne(opts, (hooks, runOpts) => startRun(config, out, commandLine(), hooks, runOpts), maxMemory);
   });
+
+/** Give the kernels their helper thread (--threads 2), or say in one line why not. */
+function secondThread(): void {
+  if (!startHelper()) throw new InputError("--threads 2: this Node has no shared WebAssembly memory for a second thread; run with --threads 1");
+}
 
 /** One run (new or resumed) with its terminal output, signal handling and exit code. */
 async function runOne(opts: RunOpts, open: (hooks: RunHooks, runOpts: RunOptions) => RunSession, maxMemory: number | undefined): Promise<void> {

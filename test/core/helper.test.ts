@@ -7,7 +7,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { Rng } from "../../src/core/rng.ts";
 import { WasmEngine } from "../../src/core/kernels/wasm.ts";
 
-const worker = new Worker(new URL("../../bench/workers/helper.boot.js", import.meta.url));
+const worker = new Worker(new URL("../../src/cli/helper.boot.js", import.meta.url));
 afterAll(async () => { await worker.terminate(); });
 const one = WasmEngine.create()!;
 const two = WasmEngine.withHelper(worker)!;

@@ -115,3 +115,34 @@ describe("bad input: one line on stderr, exit code 2, nothing half-written", () 
     });
   }
 });
+
+describe("gradlab run --threads 2", () => {
+  it("a second thread for the kernels gives the same metrics and weights, byte for byte; other values are refused in one line", () => {
+    // An RNN of 128 units on batches of 32: its h·W_hhᵀ products (32 × 128 × 128 = 2^19
+    // multiply-adds) and its 4,096-value cell steps are above the split thresholds, so the
+    // helper thread computes part of every step (test/core/helper.test.ts checks the split itself).
+    const dir = tempDir();
+    const file = join(dir, "rnn.json");
+    writeFileSync(file, JSON.stringify({
+      name: "threads", data: { view: "rows", train: 320, test: 100 },
+      model: { layers: [{ type: "rnn", units: 128 }, { type: "dense", units: 10 }] },
+      optimizer: { type: "sgd", lr: 0.05 }, train: { epochs: 1 }, record: { every: 3 },
+    }));
+    const one = gradlab(["run", file, "--out", join(dir, "one"), "--quiet", "--no-png"]);
+    const two = gradlab(["run", file, "--out", join(dir, "two"), "--quiet", "--no-png", "--threads", "2"]);
+    expect([one.code, two.code, two.stderr]).toEqual([0, 0, ""]);
+    for (const f of ["metrics.jsonl", "weights.safetensors"]) {
+      expect(readFileSync(join(dir, "two", f)).equals(readFileSync(join(dir, "one", f))), f).toBe(true);
+    }
+    for (const [args, message] of [
+      [["--threads", "4"], `gradlab: --threads: expected 1 or 2; got "4"`],
+      [["--threads", "two"], `gradlab: --threads: expected 1 or 2; got "two"`],
+    ] as const) {
+      const r = gradlab(["run", file, "--out", join(dir, "bad"), ...args]);
+      expect([r.code, r.stderr.trim()]).toEqual([2, message]);
+      expect(existsSync(join(dir, "bad"))).toBe(false);
+    }
+    const suite = gradlab(["run", "depth", "--threads", "2", "--out", join(dir, "suite")]);
+    expect([suite.code, suite.stderr.trim()]).toEqual([2, "gradlab: --threads 2: for a single run; a suite already runs its runs in parallel (--workers)"]);
+  });
+});

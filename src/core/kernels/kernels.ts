@@ -254,7 +254,7 @@ export let kernels: Kernels = wasmKernelsOrNull() ?? tsKernels;
 
 /**
  * Give the WebAssembly kernels a helper thread: `port` is a worker that calls wasm.ts's
- * serveHelper with the first message it receives (bench/workers/helper.ts in Node). Large
+ * serveHelper with the first message it receives (src/cli/helper.ts in Node: `gradlab run --threads 2`). Large
  * products and cell steps are then split between the two threads, with results identical to
  * one thread. Returns false (and changes nothing) where shared WebAssembly memory is not
  * available. Whether it pays depends on the machine: bench/README.md measures it.
