@@ -1,9 +1,10 @@
 /**
- * WebAssembly SIMD kernels for the passes of a training step that are not layers: the
- * optimizer's update of a tensor, the non-finite check of a tensor, and the gather of a batch of
- * uint8 images into float32 inputs. On the MLP 256 these passes took 40% of a step as JS loops
- * (~1.5 ns per value: scalar loads, double arithmetic, float32 stores); here they run two or
- * four values per instruction.
+ * WebAssembly SIMD kernels for the passes of a training step around the layers' products: the
+ * optimizer's update of a tensor (which checks its gradient and its new weights in the same
+ * pass), the non-finite check of a tensor, the gather of a batch of uint8 images into float32
+ * inputs, and the row sums of the bias gradients. On the MLP 256 these passes took 40% of a step
+ * as JS loops (~1.5 ns per value: scalar loads, double arithmetic, float32 stores); here they run
+ * two or four values per instruction.
  *
  * Bit for bit what the TypeScript loops compute:
  *   - update: optim.ts's formulas, the same IEEE double operations in the same order, every
