@@ -6,14 +6,13 @@
 import { parentPort } from "node:worker_threads";
 import { InputError } from "../core/errors.ts";
 import type { WorkerJob, WorkerReply } from "../experiment/sweep.ts";
-import { continueRun, runExperiment } from "../experiment/run.ts";
+import { runPlan } from "../experiment/run.ts";
 import { writeReport } from "../report/write.ts";
 
 parentPort!.on("message", (job: WorkerJob) => {
   let reply: WorkerReply;
   try {
-    const hooks = { finalize: (dir: string) => writeReport(dir, { png: job.png }) };
-    const r = job.resume ? continueRun(job.config, job.outDir, job.command, hooks) : { summary: runExperiment(job.config, job.outDir, job.command, hooks).summary, kept: false, resumedFrom: null };
+    const r = runPlan(job.config, job.outDir, job.command, { finalize: (dir) => writeReport(dir, { png: job.png }) }, job.resume);
     reply = { index: job.index, ok: true, summary: r.summary, kept: r.kept, resumedFrom: r.resumedFrom };
   } catch (e) {
     reply = { index: job.index, ok: false, error: e instanceof Error ? e.message : String(e), input: e instanceof InputError };

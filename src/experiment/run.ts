@@ -428,6 +428,11 @@ export function continueRun(config: Config, outDir: string, command: string, hoo
   return { summary: r.summary, kept: false, resumedFrom: r.resumedFrom };
 }
 
+/** A suite's run into `outDir`: carried on with `resume` (continueRun), else trained afresh (runExperiment). */
+export function runPlan(config: Config, outDir: string, command: string, hooks: RunHooks, resume: boolean): { summary: Summary; kept: boolean; resumedFrom: number | null } {
+  return resume ? continueRun(config, outDir, command, hooks) : { summary: runExperiment(config, outDir, command, hooks).summary, kept: false, resumedFrom: null };
+}
+
 /** Parse "A:B" into a half-open example range. */
 export function parseRange(text: string, n: number): [number, number] {
   const m = /^(\d+):(\d+)$/.exec(text);

@@ -8,7 +8,7 @@ import { mkdirSync, writeFileSync, renameSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { Worker } from "node:worker_threads";
 import { InputError } from "../core/errors.ts";
-import { continueRun, runExperiment, type Summary } from "./run.ts";
+import { runPlan, type Summary } from "./run.ts";
 import type { RunPlan, Suite } from "./suite.ts";
 
 /** A job for a worker thread; the worker runs it (runExperiment + its finalize) and replies. */
@@ -72,8 +72,7 @@ export async function runSuite(suite: Suite, root: string, opts: SweepOptions): 
     for (const { plan, index } of todo) {
       opts.onStart?.(plan, index);
       try {
-        const dir = join(outRoot, plan.label), hooks = { finalize: opts.finalize };
-        const r = opts.resume ? continueRun(plan.config, dir, opts.command, hooks) : { summary: runExperiment(plan.config, dir, opts.command, hooks).summary, kept: false, resumedFrom: null };
+        const r = runPlan(plan.config, join(outRoot, plan.label), opts.command, { finalize: opts.finalize }, opts.resume ?? false);
         finish({ ...base(plan, index), summary: r.summary, error: null, kept: r.kept, resumedFrom: r.resumedFrom });
       } catch (e) {
         if (!(e instanceof InputError)) throw e;
