@@ -1,5 +1,5 @@
 /**
- * The side-by-side comparison of issue 6: each network of bench/networks.ts trained by gradlab,
+ * The side-by-side comparison: each network of bench/networks.ts trained by gradlab,
  * TensorFlow.js (cpu and wasm backends) and PyTorch (when `import torch` works), every framework
  * in a worker process of its own (bench/workers/), all in one run.
  *

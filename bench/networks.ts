@@ -1,5 +1,5 @@
 /**
- * The seven networks of the speed comparison (issue 6), each as a gradlab config. The same
+ * The seven networks of the speed comparison, each as a gradlab config. The same
  * architectures are built in TensorFlow.js (tfjs.ts) and PyTorch (pytorch.py) from `id`.
  * Every network trains with plain SGD on real MNIST with softmax cross-entropy.
  */
@@ -9,12 +9,12 @@ import type { LayerSpec } from "../src/core/spec.ts";
 export interface Network {
   /** short id shared with tfjs.ts and pytorch.py */
   id: "seed" | "mlp256" | "mlp100x10" | "cnn" | "rnn" | "lstm" | "gru";
-  /** the row label of the issue's table */
+  /** the row label of the comparison table */
   label: string;
   batch: number;
   view: "flat" | "image" | "rows";
   lr: number;
-  /** the issue's reference figures (samples/s on its 2-core machine), quoted when a framework is absent */
+  /** reference figures (samples/s on its 2-core machine), quoted when a framework is absent */
   reference: { pytorch: number; tfjsCpu: number; tfjsWasm: number | null };
   layers: LayerSpec[];
 }

@@ -1,6 +1,6 @@
 /**
  * `npm run bench`, in two parts.
- * 1. Side by side (issue 6, compare.ts): the seven networks of networks.ts trained by gradlab,
+ * 1. Side by side (compare.ts): the seven networks of networks.ts trained by gradlab,
  *    TensorFlow.js (cpu, wasm) and PyTorch (2 threads and 1 thread, when `import torch` works),
  *    each in a worker process, in one run: samples/s, ratios pair by pair, recording cost, peak
  *    memory and GFLOP/s against the machine's peak (peak.ts).
@@ -27,7 +27,7 @@ import { seedConfig, seedTrainer } from "./seed.ts";
 const BENCH_DIR = dirname(fileURLToPath(import.meta.url));
 const ROOT = dirname(BENCH_DIR);
 
-/** Targets from the engine-core issue and issue 6. */
+/** The speed targets the project has set itself. */
 const FLOOR_SAMPLES_PER_S = 60_000;
 const MAX_RECORDING_SHARE = 0.05;
 const MAX_RSS_BYTES = 400e6;
@@ -63,7 +63,7 @@ const cpuCount = os.cpus().length;
 log(`bench: machine peak (WebAssembly f32x4 multiply + add, one core)`);
 const peak = measurePeak(cpuCount);
 const torch = findTorch();
-if (!torch) log("bench: `import torch` fails for /usr/bin/python3 and python3: PyTorch is not measured; its column shows the issue's reference figures");
+if (!torch) log("bench: `import torch` fails for /usr/bin/python3 and python3: PyTorch is not measured; its column shows the reference figures of networks.ts");
 const comparePlan = quick ? { reps: 2, windowSeconds: 0.12, warmupSeconds: 0.15, slowReps: 1 } : { reps: 5, windowSeconds: 0.6, warmupSeconds: 1, slowReps: 3 };
 // --quick leaves out the TypeScript kernels and the recording-cost twin (part 2 measures that on the seed)
 const defs = frameworks(torch, !quick).filter((d) => !quick || d.id !== "gradlab-rec");
@@ -209,7 +209,7 @@ const results = {
       workers: defs.map((d) => ({ id: d.id, label: d.label, command: [d.command, ...d.args].join(" "), env: d.env ?? {} })),
       ...comparePlan,
       statistic: "median samples/s over reps; ratios: median over reps of the paired gradlab ÷ framework ratio",
-      pytorch: torch ? { python: torch.python, version: torch.version } : "not available: the PyTorch column is the issue's reference table",
+      pytorch: torch ? { python: torch.python, version: torch.version } : "not available: the PyTorch column is networks.ts's reference table",
     },
     targets: { pytorch: "≥ 1× on seed, ≥ 0.5× elsewhere", tfjs: `≥ ${TFJS_TARGET}×`, recording: `< ${pct(MAX_RECORDING_SHARE, 0)}` },
     networks: side.map((r) => ({
@@ -270,7 +270,7 @@ function sideBySideLines(rs: NetworkResult[]): string[] {
       })]),
     ));
   };
-  ratioTable("gradlab (one thread) ÷ framework, median of the per-rep ratios; the issue's targets: PyTorch ≥ 1× on the seed MLP and ≥ 0.5× elsewhere, TF.js ≥ 10×", (r) => r.ratios);
+  ratioTable("gradlab (one thread) ÷ framework, median of the per-rep ratios; the project's targets: PyTorch ≥ 1× on the seed MLP and ≥ 0.5× elsewhere, TF.js ≥ 10×", (r) => r.ratios);
   if (defs.some((d) => d.id === "gradlab-2t")) {
     out.push("");
     ratioTable("gradlab with a helper thread (2 threads) ÷ framework, the same way", (r) => r.ratios2t);

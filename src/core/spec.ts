@@ -1,7 +1,7 @@
 /**
  * The model part of a gradlab config, as plain types: what src/core needs to build a network.
  * The JSON schema that validates user input into these types lives in src/experiment/config.ts.
- * Names follow the public contract in DESIGN.md; add fields freely, rename never.
+ * Names follow the public contract (README.md, docs/architecture.md); add fields freely, rename never.
  */
 
 /** Activation names; see activations.ts for the formulas. */

@@ -1,5 +1,5 @@
 /**
- * The experiment config: a zod schema for the JSON a user writes (DESIGN.md "Public contract"),
+ * The experiment config: a zod schema for the JSON a user writes (the public contract in README.md),
  * defaults filled in, and bad input turned into ONE line that names the field, what was expected
  * and what was found, e.g. `model.layers[1].activation: expected one of sigmoid, …; got "sigmod"`.
  * Also reads config files and the presets in experiments/ (one JSON file each).

@@ -1,5 +1,5 @@
 /**
- * Runs an experiment into a run folder (DESIGN.md): config.json (resolved), metrics.jsonl (one
+ * Runs an experiment into a run folder: config.json (resolved), metrics.jsonl (one
  * record per recorded step), summary.json, weights.safetensors — and, while it runs, run.lock
  * and checkpoint/ so that an interrupted run can be resumed to byte-identical results.
  *

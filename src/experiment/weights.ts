@@ -1,5 +1,5 @@
 /**
- * Weights and gradients as safetensors, under PyTorch's names and layouts (DESIGN.md), so a
+ * Weights and gradients as safetensors, under PyTorch's names and layouts, so a
  * state_dict moves between gradlab and PyTorch unchanged. Pure: bytes in, bytes out.
  */
 import { InputError } from "../core/errors.ts";

@@ -30,7 +30,7 @@ export function vectorStats(x: FloatArray, n = x.length): VectorStats {
 /**
  * Sum over rows of each row's L2 norm: x is [B, units]. For δ = ∂L/∂z of the batch-MEAN loss,
  * ∂L/∂z_b = (1/B)·∂ℓ_b/∂z_b, so this sum equals the mean over examples of the per-example
- * loss's gradient norm, independent of batch size (DESIGN.md, "What is measured").
+ * loss's gradient norm, independent of batch size (README.md, "What is measured").
  */
 export function sumRowNorms(x: FloatArray, rows: number, units: number, offset = 0, rowStride = units): number {
   let total = 0;

@@ -1,4 +1,4 @@
-// Hot loops allocate nothing per step (STYLE.md), measured by test/helpers/alloc.ts.
+// Hot loops allocate nothing per step, measured by test/helpers/alloc.ts.
 // Before expInto/logInto, the loss alone allocated 5.6 kB per call (a boxed double per exp).
 import { describe, expect, it } from "vitest";
 import { LOSSES } from "../../src/core/losses.ts";

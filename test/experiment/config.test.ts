@@ -1,7 +1,7 @@
 /**
- * The config schema: the seed preset resolves to the documented object (DESIGN.md "Public
+ * The config schema: the seed preset resolves to the documented object (the README's "Public
  * contract", defaults from src/experiment/config.ts), and every class of bad input gives exactly
- * one documented line. Expected strings are written by hand from the brief's message formats.
+ * one documented line. Expected strings are written by hand from the documented message formats.
  */
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -20,7 +20,7 @@ import { listPresets, loadConfigFile, PRESETS_DIR, resolveConfigArg, resolveExpe
 const SEED_DESCRIPTION =
   "The classic 784-5-5-10 sigmoid network on MNIST, where each sigmoid layer shrinks the error on its way back; 5 epochs of SGD with lr 0.5 and batch 32.";
 
-/** DESIGN.md's example config with every default filled in. */
+/** the README's example config with every default filled in. */
 const SEED_RESOLVED: Config = {
   name: "seed",
   description: SEED_DESCRIPTION,
@@ -86,7 +86,7 @@ describe("presets", () => {
     expect(PRESETS_DIR).toBe(fileURLToPath(new URL("../../experiments", import.meta.url)));
   });
 
-  it("seed resolves to DESIGN.md's example with every default filled in", () => {
+  it("seed resolves to the README's example with every default filled in", () => {
     const { config, source } = resolveConfigArg("seed");
     expect(config).toStrictEqual(SEED_RESOLVED);
     expect(source).toBe(join(PRESETS_DIR, "seed.json"));

@@ -1,4 +1,4 @@
-// Memory is estimated before anything is allocated (issue 7): a config or a dataset that would
+// Memory is estimated before anything is allocated: a config or a dataset that would
 // not fit is refused with one line (exit code 2 from the CLI), and nothing written. The seed network's
 // estimate is checked against its parts counted by hand.
 import { mkdirSync, readdirSync, writeFileSync } from "node:fs";

@@ -1,4 +1,4 @@
-// Non-finite values (issue 7): the loss, every gradient and every weight are checked each step;
+// Non-finite values: the loss, every gradient and every weight are checked each step;
 // train.onNonFinite decides between "stop" (the documented report: step, layer, parameter, all
 // records so far kept, exit code 3), "skip-step" (the batch is dropped, the run completes) and
 // "continue". The networks are built to blow up, and why each one does is derived beside it.
@@ -13,7 +13,7 @@ import { encodeWeights } from "../../src/experiment/weights.ts";
 import { gradlab, tempDir } from "../helpers/cli.ts";
 
 /**
- * The exploding IRNN of the issue: relu units, W_hh = 1.6·I. Over the 28 rows h_t grows like
+ * An exploding IRNN: relu units, W_hh = 1.6·I. Over the 28 rows h_t grows like
  * 1.6^t (1.6^28 ≈ 5·10⁵), so the loss at initialization is already ~10⁵ and its gradient as
  * large; one SGD step at lr 1 makes the next forward pass overflow (loss NaN at step 1).
  */

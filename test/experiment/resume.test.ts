@@ -1,4 +1,4 @@
-// Checkpoints and resume (issue 7): a run interrupted anywhere — between steps in mid-epoch, at
+// Checkpoints and resume: a run interrupted anywhere — between steps in mid-epoch, at
 // an epoch boundary, right after step 0, one step before the end, several times over, or
 // "killed" with a torn metrics line and a stale lock — resumes to a metrics.jsonl and a
 // weights.safetensors byte-identical to the uninterrupted run's. Corrupt checkpoints fall back

@@ -13,7 +13,7 @@ import { gradlab, tempDir } from "../helpers/cli.ts";
 const seedCfg = () => JSON.parse(readFileSync(join(import.meta.dirname, "../../experiments/seed.json"), "utf8"));
 
 describe("gradlab run", () => {
-  it("writes the run folder of DESIGN.md and is byte-identical for the same seed", () => {
+  it("writes the run folder the README documents and is byte-identical for the same seed", () => {
     const dir = tempDir();
     const args = (out: string, seed = "3", png = false) => ["run", "seed", "--train", "3000", "--test", "500", "--epochs", "2", "--seed", seed, "--every", "10", "--out", out, "--quiet", ...(png ? [] : ["--no-png"])];
     const a = gradlab(args(join(dir, "a"), "3", true));

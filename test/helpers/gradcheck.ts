@@ -4,7 +4,7 @@
  * Numerical derivatives use the five-point central stencil
  *   f′ ≈ [8(f(x+h) − f(x−h)) − (f(x+2h) − f(x−2h))] / 12h,  h = 1e-4  (error O(h⁴)),
  * and every input and parameter element (up to `maxPerTensor`, evenly spaced) is compared by
- * |a − n| / max(|a| + |n|, 1e-8), as STYLE.md asks.
+ * |a − n| / max(|a| + |n|, 1e-8), the project's rule (docs/style.md).
  */
 import { buildNetwork, type Model } from "../../src/core/model.ts";
 import { Rng } from "../../src/core/rng.ts";

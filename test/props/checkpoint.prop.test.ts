@@ -1,4 +1,4 @@
-// Checkpoint files are untrusted input too (issue 7). Generated corruptions — truncation, flipped
+// Checkpoint files are untrusted input too. Generated corruptions — truncation, flipped
 // or overwritten bytes, and (re-sealed with a valid checksum, so the field checks are reached)
 // every state field replaced by another value, tensors reshaped, dropped or added, the example
 // order made a non-permutation — end in a checkpoint that restores and trains, or one clean

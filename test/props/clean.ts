@@ -1,11 +1,11 @@
 /**
- * The contract every reader of untrusted input keeps (issue 7): it returns a valid result or
+ * The contract every reader of untrusted input keeps: it returns a valid result or
  * throws ONE InputError whose message is a single non-empty line naming the problem — never
  * another exception. Property tests call their reader through `clean`.
  */
 import { InputError } from "../../src/core/errors.ts";
 
-/** RUNS per property: the issue asks for at least 10,000 generated cases each. */
+/** RUNS per property: at least 10,000 generated cases each. */
 export const RUNS = 10_000;
 
 /**

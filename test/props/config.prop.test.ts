@@ -1,4 +1,4 @@
-// Config validation under generated input (issue 7): valid configs with one field replaced,
+// Config validation under generated input: valid configs with one field replaced,
 // added or deleted, and arbitrary JSON, all end in a Config or one clean InputError. A Config
 // that comes out survives the trip through config.json unchanged (resume hashes it) and gets a
 // memory estimate without throwing, however absurd its sizes.

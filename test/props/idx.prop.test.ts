@@ -1,4 +1,4 @@
-// The IDX reader under generated input (issue 7): random bytes and headers with random types,
+// The IDX reader under generated input: random bytes and headers with random types,
 // dims (0, small, 2^32 − 1) and data lengths end in a parsed array or one clean InputError
 // naming the file. An accepted array is a view into the input (no allocation at all) holding
 // exactly prod(dims) bytes, so no header can make the reader allocate anything large.

@@ -1,4 +1,4 @@
-// metrics.jsonl import (src/report/write.ts parseMetrics) under generated input (issue 7):
+// metrics.jsonl import (src/report/write.ts parseMetrics) under generated input:
 // files made of valid records, records with a field removed or retyped, torn lines (what a
 // killed run leaves at the end), garbage and blank lines, with \n or \r\n endings, all end in
 // the records or one clean InputError naming the file (and the line, when one is bad).

@@ -1,4 +1,4 @@
-// The safetensors reader under generated input (issue 7): random bytes, and files whose header
+// The safetensors reader under generated input: random bytes, and files whose header
 // length field, JSON header (dtypes, shapes, offsets, metadata) and data section are generated
 // around the valid form, end in decoded tensors or one clean InputError naming the file. What
 // is decoded never exceeds the input's size (no header can make the reader allocate more), and

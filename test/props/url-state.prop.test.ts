@@ -1,4 +1,4 @@
-// The web app's URL state (src/web/state.ts decodeState) under generated input (issue 7):
+// The web app's URL state (src/web/state.ts decodeState) under generated input:
 // random hashes, valid hashes with one field mangled, hostile keys and values. decodeState
 // never throws: every case ends in a usable state plus one-line problems, the run config it
 // yields either validates with the CLI's schema or fails with one clean InputError (the lab

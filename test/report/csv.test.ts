@@ -1,5 +1,5 @@
 /**
- * CSV export: the columns the brief lists, one row per step × layer, and an exact round trip of
+ * CSV export: the columns the README lists, one row per step × layer, and an exact round trip of
  * every exported number (String(x) is the shortest text that parses back to the same double).
  */
 import fc from "fast-check";

@@ -1,6 +1,6 @@
 /**
  * What each chart must plot, computed straight from the records, independently of
- * src/report/charts.ts (the definitions are DESIGN.md's and the brief's: one line per layer,
+ * src/report/charts.ts (the definitions are the README's: one line per layer,
  * log10 in heatmaps, histogram counts as fractions of the layer's total, …). Tests compare the
  * numbers a report embeds with these.
  */
@@ -17,7 +17,7 @@ function names(records: StepRecord[]): string[] {
   return out;
 }
 
-/** id → series that chart must show, for every chart the brief asks of one run. */
+/** id → series that chart must show, for every chart the README lists for one run. */
 export function expectedCharts(records: StepRecord[], epochs?: { epoch: number; testAccuracy: number }[], stepsPerEpoch?: number): Map<string, Series[]> {
   const first = records[0], last = records[records.length - 1];
   const all = names(records);
