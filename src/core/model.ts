@@ -1,32 +1,17 @@
 /**
  * A sequential model built from a config's layer specs, with PyTorch-named parameters, and one
  * training step: forward, fused loss, backward. Layers are named by `name`, else by type and
- * 1-based index among layers of that type, counted depth-first (dense1, dense2, conv1, lstm1).
+ * 1-based index among layers of that type, counted depth-first (dense1, dense2, conv1, lstm1);
+ * each kind's builder and name prefix come from the layer registry (src/core/layers/registry.ts).
  */
 import { InputError } from "./errors.ts";
-import { Dense } from "./layers/dense.ts";
-import { Flatten } from "./layers/flatten.ts";
-import { CNN_BUILDERS } from "./layers/cnn-builders.ts";
-import { RNN_BUILDERS } from "./layers/rnn-builders.ts";
 import type { BuildContext, Layer, NamedBuffer, Param } from "./layers/layer.ts";
+import { kindOf, LAYER_TYPES } from "./layers/registry.ts";
 import { LOSSES, type Loss } from "./losses.ts";
 import { Rng } from "./rng.ts";
 import type { LayerSpec, LossName, ModelSpec } from "./spec.ts";
 import { Workspace } from "./layers/layer.ts";
 import { shapeText, type DType, type FloatArray } from "./tensor.ts";
-
-/** Builds one layer from its spec; registered per type so new layers plug in without edits here. */
-export type LayerBuilder = (spec: LayerSpec, name: string, inShape: number[], ctx: BuildContext) => Layer;
-
-export const LAYER_BUILDERS: Record<string, LayerBuilder> = {
-  dense: (spec, name, inShape, ctx) => new Dense(name, inShape, spec as Extract<LayerSpec, { type: "dense" }>, ctx),
-  flatten: (_spec, name, inShape) => new Flatten(name, inShape),
-  ...CNN_BUILDERS,
-  ...RNN_BUILDERS,
-};
-
-/** Short prefixes for auto-generated names: conv2d → conv1, batchnorm → bn1. */
-const NAME_PREFIX: Record<string, string> = { conv2d: "conv", batchnorm: "bn", maxpool2d: "maxpool", avgpool2d: "avgpool" };
 
 export interface ModelOptions {
   dtype?: DType;
@@ -112,7 +97,7 @@ export function buildNetwork(spec: ModelSpec, inShape: number[], opts: ModelOpti
   const nameFor = (type: string, explicit: string | undefined, path: string) => {
     let name = explicit;
     if (name === undefined) {
-      const prefix = NAME_PREFIX[type] ?? type;
+      const prefix = kindOf(type)?.prefix ?? type;
       const k = (counters.get(prefix) ?? 0) + 1;
       counters.set(prefix, k);
       name = `${prefix}${k}`;
@@ -125,12 +110,12 @@ export function buildNetwork(spec: ModelSpec, inShape: number[], opts: ModelOpti
     const out: Layer[] = [];
     specs.forEach((s, i) => {
       const path = `${basePath}[${i}]`;
-      const builder = LAYER_BUILDERS[s.type];
-      if (!builder) {
-        throw new InputError(`${path}.type: layer type "${s.type}" is not available; expected one of ${Object.keys(LAYER_BUILDERS).join(", ")}`);
+      const kind = kindOf(s.type);
+      if (!kind) {
+        throw new InputError(`${path}.type: layer type "${s.type}" is not available; expected one of ${LAYER_TYPES.join(", ")}`);
       }
       const ctx: BuildContext = { dtype, rng, path, build };
-      const layer = builder(s, nameFor(s.type, s.name, path), shape, ctx);
+      const layer = kind.build(s, nameFor(s.type, s.name, path), shape, ctx);
       out.push(layer);
       shape = layer.outShape;
     });

@@ -2,7 +2,9 @@
  * The model part of a gradlab config, as plain types: what src/core needs to build a network.
  * The JSON schema that validates user input into these types lives in src/experiment/config.ts.
  * Names follow the public contract (README.md, docs/architecture.md); add fields freely, rename never.
+ * Each layer kind declares its own spec next to its forward and backward (src/core/layers/).
  */
+import type { AnyLayerSpec } from "./layers/registry.ts";
 
 /** Activation names; see activations.ts for the formulas. */
 export type ActivationName =
@@ -20,32 +22,21 @@ export type InitName =
  */
 export type InitSpec = InitName | { type: InitName; std?: number; scale?: number; gain?: number };
 
-export interface DenseSpec {
-  type: "dense"; name?: string; units: number;
-  activation?: ActivationName; init?: InitSpec; biasInit?: InitSpec; bias?: boolean;
-}
-export interface Conv2dSpec {
-  type: "conv2d"; name?: string; filters: number; kernel: number; stride?: number;
-  padding?: "same" | "valid" | number; activation?: ActivationName; init?: InitSpec;
-  biasInit?: InitSpec; bias?: boolean;
-}
-export interface PoolSpec { type: "maxpool2d" | "avgpool2d"; name?: string; size: number; stride?: number }
-export interface FlattenSpec { type: "flatten"; name?: string }
-export interface BatchNormSpec {
-  type: "batchnorm"; name?: string; momentum?: number; eps?: number; activation?: ActivationName;
-}
-export interface ResidualSpec { type: "residual"; name?: string; layers: LayerSpec[]; activation?: ActivationName }
-export interface RecurrentSpecBase {
-  name?: string; units: number; init?: InitSpec; recurrentInit?: InitSpec; biasInit?: InitSpec;
-  returnSequences?: boolean;
-}
-export interface RnnSpec extends RecurrentSpecBase { type: "rnn"; activation?: "tanh" | "relu" | "sigmoid" }
-export interface LstmSpec extends RecurrentSpecBase { type: "lstm"; forgetBias?: number }
-export interface GruSpec extends RecurrentSpecBase { type: "gru" }
-
-export type LayerSpec =
-  | DenseSpec | Conv2dSpec | PoolSpec | FlattenSpec | BatchNormSpec | ResidualSpec
-  | RnnSpec | LstmSpec | GruSpec;
+/**
+ * One layer of a config: the union of the specs the layer kinds declare in their own files
+ * (src/core/layers/registry.ts lists them; `type` picks the kind).
+ */
+export type LayerSpec = AnyLayerSpec;
+export type { DenseSpec } from "./layers/dense.ts";
+export type { Conv2dSpec } from "./layers/conv2d.ts";
+export type { PoolSpec } from "./layers/pool.ts";
+export type { FlattenSpec } from "./layers/flatten.ts";
+export type { BatchNormSpec } from "./layers/batchnorm.ts";
+export type { ResidualSpec } from "./layers/residual.ts";
+export type { RecurrentSpecBase } from "./layers/recurrent.ts";
+export type { RnnSpec } from "./layers/rnn.ts";
+export type { LstmSpec } from "./layers/lstm.ts";
+export type { GruSpec } from "./layers/gru.ts";
 
 export interface ModelSpec { layers: LayerSpec[] }
 

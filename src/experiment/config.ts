@@ -6,9 +6,10 @@
  */
 import { z } from "zod";
 import { InputError } from "../core/errors.ts";
-import type {
-  ActivationName, InitName, InitSpec, LayerSpec, LossName, ModelSpec, OptimizerSpec,
-} from "../core/spec.ts";
+import { INIT_NAMES } from "../core/init.ts";
+import type { Field } from "../core/layers/kind.ts";
+import { childSpecs, KINDS, LAYER_TYPES } from "../core/layers/registry.ts";
+import type { InitSpec, LayerSpec, LossName, ModelSpec, OptimizerSpec } from "../core/spec.ts";
 
 /** Where the data come from and how an image is presented to the network. */
 export interface DataSpec {
@@ -36,14 +37,8 @@ export interface Config {
 // Building blocks. Every schema's `error` is the "<what>" of `expected <what>; got <value>`, so
 // one formatter (describeIssue, below) turns any zod issue into the documented one-line message.
 
-const ACTIVATIONS = ["sigmoid", "tanh", "relu", "leaky_relu", "elu", "gelu", "softsign", "linear"] as const satisfies readonly ActivationName[];
-const INITS = [
-  "zeros", "ones", "normal", "uniform", "standard", "glorot", "xavier", "glorot_normal",
-  "he", "kaiming", "he_uniform", "lecun", "orthogonal", "identity",
-] as const satisfies readonly InitName[];
 const LOSSES = ["cross_entropy", "mse"] as const satisfies readonly LossName[];
 const VIEWS = ["flat", "image", "rows", "pixels", "pixels-permuted"] as const;
-const LAYER_TYPES = ["dense", "conv2d", "maxpool2d", "avgpool2d", "flatten", "batchnorm", "residual", "rnn", "lstm", "gru"] as const;
 const OPTIMIZERS = ["sgd", "adam", "rmsprop"] as const;
 const ON_NON_FINITE = ["stop", "skip-step", "continue"] as const satisfies readonly OnNonFinite[];
 /** Examples in the train/test split of each built-in dataset. */
@@ -51,7 +46,7 @@ const DATASET_SIZES = { mnist: { train: 60000, test: 10000 }, "fashion-mnist": {
 
 /** `one of a, b, c`: the form an unknown name is answered with. */
 const oneOfText = (values: readonly string[]) => `one of ${values.join(", ")}`;
-const oneOf = <const T extends readonly [string, ...string[]]>(values: T) => z.enum(values, { error: oneOfText(values) });
+const oneOf = <const T extends readonly string[]>(values: T) => z.enum(values as unknown as readonly [T[number], ...T[number][]], { error: oneOfText(values) });
 
 /** A finite number (zod 4 rejects ±Infinity and NaN) within bounds; every failure reads `what`. */
 function num(what: string, bounds: { int?: boolean; gt?: number; gte?: number; lt?: number; lte?: number } = {}) {
@@ -86,7 +81,7 @@ const tagged = (whatObject: string, types: readonly string[]) => (iss: { code: s
 // ---------------------------------------------------------------------------------------------
 // Initializers, layers, model.
 
-const initName = oneOf(INITS);
+const initName = oneOf(INIT_NAMES);
 const initObject = obj({
   type: initName,
   std: posNum().optional(),    // normal only
@@ -101,43 +96,39 @@ const initObject = obj({
   }
 });
 const init = z.union([initName, initObject], {
-  error: `an init name (${oneOfText(INITS)}) or an object {"type", "std", "scale", "gain"}`,
-}).optional() satisfies z.ZodType<InitSpec | undefined>;
+  error: `an init name (${oneOfText(INIT_NAMES)}) or an object {"type", "std", "scale", "gain"}`,
+}) satisfies z.ZodType<InitSpec>;
 
 const layerName = z.string({ error: "a layer name" })
   .regex(/^[A-Za-z0-9_]+(?:[.-][A-Za-z0-9_]+)*$/, { error: "a layer name of letters, digits and _ (parts joined by . or -)" })
   .max(100, { error: "a layer name of at most 100 characters" })
   .optional();
-const activation = oneOf(ACTIVATIONS).optional();
-const PADDING = `"same", "valid" or a non-negative integer`;
 
 /** The layers of a model, or of a residual block: at least one. */
 const layerList: z.ZodType<LayerSpec[]> = z.lazy(() =>
   z.array(layer, { error: "an array of layers" }).min(1, { error: "a non-empty array of layers" }));
 
-const recurrent = {
-  name: layerName, units: posInt(), init, recurrentInit: init, biasInit: init,
-  returnSequences: bool().optional(),
-};
+/** The zod schema of a field a layer kind declares (src/core/layers/kind.ts). */
+function fieldSchema(field: Field): z.ZodType {
+  const t = field.type;
+  const s: z.ZodType =
+    t.kind === "number" ? num(t.what, t)
+    : t.kind === "bool" ? bool()
+    : t.kind === "oneOf" ? oneOf(t.values)
+    : t.kind === "init" ? init
+    : t.kind === "either" ? z.union(t.options.map(fieldSchema), { error: t.what })
+    : layerList;
+  return field.required ? s : s.optional();
+}
 
-const layer: z.ZodType<LayerSpec> = z.discriminatedUnion("type", [
-  obj({ type: z.literal("dense"), name: layerName, units: posInt(), activation, init, biasInit: init, bias: bool().optional() }),
-  obj({
-    type: z.literal("conv2d"), name: layerName, filters: posInt(), kernel: posInt(), stride: posInt().optional(),
-    padding: z.union([z.enum(["same", "valid"]), num(PADDING, { int: true, gte: 0 })], { error: PADDING }).optional(),
-    activation, init, biasInit: init, bias: bool().optional(),
-  }),
-  obj({ type: z.enum(["maxpool2d", "avgpool2d"]), name: layerName, size: posInt(), stride: posInt().optional() }),
-  obj({ type: z.literal("flatten"), name: layerName }),
-  obj({
-    type: z.literal("batchnorm"), name: layerName, momentum: num("a number in [0, 1]", { gte: 0, lte: 1 }).optional(),
-    eps: posNum().optional(), activation,
-  }),
-  obj({ type: z.literal("residual"), name: layerName, layers: layerList, activation }),
-  obj({ type: z.literal("rnn"), ...recurrent, activation: oneOf(["tanh", "relu", "sigmoid"]).optional() }),
-  obj({ type: z.literal("lstm"), ...recurrent, forgetBias: num("a number").optional() }),
-  obj({ type: z.literal("gru"), ...recurrent }),
-], { error: tagged(`a layer object like {"type": "dense", "units": 10}`, LAYER_TYPES) });
+/** One branch per layer kind of the registry: its type, a name, and the fields it declares. */
+const branches = KINDS.map((k) => obj({
+  type: z.literal(k.type), name: layerName,
+  ...(Object.fromEntries(Object.entries(k.fields).map(([key, f]) => [key, fieldSchema(f)])) as Record<string, z.ZodType>),
+}));
+const layer = z.discriminatedUnion("type", branches as [(typeof branches)[number], ...typeof branches], {
+  error: tagged(`a layer object like {"type": "dense", "units": 10}`, LAYER_TYPES),
+}) as unknown as z.ZodType<LayerSpec>;
 
 /** Explicit layer names become parameter names (`fc1.weight`), so no two layers may share one. */
 function checkUniqueNames(layers: LayerSpec[], path: (string | number)[], seen: Map<string, string>, ctx: z.RefinementCtx): void {
@@ -150,7 +141,8 @@ function checkUniqueNames(layers: LayerSpec[], path: (string | number)[], seen: 
         seen.set(l.name, formatPath(["model", ...path, i]));
       }
     }
-    if (l.type === "residual") checkUniqueNames(l.layers, [...path, i, "layers"], seen, ctx);
+    const children = childSpecs(l);
+    if (children) checkUniqueNames(children, [...path, i, "layers"], seen, ctx);
   });
 }
 

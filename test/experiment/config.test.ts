@@ -164,6 +164,7 @@ describe("defaults", () => {
       { type: "conv2d", name: "conv_a", filters: 4, kernel: 3, stride: 1, padding: "same", activation: "relu", init: "he", biasInit: "zeros", bias: true },
       { type: "conv2d", filters: 4, kernel: 3, padding: 1 },
       { type: "batchnorm", name: "bn.a", momentum: 0.1, eps: 1e-5, activation: "relu" },
+      { type: "layernorm", name: "ln.a", eps: 1e-5, activation: "tanh" },
       { type: "maxpool2d", size: 2, stride: 2 },
       { type: "avgpool2d", size: 2 },
       { type: "flatten" },
@@ -174,7 +175,7 @@ describe("defaults", () => {
       { type: "dense", units: 10, bias: false },
     ];
     const types: Record<LayerSpec["type"], true> = {
-      dense: true, conv2d: true, maxpool2d: true, avgpool2d: true, flatten: true, batchnorm: true, residual: true, rnn: true, lstm: true, gru: true,
+      dense: true, conv2d: true, maxpool2d: true, avgpool2d: true, flatten: true, batchnorm: true, layernorm: true, residual: true, rnn: true, lstm: true, gru: true,
     };
     expect(new Set(layers.map((l) => l.type))).toEqual(new Set(Object.keys(types)));
     const optimizers: OptimizerSpec[] = [
@@ -193,7 +194,7 @@ describe("defaults", () => {
 describe("error messages: one line, `<path>: expected <what>; got <value>`", () => {
   const ACTS = "sigmoid, tanh, relu, leaky_relu, elu, gelu, softsign, linear";
   const INITS = "zeros, ones, normal, uniform, standard, glorot, xavier, glorot_normal, he, kaiming, he_uniform, lecun, orthogonal, identity";
-  const LAYERS = "dense, conv2d, maxpool2d, avgpool2d, flatten, batchnorm, residual, rnn, lstm, gru";
+  const LAYERS = "dense, conv2d, maxpool2d, avgpool2d, flatten, batchnorm, layernorm, residual, rnn, lstm, gru";
   const dense5 = { type: "dense", units: 5 };
   const cases: [string, (c: any) => void, string][] = [
     ["unknown activation", (c) => { c.model.layers = [dense5, { ...dense5, activation: "sigmod" }]; },

@@ -5,7 +5,7 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { LAYER_BUILDERS } from "../../src/core/model.ts";
+import { kindOf } from "../../src/core/layers/registry.ts";
 import { parseConfig, type Config } from "../../src/experiment/config.ts";
 import { datasetFor, runExperiment } from "../../src/experiment/run.ts";
 import { Trainer } from "../../src/experiment/trainer.ts";
@@ -29,7 +29,7 @@ const EXPLODING_RNN = (mode: string) => ({
   record: { every: 5 },
 });
 
-const rnnReady = "rnn" in LAYER_BUILDERS;
+const rnnReady = kindOf("rnn") !== undefined;
 
 describe.runIf(rnnReady)("an exploding RNN", () => {
   it(`"stop": exit code 3, the documented report (step, layer, parameter), everything recorded so far kept`, () => {

@@ -8,9 +8,15 @@
 import { activation, type Activation } from "../activations.ts";
 import { InputError } from "../errors.ts";
 import { kernels } from "../kernels/kernels.ts";
-import type { BatchNormSpec } from "../spec.ts";
+import type { ActivationName } from "../spec.ts";
 import { floats, shapeText, size, type FloatArray } from "../tensor.ts";
+import { activationField, controls, num, positiveNumber, type LayerKind } from "./kind.ts";
 import { Workspace, type BuildContext, type Layer, type LayerProbe, type NamedBuffer, type Param } from "./layer.ts";
+
+/** `{"type": "batchnorm", "activation": "sigmoid"}`; momentum 0.1 and eps 1e-5 by default. */
+export interface BatchNormSpec {
+  type: "batchnorm"; name?: string; momentum?: number; eps?: number; activation?: ActivationName;
+}
 
 export class BatchNorm implements Layer {
   readonly type = "batchnorm";
@@ -164,3 +170,18 @@ export class BatchNorm implements Layer {
     return { units: this.C * this.S, z: this.z, y: this.y, dz: this.dz, act: this.act };
   }
 }
+
+/** The batchnorm kind: config fields, builder, name, memory, diagnosis role, lab texts, PyTorch twin. */
+export const batchnormKind: LayerKind<BatchNormSpec> = {
+  type: "batchnorm",
+  about: "batch normalization per feature or channel (batch statistics in training, running ones in evaluation), then f",
+  prefix: "bn",
+  fields: { momentum: num("a number in [0, 1]", { gte: 0, lte: 1 }).optional(), eps: positiveNumber().optional(), activation: activationField().optional() },
+  role: "normalizes",
+  pytorch: "nn.BatchNorm1d(F) on [B, F], nn.BatchNorm2d(C) on [B, C, H, W] (eps, momentum), training mode, then the activation",
+  build: (spec, name, inShape, ctx) => new BatchNorm(name, inShape, spec, ctx),
+  // γ and β; the running mean and variance are buffers, not counted
+  estimate: (_spec, inShape) => ({ params: 2 * inShape[0], outShape: inShape }),
+  walk: { through: (name) => `through ${name}'s normalization` },
+  editor: { defaults: (c) => ({ type: "batchnorm", activation: c.activation }), controls: [controls.optionalActivation] },
+};

@@ -11,9 +11,17 @@ import { InputError } from "../errors.ts";
 import { initialize } from "../init.ts";
 import { kernels } from "../kernels/kernels.ts";
 import { col2im, convOutSize, im2col, type ConvGeometry } from "../kernels/im2col.ts";
-import type { Conv2dSpec } from "../spec.ts";
-import { floats, shapeText, type FloatArray } from "../tensor.ts";
+import type { ActivationName, InitSpec } from "../spec.ts";
+import { floats, shapeText, size, type FloatArray } from "../tensor.ts";
+import { activationField, bool, controls, either, init, int, oneOf, positiveInt, type LayerKind } from "./kind.ts";
 import { Workspace, type BuildContext, type Layer, type LayerProbe, type NamedBuffer, type Param } from "./layer.ts";
+
+/** `{"type": "conv2d", "filters": 8, "kernel": 3, "padding": "same"}`; stride 1 and "valid" by default. */
+export interface Conv2dSpec {
+  type: "conv2d"; name?: string; filters: number; kernel: number; stride?: number;
+  padding?: "same" | "valid" | number; activation?: ActivationName; init?: InitSpec;
+  biasInit?: InitSpec; bias?: boolean;
+}
 
 export class Conv2d implements Layer {
   readonly type = "conv2d";
@@ -157,3 +165,44 @@ export class Conv2d implements Layer {
     return { units: this.F * this.P, z: this.z, y: this.y, dz: this.dz, act: this.act };
   }
 }
+
+const PADDING = `"same", "valid" or a non-negative integer`;
+
+/** The conv2d kind: config fields, builder, name, memory, diagnosis role, lab texts, PyTorch twin. */
+export const conv2dKind: LayerKind<Conv2dSpec> = {
+  type: "conv2d",
+  about: "2-D convolution over an image [C, H, W]: filters K×K, stride, padding \"same\" / \"valid\" / n",
+  prefix: "conv",
+  fields: {
+    filters: positiveInt().sizing("filters"), kernel: positiveInt().sizing("kernel"), stride: positiveInt().sizing("kernel").optional(),
+    padding: either(PADDING, oneOf(["same", "valid"]), int(PADDING, { gte: 0 })).sizing("kernel").optional(),
+    activation: activationField().optional(), init: init().optional(), biasInit: init().optional(), bias: bool().optional(),
+  },
+  role: "weighted",
+  pytorch: "nn.Conv2d(C, filters, kernel, stride, padding), then the activation",
+  build: (spec, name, inShape, ctx) => new Conv2d(name, inShape, spec, ctx),
+  estimate(spec, inShape) {
+    // A flat input is refused by the builder; estimate it as one row so the estimate never throws.
+    const [C, H, W] = inShape.length === 3 ? inShape : [1, 1, size(inShape)];
+    const K = spec.kernel, S = spec.stride ?? 1;
+    const p = spec.padding === "same" ? Math.floor(K / 2) : spec.padding === "valid" || spec.padding === undefined ? 0 : spec.padding;
+    const Ho = Math.max(1, convOutSize(H, K, S, p)), Wo = Math.max(1, convOutSize(W, K, S, p));
+    return {
+      params: spec.filters * C * K * K + (spec.bias === false ? 0 : spec.filters),
+      outShape: [spec.filters, Ho, Wo],
+      scratch: C * K * K * Ho * Wo * 2,  // im2col and its gradient
+      largest: Math.max(spec.filters * C * K * K, C * K * K * Ho * Wo),
+    };
+  },
+  walk: { through: (name) => `× Wᵀ of ${name} (a transposed convolution)` },
+  editor: {
+    defaults: (c) => ({ type: "conv2d", filters: Math.min(c.units, 64), kernel: 3, padding: "same", activation: c.activation, init: "he" }),
+    controls: [
+      { control: "number", key: "filters", label: "filters", min: 1 },
+      { control: "number", key: "kernel", label: "kernel", min: 1 },
+      { control: "number", key: "stride", label: "stride", min: 1, optional: true },
+      { control: "select", key: "padding", label: "padding", options: ["same", "valid"] },
+      controls.activation, controls.init,
+    ],
+  },
+};

@@ -7,9 +7,16 @@ import { activation, type Activation } from "../activations.ts";
 import { InputError } from "../errors.ts";
 import { initialize } from "../init.ts";
 import { kernels } from "../kernels/kernels.ts";
-import type { DenseSpec } from "../spec.ts";
-import { floats, shapeText, type FloatArray } from "../tensor.ts";
+import type { ActivationName, InitSpec } from "../spec.ts";
+import { floats, shapeText, size, type FloatArray } from "../tensor.ts";
+import { activationField, bool, controls, init, positiveInt, type LayerKind } from "./kind.ts";
 import { Workspace, type BuildContext, type Layer, type LayerProbe, type NamedBuffer, type Param } from "./layer.ts";
+
+/** `{"type": "dense", "units": 10, "activation": "relu"}`; no bias with `"bias": false`. */
+export interface DenseSpec {
+  type: "dense"; name?: string; units: number;
+  activation?: ActivationName; init?: InitSpec; biasInit?: InitSpec; bias?: boolean;
+}
 
 export class Dense implements Layer {
   readonly type = "dense";
@@ -96,3 +103,29 @@ export class Dense implements Layer {
     return { units: this.H, z: this.z, y: this.y, dz: this.dz, act: this.act };
   }
 }
+
+/** The dense kind: config fields, builder, name, memory, diagnosis role, lab texts, PyTorch twin. */
+export const denseKind: LayerKind<DenseSpec> = {
+  type: "dense",
+  about: "fully connected: z = x·Wᵀ + b, y = f(z)",
+  prefix: "dense",
+  fields: {
+    units: positiveInt().sizing("units"), activation: activationField().optional(), init: init().optional(),
+    biasInit: init().optional(), bias: bool().optional(),
+  },
+  role: "weighted",
+  pytorch: "nn.Linear(D, units), then the activation",
+  build: (spec, name, inShape, ctx) => new Dense(name, inShape, spec, ctx),
+  estimate(spec, inShape) {
+    const n = size(inShape);
+    return { params: n * spec.units + (spec.bias === false ? 0 : spec.units), outShape: [spec.units], largest: n * spec.units };
+  },
+  walk: {
+    through: (name) => `× Wᵀ of ${name}`,
+    explain: (name, outShape) => `Multiplying by the transposed weights Wᵀ of ${name} spreads the error over its ${outShape.join("×")} inputs`,
+  },
+  editor: {
+    defaults: (c) => ({ type: "dense", units: c.units, activation: c.activation, init: c.init ?? "standard" }),
+    controls: [controls.units, controls.activation, controls.init],
+  },
+};

@@ -4,11 +4,14 @@
  * PyTorch's placement of r). x [B, T, D] → h_{T−1} [B, H] (or all h_t [B, T, H]); weight_ih [3H, D], weight_hh [3H, H].
  */
 import { kernels } from "../kernels/kernels.ts";
-import type { GruSpec } from "../spec.ts";
+import { controls, type LayerKind } from "./kind.ts";
 import type { FloatArray } from "../tensor.ts";
 import { Workspace, type BuildContext } from "./layer.ts";
-import { Recurrent } from "./recurrent.ts";
+import { RECURRENT_CONTROLS, RECURRENT_FIELDS, Recurrent, recurrentFootprint, type RecurrentSpecBase } from "./recurrent.ts";
 import { exp, tanh } from "../math.ts";
+
+/** `{"type": "gru", "units": 32}`. */
+export interface GruSpec extends RecurrentSpecBase { type: "gru" }
 
 export class Gru extends Recurrent {
   private readonly hhWs: Workspace;  // [B, 3H] h_{t−1}·W_hhᵀ of the current step
@@ -86,3 +89,17 @@ export class Gru extends Recurrent {
     return [{ name: "update", values: this.extractGate(1, this.zWs.get(this.B)) }];
   }
 }
+
+/** The gru kind: config fields, builder, name, memory, diagnosis role, lab texts, PyTorch twin. */
+export const gruKind: LayerKind<GruSpec> = {
+  type: "gru",
+  about: "GRU (gates r, z, n and PyTorch's formula): h_t = (1 − z) ⊙ n + z ⊙ h_{t−1}",
+  prefix: "gru",
+  fields: { ...RECURRENT_FIELDS },
+  role: "recurrent",
+  pytorch: "nn.GRU(D, units, batch_first=True)",
+  build: (spec, name, inShape, ctx) => new Gru(name, inShape, spec, ctx),
+  estimate: (spec, inShape) => recurrentFootprint(3, spec, inShape),
+  walk: { through: (name) => `back through time in ${name}` },
+  editor: { defaults: (c) => ({ type: "gru", units: c.units }), controls: [controls.units, ...RECURRENT_CONTROLS] },
+};

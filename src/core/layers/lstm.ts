@@ -7,11 +7,14 @@
  * (1 is the common choice, Jozefowicz et al. 2015).
  */
 import { kernels } from "../kernels/kernels.ts";
-import type { LstmSpec } from "../spec.ts";
+import { controls, num, type LayerKind } from "./kind.ts";
 import type { FloatArray } from "../tensor.ts";
 import { Workspace, type BuildContext } from "./layer.ts";
-import { Recurrent } from "./recurrent.ts";
+import { RECURRENT_CONTROLS, RECURRENT_FIELDS, Recurrent, recurrentFootprint, type RecurrentSpecBase } from "./recurrent.ts";
 import { exp, tanh } from "../math.ts";
+
+/** `{"type": "lstm", "units": 32, "forgetBias": 1}`; forgetBias, when set, fills the forget gate's bias. */
+export interface LstmSpec extends RecurrentSpecBase { type: "lstm"; forgetBias?: number }
 
 export class Lstm extends Recurrent {
   private readonly csWs: Workspace; // [T + 1, B, H] c_{t−1} at slot t; slot 0 is c₋₁ = 0
@@ -100,3 +103,17 @@ export class Lstm extends Recurrent {
     return [{ name: "forget", values: this.extractGate(1, this.fWs.get(this.B)) }];
   }
 }
+
+/** The lstm kind: config fields, builder, name, memory, diagnosis role, lab texts, PyTorch twin. */
+export const lstmKind: LayerKind<LstmSpec> = {
+  type: "lstm",
+  about: "LSTM (gate order i, f, g, o as PyTorch): an additive cell state c_t scaled by a learned forget gate",
+  prefix: "lstm",
+  fields: { ...RECURRENT_FIELDS, forgetBias: num("a number").optional() },
+  role: "recurrent",
+  pytorch: "nn.LSTM(D, units, batch_first=True)",
+  build: (spec, name, inShape, ctx) => new Lstm(name, inShape, spec, ctx),
+  estimate: (spec, inShape) => recurrentFootprint(4, spec, inShape),
+  walk: { through: (name) => `back through time in ${name}` },
+  editor: { defaults: (c) => ({ type: "lstm", units: c.units }), controls: [controls.units, ...RECURRENT_CONTROLS] },
+};

@@ -7,9 +7,12 @@
  */
 import { InputError } from "../errors.ts";
 import { kernels } from "../kernels/kernels.ts";
-import type { PoolSpec } from "../spec.ts";
-import { shapeText, type FloatArray } from "../tensor.ts";
+import { shapeText, size, type FloatArray } from "../tensor.ts";
+import { positiveInt, type LayerKind } from "./kind.ts";
 import { Workspace, type BuildContext, type Layer, type NamedBuffer, type Param } from "./layer.ts";
+
+/** `{"type": "maxpool2d", "size": 2}` (or avgpool2d); the stride defaults to the size. */
+export interface PoolSpec { type: "maxpool2d" | "avgpool2d"; name?: string; size: number; stride?: number }
 
 /** Shared shape logic: C, H, W in; Ho, Wo out; the spec's window and stride. */
 abstract class Pool2d implements Layer {
@@ -149,3 +152,34 @@ export class AvgPool2d extends Pool2d {
     return dx;
   }
 }
+
+/** The fields, memory estimate and editor controls both pooling kinds share. */
+const poolKind = (type: PoolSpec["type"], about: string, pytorch: string, walk: (name: string) => string): LayerKind<PoolSpec> => ({
+  type,
+  about,
+  prefix: type.replace(/2d$/, ""),
+  fields: { size: positiveInt().sizing("window"), stride: positiveInt().sizing("window").optional() },
+  role: "shape-only",
+  pytorch,
+  build: (spec, name, inShape, ctx) => (type === "maxpool2d" ? new MaxPool2d(name, inShape, spec, ctx) : new AvgPool2d(name, inShape, spec, ctx)),
+  estimate(spec, inShape) {
+    const [C, H, W] = inShape.length === 3 ? inShape : [1, 1, size(inShape)];
+    const S = spec.stride ?? spec.size;
+    return { params: 0, outShape: [C, Math.max(1, Math.floor((H - spec.size) / S) + 1), Math.max(1, Math.floor((W - spec.size) / S) + 1)] };
+  },
+  walk: { through: walk },
+  editor: {
+    defaults: () => ({ type, size: 2 }),
+    controls: [
+      { control: "number", key: "size", label: "size", min: 1 },
+      { control: "number", key: "stride", label: "stride", min: 1, optional: true },
+    ],
+  },
+});
+
+/** The maxpool2d kind. */
+export const maxpool2dKind = poolKind("maxpool2d", "the largest value of each size×size window",
+  "nn.MaxPool2d(size, stride)", (name) => `through ${name} (to the max of each window)`);
+/** The avgpool2d kind. */
+export const avgpool2dKind = poolKind("avgpool2d", "the mean of each size×size window",
+  "nn.AvgPool2d(size, stride)", (name) => `through ${name} (spread over each window)`);

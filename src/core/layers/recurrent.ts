@@ -7,8 +7,9 @@
 import { InputError } from "../errors.ts";
 import { initialize } from "../init.ts";
 import { kernels } from "../kernels/kernels.ts";
-import type { InitSpec, RecurrentSpecBase } from "../spec.ts";
-import { floats, shapeText, type FloatArray } from "../tensor.ts";
+import type { InitSpec } from "../spec.ts";
+import { floats, shapeText, size, type FloatArray } from "../tensor.ts";
+import { bool, controls, init, positiveInt, type EditorControl, type Field, type Footprint } from "./kind.ts";
 import { Workspace, type BuildContext, type Layer, type LayerProbe, type NamedBuffer, type Param, type TimeProbe } from "./layer.ts";
 
 /**
@@ -16,7 +17,43 @@ import { Workspace, type BuildContext, type Layer, type LayerProbe, type NamedBu
  * [T, B, G·H] stay near this many elements; a 784-step sequence with a 1,000-example evaluation
  * batch would otherwise need gigabytes. Chunking changes nothing in the result: examples are independent.
  */
-const EVAL_CHUNK_ELEMENTS = 1 << 22;
+export const EVAL_CHUNK_ELEMENTS = 1 << 22;
+
+/** What every recurrent spec has: `{"units": 32, "recurrentInit": "orthogonal", "returnSequences": true}`. */
+export interface RecurrentSpecBase {
+  name?: string; units: number; init?: InitSpec; recurrentInit?: InitSpec; biasInit?: InitSpec;
+  returnSequences?: boolean;
+}
+
+/** The config fields rnn, lstm and gru share, in the order errors list them. */
+export const RECURRENT_FIELDS: Record<string, Field> = {
+  units: positiveInt().sizing("units"), init: init().optional(), recurrentInit: init().optional(), biasInit: init().optional(),
+  returnSequences: bool().optional(),
+};
+
+/** The editor controls rnn, lstm and gru share, after units (and rnn's activation). */
+export const RECURRENT_CONTROLS: readonly EditorControl[] = [
+  controls.init,
+  { control: "select", key: "recurrentInit", label: "W_hh init", options: controls.init.options, shown: "standard" },
+  { control: "checkbox", key: "returnSequences", label: "all steps", id: "seq", aria: "return sequences" },
+];
+
+/**
+ * Parameters and memory of a recurrent layer with G gate blocks over input [T, D] (a flat
+ * input counts as one step).
+ */
+export function recurrentFootprint(G: number, spec: RecurrentSpecBase, inShape: number[]): Footprint {
+  const T = inShape.length === 2 ? inShape[0] : 1;
+  const D = inShape.length === 2 ? inShape[1] : size(inShape);
+  const H = spec.units;
+  return {
+    params: G * H * (D + H) + 2 * G * H,
+    outShape: spec.returnSequences ? [T, H] : [H],
+    largest: G * H * Math.max(D, H),
+    // [T, B, ·] caches: input, pre-activations and their gradient, h and its gradient, output
+    recurrent: T * (2 * D + 2 * G * H + 4 * H),
+  };
+}
 
 function isStandard(spec: InitSpec): boolean {
   return (typeof spec === "string" ? spec : spec.type) === "standard";

@@ -6,9 +6,13 @@
  */
 import { activation, type Activation } from "../activations.ts";
 import { InputError } from "../errors.ts";
-import type { ResidualSpec } from "../spec.ts";
+import type { ActivationName, LayerSpec } from "../spec.ts";
 import { shapeText, size, type FloatArray } from "../tensor.ts";
+import { activationField, controls, layers, type LayerKind } from "./kind.ts";
 import { Workspace, type BuildContext, type Layer, type LayerProbe, type NamedBuffer, type Param } from "./layer.ts";
+
+/** `{"type": "residual", "layers": [...], "activation": "relu"}`: y = f(x + block(x)). */
+export interface ResidualSpec { type: "residual"; name?: string; layers: LayerSpec[]; activation?: ActivationName }
 
 export class Residual implements Layer {
   readonly type = "residual";
@@ -82,3 +86,21 @@ export class Residual implements Layer {
     return { units: this.n, z: this.z, y: this.y, dz: this.dz, act: this.act };
   }
 }
+
+/** The residual kind: config fields, builder, name, memory, diagnosis role, lab texts, PyTorch twin. */
+export const residualKind: LayerKind<ResidualSpec> = {
+  type: "residual",
+  about: "y = f(x + block(x)) for a block of layers that keeps the shape",
+  prefix: "residual",
+  fields: { layers: layers(), activation: activationField().optional() },
+  role: "container",
+  pytorch: "x + block(x) with the block's own modules, then the activation",
+  build: (spec, name, inShape, ctx) => new Residual(name, inShape, spec, ctx),
+  // the block's layers count themselves
+  estimate: (spec, inShape, nested) => ({ params: 0, outShape: nested(spec.layers, inShape) }),
+  walk: { through: (name) => `through ${name} (identity path + block)` },
+  editor: {
+    defaults: (c) => ({ type: "residual", layers: [{ type: "dense", units: c.units, activation: c.activation, init: "he" }] }),
+    controls: [controls.optionalActivation],
+  },
+};

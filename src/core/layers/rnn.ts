@@ -7,11 +7,14 @@
  */
 import { activation, type Activation } from "../activations.ts";
 import { kernels } from "../kernels/kernels.ts";
-import type { RnnSpec } from "../spec.ts";
+import { controls, oneOf, type LayerKind } from "./kind.ts";
 import type { FloatArray } from "../tensor.ts";
 import { Workspace, type BuildContext, type LayerProbe } from "./layer.ts";
-import { Recurrent } from "./recurrent.ts";
+import { RECURRENT_CONTROLS, RECURRENT_FIELDS, Recurrent, recurrentFootprint, type RecurrentSpecBase } from "./recurrent.ts";
 import { exp, tanh } from "../math.ts";
+
+/** `{"type": "rnn", "units": 32, "activation": "tanh"}` (relu with recurrentInit "identity": the IRNN). */
+export interface RnnSpec extends RecurrentSpecBase { type: "rnn"; activation?: "tanh" | "relu" | "sigmoid" }
 
 export class Rnn extends Recurrent {
   readonly act: Activation;
@@ -95,3 +98,17 @@ export class Rnn extends Recurrent {
     return { units, z, y, dz, act: this.act };
   }
 }
+
+/** The rnn kind: config fields, builder, name, memory, diagnosis role, lab texts, PyTorch twin. */
+export const rnnKind: LayerKind<RnnSpec> = {
+  type: "rnn",
+  about: "Elman RNN: h_t = f(x_t·W_ihᵀ + b_ih + h_{t−1}·W_hhᵀ + b_hh), f tanh, relu or sigmoid",
+  prefix: "rnn",
+  fields: { ...RECURRENT_FIELDS, activation: oneOf(["tanh", "relu", "sigmoid"]).optional() },
+  role: "recurrent",
+  pytorch: "nn.RNN(D, units, nonlinearity, batch_first=True) (sigmoid: the same cell unrolled by hand)",
+  build: (spec, name, inShape, ctx) => new Rnn(name, inShape, spec, ctx),
+  estimate: (spec, inShape) => recurrentFootprint(1, spec, inShape),
+  walk: { through: (name) => `back through time in ${name}` },
+  editor: { defaults: (c) => ({ type: "rnn", units: c.units, activation: c.activation === "relu" ? "relu" : "tanh" }), controls: [controls.units, { control: "select", key: "activation", label: "activation", options: ["tanh", "relu", "sigmoid"], shown: "tanh" }, ...RECURRENT_CONTROLS] },
+};
