@@ -16,6 +16,9 @@ import { totalmem } from "node:os";
 import { join } from "node:path";
 import { gunzipSync, constants as zlib } from "node:zlib";
 import { InputError } from "../core/errors.ts";
+import type { Footprint } from "../core/layers/kind.ts";
+import { EVAL_CHUNK_ELEMENTS } from "../core/layers/recurrent.ts";
+import { kindOf } from "../core/layers/registry.ts";
 import type { LayerSpec } from "../core/spec.ts";
 import { datasetDir } from "../data/datasets.ts";
 import { viewShape } from "../data/views.ts";
@@ -34,8 +37,6 @@ export interface MemoryEstimate {
   biggestLayer: { path: string; params: number } | null;
 }
 
-/** Per-example elements a recurrent layer's evaluation chunk is limited to (recurrent.ts). */
-const EVAL_CHUNK_ELEMENTS = 1 << 22;
 /** Copies of each layer output per example: z, y, δ and the gradient passed down. */
 const ACT_COPIES = 4;
 /** The largest typed array this estimate lets a run ask for (2^31 − 1 elements). */
@@ -141,70 +142,26 @@ export function datasetFootprint(config: Config): { bytes: number; rows: number;
 
 interface Walk { params: number; largest: number; perExample: number; recurrentPerExample: number; biggest: { path: string; params: number } | null }
 
-/** Output shape, parameters and per-example activations of a list of layers (no allocation). */
+/**
+ * Output shape, parameters and per-example activations of a list of layers (no allocation);
+ * each layer's own numbers come from its kind's `estimate` (src/core/layers/registry.ts).
+ */
 function walk(layers: LayerSpec[], inShape: number[], path: string, acc: Walk): number[] {
   let shape = inShape;
   layers.forEach((l, i) => {
     const at = `${path}[${i}]`;
-    const n = shape.reduce((a, b) => a * b, 1);
-    let params = 0;
-    let out: number[];
-    let recurrent = 0;
-    switch (l.type) {
-      case "dense":
-        params = n * l.units + (l.bias === false ? 0 : l.units);
-        acc.largest = Math.max(acc.largest, n * l.units);
-        out = [l.units];
-        break;
-      case "conv2d": {
-        const [C, H, W] = shape.length === 3 ? shape : [1, 1, n];
-        const K = l.kernel, S = l.stride ?? 1;
-        const p = l.padding === "same" ? Math.floor(K / 2) : l.padding === "valid" || l.padding === undefined ? 0 : l.padding;
-        const Ho = Math.max(1, Math.floor((H + 2 * p - K) / S) + 1), Wo = Math.max(1, Math.floor((W + 2 * p - K) / S) + 1);
-        params = l.filters * C * K * K + (l.bias === false ? 0 : l.filters);
-        acc.perExample += C * K * K * Ho * Wo * 2;  // im2col and its gradient
-        acc.largest = Math.max(acc.largest, l.filters * C * K * K, C * K * K * Ho * Wo);
-        out = [l.filters, Ho, Wo];
-        break;
-      }
-      case "maxpool2d": case "avgpool2d": {
-        const [C, H, W] = shape.length === 3 ? shape : [1, 1, n];
-        const S = l.stride ?? l.size;
-        out = [C, Math.max(1, Math.floor((H - l.size) / S) + 1), Math.max(1, Math.floor((W - l.size) / S) + 1)];
-        break;
-      }
-      case "flatten":
-        out = [n];
-        break;
-      case "batchnorm":
-        params = 2 * shape[0];  // + running mean and variance, counted below as parameters too
-        out = shape;
-        break;
-      case "residual":
-        out = walk(l.layers, shape, `${at}.layers`, acc);
-        break;
-      case "rnn": case "lstm": case "gru": {
-        const G = l.type === "lstm" ? 4 : l.type === "gru" ? 3 : 1;
-        const T = shape.length === 2 ? shape[0] : 1;
-        const D = shape.length === 2 ? shape[1] : n;
-        const H = l.units;
-        params = G * H * (D + H) + 2 * G * H;
-        acc.largest = Math.max(acc.largest, G * H * Math.max(D, H));
-        // [T, B, ·] caches: input, pre-activations and their gradient, h and its gradient, output
-        recurrent = T * (2 * D + 2 * G * H + 4 * H);
-        out = l.returnSequences ? [T, H] : [H];
-        break;
-      }
-      default:
-        out = shape;
-    }
-    acc.params += params;
-    if (params > (acc.biggest?.params ?? 0)) acc.biggest = { path: at, params };
-    const outN = out.reduce((a, b) => a * b, 1);
+    const kind = kindOf(l.type);
+    // A type the registry does not know cannot get past the config schema; count it as shape-only.
+    const f: Footprint = kind ? kind.estimate(l, shape, (specs, s) => walk(specs, s, `${at}.layers`, acc)) : { params: 0, outShape: shape };
+    if (f.largest !== undefined) acc.largest = Math.max(acc.largest, f.largest);
+    if (f.scratch !== undefined) acc.perExample += f.scratch;
+    acc.params += f.params;
+    if (f.params > (acc.biggest?.params ?? 0)) acc.biggest = { path: at, params: f.params };
+    const outN = f.outShape.reduce((a, b) => a * b, 1);
     acc.largest = Math.max(acc.largest, outN);
     acc.perExample += ACT_COPIES * outN;
-    acc.recurrentPerExample += recurrent;
-    shape = out;
+    acc.recurrentPerExample += f.recurrent ?? 0;
+    shape = f.outShape;
   });
   return shape;
 }

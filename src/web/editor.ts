@@ -1,11 +1,14 @@
 /**
  * The architecture editor: one row per layer (residual blocks hold their own rows), each with
  * its type, size, activation, initialization and, for recurrent layers, W_hh's init and
- * returnSequences; rows can be moved, removed and added. It edits the raw layer list (any JSON,
+ * returnSequences, as its kind declares them (src/core/layers/registry.ts); rows can be moved,
+ * removed and added. It edits the raw layer list (any JSON,
  * since it may come from a URL) and shows under the offending row why a network cannot be
  * built, with the path the config error names; each valid row shows its output shape and
  * parameter count, as the worker built them.
  */
+import type { EditorControl } from "../core/layers/kind.ts";
+import { kindOf, LAYER_TYPES } from "../core/layers/registry.ts";
 import { fill, h } from "./dom.ts";
 import type { LayerInfo, ModelInfo } from "./protocol.ts";
 
@@ -13,25 +16,12 @@ type Json = Record<string, unknown>;
 const isObject = (v: unknown): v is Json => typeof v === "object" && v !== null && !Array.isArray(v);
 const clone = <T>(v: T): T => JSON.parse(JSON.stringify(v));
 
-export const LAYER_TYPES = ["dense", "conv2d", "maxpool2d", "avgpool2d", "flatten", "batchnorm", "residual", "rnn", "lstm", "gru"] as const;
-const ACTS = ["sigmoid", "tanh", "relu", "leaky_relu", "elu", "gelu", "softsign", "linear"];
-const INITS = ["standard", "glorot", "glorot_normal", "he", "he_uniform", "lecun", "normal", "uniform", "orthogonal", "identity", "zeros", "ones", "xavier", "kaiming"];
-const RECURRENT = new Set(["rnn", "lstm", "gru"]);
-
-/** A sensible layer of `type`, keeping what carries over from the layer it replaces. */
+/** A sensible layer of `type`, keeping what carries over from the layer it replaces (its kind's editor defaults). */
 export function defaultLayer(type: string, prev: Json = {}): Json {
   const units = typeof prev.units === "number" ? prev.units : typeof prev.filters === "number" ? prev.filters : 32;
-  const act = typeof prev.activation === "string" ? prev.activation : "relu";
-  switch (type) {
-    case "dense": return { type, units, activation: act, init: typeof prev.init === "string" ? prev.init : "standard" };
-    case "conv2d": return { type, filters: Math.min(units, 64), kernel: 3, padding: "same", activation: act, init: "he" };
-    case "maxpool2d": case "avgpool2d": return { type, size: 2 };
-    case "flatten": return { type };
-    case "batchnorm": return { type, activation: act };
-    case "residual": return { type, layers: [{ type: "dense", units, activation: act, init: "he" }] };
-    case "rnn": return { type, units, activation: act === "relu" ? "relu" : "tanh" };
-    default: return { type, units };
-  }
+  const activation = typeof prev.activation === "string" ? prev.activation : "relu";
+  const init = typeof prev.init === "string" ? prev.init : undefined;
+  return kindOf(type)?.editor.defaults({ units, activation, init }) ?? { type, units };
 }
 
 /** The config path an error message starts with, down to its deepest layer: "model.layers[1].layers[0]". */
@@ -94,23 +84,23 @@ export function renderEditor(el: HTMLElement, props: EditorProps): void {
         controls.push(h("label", { class: "ctl" }, h("span", { text: label }), inp));
       };
       select("type", "type", [...LAYER_TYPES], type, (t) => { items[i] = defaultLayer(t, l); commit(); });
-      if (type === "dense" || RECURRENT.has(type)) number("units", "units", 1);
-      if (type === "conv2d") { number("filters", "filters", 1); number("kernel", "kernel", 1); number("stride", "stride", 1, true); select("padding", "padding", ["same", "valid"], l.padding, (v) => set("padding", v)); }
-      if (type === "maxpool2d" || type === "avgpool2d") { number("size", "size", 1); number("stride", "stride", 1, true); }
-      if (type === "dense" || type === "conv2d" || type === "batchnorm" || type === "residual") select("activation", "activation", ACTS, l.activation ?? "linear", (v) => set("activation", v === "linear" && type !== "dense" && type !== "conv2d" ? undefined : v));
-      if (type === "rnn") select("activation", "activation", ["tanh", "relu", "sigmoid"], l.activation ?? "tanh", (v) => set("activation", v));
-      if (type === "dense" || type === "conv2d" || RECURRENT.has(type)) select("init", "init", INITS, l.init ?? "standard", (v) => set("init", v));
-      if (RECURRENT.has(type)) {
-        select("recurrentInit", "W_hh init", INITS, l.recurrentInit ?? "standard", (v) => set("recurrentInit", v));
-        const cb = h("input", { type: "checkbox", checked: l.returnSequences === true, "data-key": key("seq"), "aria-label": `return sequences, layer ${i}` });
-        cb.addEventListener("change", () => set("returnSequences", cb.checked ? true : undefined));
-        controls.push(h("label", { class: "ctl inline" }, cb, h("span", { text: "all steps" })));
-      }
+      const kind = kindOf(type);
+      const control = (c: EditorControl) => {
+        if (c.control === "number") number(c.key, c.label, c.min, c.optional);
+        else if (c.control === "select") select(c.key, c.label, [...c.options], l[c.key] ?? c.shown, (v) => set(c.key, v === c.unsetOn ? undefined : v));
+        else {
+          const cb = h("input", { type: "checkbox", checked: l[c.key] === true, "data-key": key(c.id), "aria-label": `${c.aria}, layer ${i}` });
+          cb.addEventListener("change", () => set(c.key, cb.checked ? true : undefined));
+          controls.push(h("label", { class: "ctl inline" }, cb, h("span", { text: c.label })));
+        }
+      };
+      for (const c of kind?.editor.controls ?? []) control(c);
+      const container = kind?.role === "container";
       const move = (d: number) => { const j = i + d; if (j < 0 || j >= items.length) return; [items[i], items[j]] = [items[j], items[i]]; commit(); };
       const buttons = h("span", { class: "row-buttons" },
         h("button", { type: "button", class: "icon", "data-key": key("up"), "aria-label": `move layer ${i} up`, title: "move up", disabled: i === 0, onclick: () => move(-1) }, "↑"),
         h("button", { type: "button", class: "icon", "data-key": key("down"), "aria-label": `move layer ${i} down`, title: "move down", disabled: i === items.length - 1, onclick: () => move(1) }, "↓"),
-        h("button", { type: "button", class: "icon", "data-key": key("add"), "aria-label": `add a layer after layer ${i}`, title: "add a layer after this one", onclick: () => { items.splice(i + 1, 0, defaultLayer(type === "residual" ? "dense" : type || "dense", l)); commit(); } }, "+"),
+        h("button", { type: "button", class: "icon", "data-key": key("add"), "aria-label": `add a layer after layer ${i}`, title: "add a layer after this one", onclick: () => { items.splice(i + 1, 0, defaultLayer(container ? "dense" : type || "dense", l)); commit(); } }, "+"),
         h("button", { type: "button", class: "icon", "data-key": key("remove"), "aria-label": `remove layer ${i}`, title: "remove", disabled: items.length === 1, onclick: () => { items.splice(i, 1); commit(); } }, "✕"));
       const li = info.get(p);
       const shape = li ? h("span", { class: "shape", text: `→ [${li.outShape.join("×")}]${li.params ? ` · ${li.params.toLocaleString("en")} params` : ""}` }) : null;
@@ -119,7 +109,7 @@ export function renderEditor(el: HTMLElement, props: EditorProps): void {
         h("div", { class: "layer-head" }, h("span", { class: "layer-name", text: name || `layer ${i}` }), shape, buttons),
         h("div", { class: "layer-controls" }, ...controls));
       if (!isObject(item)) row.append(h("p", { class: "error", text: `${p}: expected a layer object like {"type": "dense", "units": 10}` }));
-      if (type === "residual") {
+      if (container) {
         const inner = Array.isArray(l.layers) ? (l.layers as unknown[]) : (l.layers = []) as unknown[];
         row.append(list(inner, `${p}.layers`, depth + 1));
       }

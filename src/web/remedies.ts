@@ -70,6 +70,19 @@ export const REMEDIES: Remedy[] = [
     }),
   },
   {
+    id: "layernorm",
+    title: "Layer normalization before each activation",
+    fixes: "saturation (f′(z) ≈ 0)",
+    why: "Normalizing each example's z over its own units to mean 0 and variance 1 keeps it in the activation's steep middle, like batch normalization, but without batch statistics: training and evaluation compute the same, at any batch size (Ba, Kiros & Hinton 2016).",
+    apply: (raw) => mapHidden(raw, (l) => {
+      if (l.type === "dense" && typeof l.activation === "string" && l.activation !== "linear") {
+        const { activation, ...rest } = l;
+        return [{ ...rest }, { type: "layernorm", activation }];
+      }
+      return l;
+    }),
+  },
+  {
     id: "residual",
     title: "Residual connections",
     fixes: "the whole product",

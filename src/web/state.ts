@@ -13,6 +13,7 @@
  */
 import seedPreset from "../../experiments/seed.json" with { type: "json" };
 import { parseConfig, type Config } from "../experiment/config.ts";
+import { childSpecs, kindOf } from "../core/layers/registry.ts";
 import type { LayerSpec } from "../core/spec.ts";
 import { decodeRison, encodeRison, RisonError } from "./rison.ts";
 
@@ -335,7 +336,7 @@ export function decodeState(hash: string): { state: LabState; problems: string[]
 // What a browser tab can train.
 
 /** Largest sizes the lab builds (a bigger network would exhaust a tab's memory, not teach more). */
-export const LAB_LIMITS = { layers: 64, units: 4096, filters: 512, kernel: 28, poolSize: 28 } as const;
+export const LAB_LIMITS = { layers: 64, units: 4096, filters: 512, kernel: 28, window: 28 } as const;
 
 /**
  * The first reason a validated config cannot run in the browser, as one line naming the field,
@@ -351,13 +352,15 @@ export function labLimits(config: Config): string | null {
       const p = `${path}[${i}]`;
       if (++count > LAB_LIMITS.layers) return `${p}: at most ${LAB_LIMITS.layers} layers in the browser lab`;
       const check = (key: string, v: number | undefined, max: number) => (v !== undefined && v > max ? `${p}.${key}: at most ${max} in the browser lab; got ${v}` : null);
-      const problem = "units" in l ? check("units", l.units, LAB_LIMITS.units)
-        : l.type === "conv2d" ? check("filters", l.filters, LAB_LIMITS.filters) ?? check("kernel", l.kernel, LAB_LIMITS.kernel) ?? check("stride", l.stride, LAB_LIMITS.kernel) ?? check("padding", typeof l.padding === "number" ? l.padding : undefined, LAB_LIMITS.kernel)
-        : l.type === "maxpool2d" || l.type === "avgpool2d" ? check("size", l.size, LAB_LIMITS.poolSize) ?? check("stride", l.stride, LAB_LIMITS.poolSize)
-        : null;
-      if (problem) return problem;
-      if (l.type === "residual") {
-        const inner = walk(l.layers, `${p}.layers`);
+      // every number field its kind marks as a size, in the kind's field order
+      for (const [key, field] of Object.entries(kindOf(l.type)?.fields ?? {})) {
+        const v = (l as unknown as Record<string, unknown>)[key];
+        const problem = field.sizes && typeof v === "number" ? check(key, v, LAB_LIMITS[field.sizes]) : null;
+        if (problem) return problem;
+      }
+      const children = childSpecs(l);
+      if (children) {
+        const inner = walk(children, `${p}.layers`);
         if (inner) return inner;
       }
     }

@@ -6,6 +6,7 @@
  * Each bar is a size (mean over the batch of the per-example L2 norm, log scale); each step
  * says by what factor it changed and why.
  */
+import { kindOf } from "../core/layers/registry.ts";
 import { diverging, fill, fmt, h, s } from "./dom.ts";
 import type { Walk, WalkStage } from "./protocol.ts";
 
@@ -21,17 +22,9 @@ export interface WalkPoint {
   image: boolean;
 }
 
+/** The step's label, as the stage's layer kind words it (src/core/layers/registry.ts). */
 function through(st: WalkStage): string {
-  switch (st.type) {
-    case "dense": return `× Wᵀ of ${st.name}`;
-    case "conv2d": return `× Wᵀ of ${st.name} (a transposed convolution)`;
-    case "flatten": return `through ${st.name} (a reshape)`;
-    case "maxpool2d": return `through ${st.name} (to the max of each window)`;
-    case "avgpool2d": return `through ${st.name} (spread over each window)`;
-    case "batchnorm": return `through ${st.name}'s normalization`;
-    case "residual": return `through ${st.name} (identity path + block)`;
-    default: return `back through time in ${st.name}`;
-  }
+  return kindOf(st.type)?.walk.through(st.name) ?? `through ${st.name}`;
 }
 
 /**
@@ -55,11 +48,12 @@ export function walkPoints(w: Walk): WalkPoint[] {
       prev = st.deltaNorm;
     }
     const f = st.outNorm / prev;
+    const explain = kindOf(st.type)?.walk.explain?.(st.name, st.outShape);
     const isImage = st.outShape.reduce((a, b) => a * b, 1) === 784 && st === w.stages[w.stages.length - 1];
     pts.push({
       label: through(st), value: st.outNorm, factor: f, vec: st.outVec, image: isImage,
-      explain: st.type === "dense"
-        ? `Multiplying by the transposed weights Wᵀ of ${st.name} spreads the error over its ${st.outShape.join("×")} inputs; its size goes from ${fmt(prev)} to ${fmt(st.outNorm)} (×${fmt(f)}).${isImage ? " This is ∂ℓ/∂x, the error at the input pixels (drawn at the right)." : ""}`
+      explain: explain
+        ? `${explain}; its size goes from ${fmt(prev)} to ${fmt(st.outNorm)} (×${fmt(f)}).${isImage ? " This is ∂ℓ/∂x, the error at the input pixels (drawn at the right)." : ""}`
         : `Back ${through(st).replace(/^× /, "through ")}: the size goes from ${fmt(prev)} to ${fmt(st.outNorm)} (×${fmt(f)}).`,
     });
   }
