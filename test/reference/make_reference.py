@@ -89,10 +89,11 @@ ACTIVATIONS = {
 }
 KINKED = ("relu", "leaky_relu")
 
-# The name prefix of each layer type: dense1, conv1, bn1, rnn1, lstm1, gru1, ...
+# The name prefix of each layer type: dense1, conv1, bn1, ln1, rnn1, lstm1, gru1, ... (each kind
+# declares its own in src/core/layers/; test/core/registry.test.ts checks that this table agrees)
 PREFIX = {"dense": "dense", "conv2d": "conv", "batchnorm": "bn", "rnn": "rnn", "lstm": "lstm",
           "gru": "gru", "maxpool2d": "maxpool", "avgpool2d": "avgpool", "flatten": "flatten",
-          "residual": "residual"}
+          "residual": "residual", "layernorm": "ln"}
 
 
 # ---------------------------------------------------------------- the network
@@ -143,6 +144,10 @@ def build(specs, in_shape, counters):
             cls = {1: nn.BatchNorm1d, 3: nn.BatchNorm2d}[len(shape)]
             bn = cls(shape[0], eps=spec.get("eps", 1e-5), momentum=spec.get("momentum", 0.1))
             layer = Layer(spec, name, shape, bn, out_shape=list(shape))
+        elif kind == "layernorm":
+            assert len(shape) in (1, 2), "layernorm over [F] or per step of [T, F]"
+            ln = nn.LayerNorm(shape[-1], eps=spec.get("eps", 1e-5))
+            layer = Layer(spec, name, shape, ln, out_shape=list(shape))
         elif kind == "residual":
             children, out = build(spec["layers"], shape, counters)
             assert out == shape, "residual block must keep the shape"
@@ -250,6 +255,19 @@ def forward(layers, x, trace, manual=True):
             if act in KINKED:
                 trace.kinks.append(z)
             x = ACTIVATIONS[act](z)
+        elif kind == "layernorm":
+            mod = layer.module
+            z = keep(F.layer_norm(x, mod.normalized_shape, mod.weight, mod.bias, mod.eps))
+            # the formula gradlab computes, over the last dimension with the biased variance
+            with torch.no_grad():
+                mu = x.mean(dim=-1, keepdim=True)
+                var = ((x - mu) ** 2).mean(dim=-1, keepdim=True)
+                mine = (x - mu) / torch.sqrt(var + mod.eps) * mod.weight + mod.bias
+                assert (mine - z).abs().max().item() <= MATCH_TOL, "%s: formula != F.layer_norm" % layer.name
+            trace.z[layer.name] = z
+            if act in KINKED:
+                trace.kinks.append(z)
+            x = ACTIVATIONS[act](z)
         elif kind == "maxpool2d":
             trace.pools.append((x, layer.module.kernel_size, layer.module.stride))
             x = layer.module(x)
@@ -306,6 +324,11 @@ def draw(case, seed):
                 layer.module.bias.copy_(torch.empty(n).uniform_(-0.5, 0.5))
                 layer.module.running_mean.copy_(torch.empty(n).uniform_(-0.5, 0.5))
                 layer.module.running_var.copy_(torch.empty(n).uniform_(0.5, 1.5))
+        if isinstance(layer.module, nn.LayerNorm):
+            n = layer.module.normalized_shape[0]
+            with torch.no_grad():   # random affine, so the γ and β terms of the gradient show
+                layer.module.weight.copy_(torch.empty(n).uniform_(0.5, 1.5))
+                layer.module.bias.copy_(torch.empty(n).uniform_(-0.5, 0.5))
     with torch.no_grad():
         for p in named_parameters(layers).values():
             p.copy_(f32(p))
@@ -486,6 +509,18 @@ CASES = [
      "inputShape": [6, 5], "batch": 4, "loss": "cross_entropy", "labels": [1, 1, 0, 2],
      "normalInput": True,
      "layers": [{"type": "gru", "units": 6}, dense(3)]},
+    {"name": "layernorm_mlp",
+     "description": "dense (no activation) -> layernorm eps 1e-3 sigmoid (F.layer_norm over the "
+                    "5 features of each example) -> dense; random gamma/beta",
+     "inputShape": [6], "batch": 4, "loss": "cross_entropy", "labels": [2, 0, 1, 1],
+     "layers": [dense(5), {"type": "layernorm", "eps": 1e-3, "activation": "sigmoid"}, dense(3)]},
+    {"name": "layernorm_lstm",
+     "description": "LSTM returnSequences [B, T, H] -> layernorm tanh (over H at every step) -> "
+                    "flatten -> dense; random gamma/beta",
+     "inputShape": [5, 4], "batch": 4, "loss": "cross_entropy", "labels": [0, 2, 1, 2],
+     "normalInput": True,
+     "layers": [{"type": "lstm", "units": 6, "returnSequences": True},
+                {"type": "layernorm", "activation": "tanh"}, {"type": "flatten"}, dense(3)]},
 ]
 
 
