@@ -106,7 +106,7 @@ export function renderEditor(el: HTMLElement, props: EditorProps): void {
       const shape = li ? h("span", { class: "shape", text: `→ [${li.outShape.join("×")}]${li.params ? ` · ${li.params.toLocaleString("en")} params` : ""}` }) : null;
       const name = li?.name ?? (typeof l.name === "string" ? l.name : "");
       const row = h("li", { class: `layer depth-${depth}`, "data-path": p },
-        h("div", { class: "layer-head" }, h("span", { class: "layer-name", text: name || `layer ${i}` }), shape, buttons),
+        h("div", { class: "layer-head" }, h("span", { class: "layer-name", text: name || `layer ${i}`, title: kind?.about ?? "" }), shape, buttons),
         h("div", { class: "layer-controls" }, ...controls));
       if (!isObject(item)) row.append(h("p", { class: "error", text: `${p}: expected a layer object like {"type": "dense", "units": 10}` }));
       if (container) {
