@@ -5,8 +5,9 @@
  * the lab's editor, walk and limits, the diagnosis) asks the registry instead of switching on
  * the type. docs/architecture.md lists the facets and walks through adding a kind.
  *
- * The config fields are declared with the small dependency-free descriptors below (src/core
- * imports nothing); src/experiment/config.ts turns them into its zod schema.
+ * The config fields are declared with the small descriptors below, plain data (src/core has
+ * no runtime dependencies, so no zod here); src/experiment/config.ts turns them into its zod
+ * schema, with the same one-line error messages.
  */
 import { ACTIVATION_NAMES } from "../activations.ts";
 import type { InitName, LayerSpec } from "../spec.ts";
