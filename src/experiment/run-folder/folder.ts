@@ -26,8 +26,10 @@ const VERSION = 1;
 /** run.json: the files (paths relative to the folder) gradlab wrote or is about to write there. */
 export interface Manifest { format: typeof FORMAT; version: typeof VERSION; files: string[] }
 
-/** The files a session starts with: the resolved config, the metrics, the checkpoints (a folder of gradlab's own). */
+/** The files a session works in, kept when it resumes: the resolved config, the metrics, the checkpoints (a folder of gradlab's own). */
 export const SESSION_FILES = ["config.json", "metrics.jsonl", CHECKPOINT_DIR];
+/** What a new run's manifest lists from the start: the session's files and its results. */
+export const RUN_FILES = [...SESSION_FILES, "summary.json", "weights.safetensors"];
 /** The results older gradlab wrote by these names; a legacy run's resume replaces them, as it did then. */
 const LEGACY_RESULTS = ["summary.json", "weights.safetensors", "report.html", "metrics.csv", "time.csv"];
 
@@ -154,7 +156,7 @@ export function clearResults(dir: string, manifest: Manifest | null): ManifestFi
     if ((t !== null && (SESSION_FILES.includes(t) || t === MANIFEST_FILE)) || STALE_LOCK.test(n)) rmSync(join(dir, n), { force: true });
   }
   for (const n of safeReaddir(join(dir, CHECKPOINT_DIR))) if (tempTarget(n) !== null) rmSync(join(dir, CHECKPOINT_DIR, n), { force: true });
-  const m = new ManifestFile(dir, manifest ? manifest.files : SESSION_FILES);
+  const m = new ManifestFile(dir, manifest ? manifest.files : RUN_FILES);
   m.write();
   return m;
 }

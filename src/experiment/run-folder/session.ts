@@ -33,7 +33,7 @@ import { Trainer, type EpochResult, type NonFiniteInfo, type Stop } from "../tra
 import { encodeWeights } from "../weights.ts";
 import { writeFileAtomic } from "./atomic.ts";
 import { applyCheckpoint, CHECKPOINT_DIR, configHash, encodeCheckpoint, listCheckpoints, loadLatestCheckpoint, saveCheckpoint } from "./checkpoint.ts";
-import { clearResults, inspectFolder, ManifestFile, notARun, removeRun, SESSION_FILES } from "./folder.ts";
+import { clearResults, inspectFolder, ManifestFile, notARun, removeRun, RUN_FILES } from "./folder.ts";
 import { acquireLock, checkNotInUse, type RunLock } from "./lock.ts";
 
 export interface Summary {
@@ -255,7 +255,6 @@ export class RunSession {
       if (this.outDir !== null) {
         closeSync(this.metricsFd!);
         this.metricsFd = null;
-        this.manifest?.add(["summary.json", "weights.safetensors"]);
         writeFileAtomic(join(this.outDir, "summary.json"), JSON.stringify(summary, null, 2) + "\n");
         writeFileAtomic(join(this.outDir, "weights.safetensors"), encodeWeights(t.model, { name: this.config.name, steps: String(t.step) }));
         const written = this.hooks.finalize?.(this.outDir);
@@ -372,7 +371,7 @@ function openFresh(config: Config, outDir: string | null, command: string, hooks
     checkFreshTarget(dir, true);  // again, now that we hold the lock
     const before = inspectFolder(dir);
     if (before.kind === "run" && before.manifest) removeRun(dir, before.manifest);
-    const manifest = new ManifestFile(dir, SESSION_FILES);
+    const manifest = new ManifestFile(dir, RUN_FILES);
     manifest.write();  // listed before they are written
     writeFileAtomic(join(dir, "config.json"), JSON.stringify(config, null, 2) + "\n");
     const session = new RunSession(trainer, dir, command, hooks, opts, lock, manifest);
