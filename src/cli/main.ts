@@ -3,7 +3,7 @@
  * and what was expected, and exit code 2; anything else escaping is a bug (exit 1, with stack).
  */
 import { cac } from "cac";
-import { existsSync, readdirSync, readFileSync, statSync, writeFileSync, renameSync, mkdirSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, statSync, mkdirSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { SingleBar, Presets } from "cli-progress";
 import { InputError } from "../core/errors.ts";
@@ -12,13 +12,10 @@ import { listPresets, resolveExperimentArg } from "../experiment/config-file.ts"
 import { expandSuite, type Suite } from "../experiment/suite.ts";
 import { parseShard, runSuite, type PlanResult } from "../experiment/sweep.ts";
 import { availableParallelism } from "node:os";
-import { datasetFor, parseRange, resumeRun, startRun, type RunHooks, type RunOptions, type RunSession, type Summary } from "../experiment/run.ts";
+import { openRun, type RunHooks, type RunOptions, type RunSession, type Summary } from "../experiment/run-folder/session.ts";
+import { writeFileAtomic } from "../experiment/run-folder/atomic.ts";
+import { computeGradients, encodeGradients, parseRange } from "../experiment/grads.ts";
 import { parseSize } from "../experiment/memory.ts";
-import { Trainer } from "../experiment/trainer.ts";
-import { encodeGradients, loadWeights } from "../experiment/weights.ts";
-import { floats, size } from "../core/tensor.ts";
-import { viewShape } from "../data/views.ts";
-import { BatchSource } from "../data/views.ts";
 import { startHelper } from "./helper.ts";
 import { columns, layerTable, num, sparkTable } from "./table.ts";
 import { writeComparison, writeReport } from "../report/write.ts";
@@ -174,7 +171,7 @@ cli
       const fixed = (["out", "epochs", "seed", "train", "test", "every"] as const).find((k) => opts[k] !== undefined);
       if (fixed) throw new InputError(`--${fixed}: cannot be changed when resuming; the run continues exactly as configured in ${join(String(opts.resume), "config.json")}`);
       if (threads === 2) secondThread();
-      return runOne(opts, (hooks, runOpts) => resumeRun(String(opts.resume), commandLine(), hooks, runOpts), maxMemory);
+      return runOne(opts, (hooks, runOpts) => openRun({ mode: "resume", runDir: String(opts.resume) }, commandLine(), hooks, runOpts), maxMemory);
     }
     if (arg === undefined) throw new InputError("run: expected a preset name or a config file (or --resume DIR)");
     const e = resolveExperimentArg(arg);
@@ -186,7 +183,7 @@ cli
     }
     const config = override(e.config, opts);
     const out = opts.out ?? `runs/${safeName(config.name)}`;
-    return runOne(opts, (hooks, runOpts) => startRun(config, out, commandLine(), hooks, runOpts), maxMemory);
+    return runOne(opts, (hooks, runOpts) => openRun({ mode: "fresh", config, outDir: out }, commandLine(), hooks, runOpts), maxMemory);
   });
 
 /** Give the kernels their helper thread (--threads 2), or say in one line why not. */
@@ -270,24 +267,14 @@ cli
     if (!opts.weights) throw new InputError("--weights: required (a .safetensors file with the model's weights)");
     if (!opts.out) throw new InputError("--out: required (the .safetensors file to write the gradients to)");
     const { config } = loadConfig(arg, {});
-    const data = datasetFor(config);
-    const [a, b] = parseRange(String(opts.examples), data.nTrain);
-    const trainer = new Trainer(config, data);
+    const range = parseRange(String(opts.examples));
     let bytes: Uint8Array;
     try { bytes = readFileSync(opts.weights); } catch { throw new InputError(`${opts.weights}: cannot read the weights file (expected a .safetensors file)`); }
-    loadWeights(trainer.model, bytes, opts.weights);
-    const B = b - a;
-    const inShape = viewShape(config.data.view, data.rows, data.cols);
-    const x = floats("f32", B * size(inShape));
-    const y = new Int32Array(B);
-    new BatchSource(data.trainImages, data.trainLabels, data.nTrain, data.rows, data.cols, config.data.view, 0).fill(a, B, x, y, true);
-    const loss = trainer.model.forwardBackward(x, y, B, trainer.loss);
+    const grads = computeGradients(config, bytes, range, opts.weights);
     const target = resolve(opts.out);
     mkdirSync(dirname(target), { recursive: true });
-    const tmp = `${target}.partial-${process.pid}`;
-    writeFileSync(tmp, encodeGradients(trainer.model, { loss: String(loss), examples: `${a}:${b}` }));
-    renameSync(tmp, target);
-    console.log(JSON.stringify({ loss, examples: [a, b], out: target }));
+    writeFileAtomic(target, encodeGradients(grads));
+    console.log(JSON.stringify({ loss: grads.loss, examples: grads.examples, out: target }));
   });
 
 cli

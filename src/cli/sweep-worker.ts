@@ -5,8 +5,7 @@
  */
 import { parentPort } from "node:worker_threads";
 import { InputError } from "../core/errors.ts";
-import type { WorkerJob, WorkerReply } from "../experiment/sweep.ts";
-import { runPlan } from "../experiment/run.ts";
+import { runPlan, type WorkerJob, type WorkerReply } from "../experiment/sweep.ts";
 import { writeReport } from "../report/write.ts";
 
 parentPort!.on("message", (job: WorkerJob) => {

@@ -4,15 +4,17 @@
  * only runs i, i+n, i+2n, … so a sweep can be spread over machines by any batch scheduler
  * (Kubernetes indexed jobs, Slurm arrays) and merged afterwards with `gradlab compare`.
  */
-import { mkdirSync, writeFileSync, renameSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { Worker } from "node:worker_threads";
 import { InputError } from "../core/errors.ts";
-import { runPlan, type Summary } from "./run.ts";
+import type { Config } from "./config.ts";
+import { writeFileAtomic } from "./run-folder/atomic.ts";
+import { openRun, type RunHooks, type RunOutcome, type Summary } from "./run-folder/session.ts";
 import type { RunPlan, Suite } from "./suite.ts";
 
-/** A job for a worker thread; the worker runs it (runExperiment + its finalize) and replies. */
-export interface WorkerJob { index: number; config: import("./config.ts").Config; outDir: string; command: string; png: boolean; resume: boolean }
+/** A job for a worker thread; the worker runs it (runPlan with its finalize) and replies. */
+export interface WorkerJob { index: number; config: Config; outDir: string; command: string; png: boolean; resume: boolean }
 export type WorkerReply =
   | { index: number; ok: true; summary: Summary; kept: boolean; resumedFrom: number | null }
   | { index: number; ok: false; error: string; input: boolean };
@@ -33,15 +35,23 @@ export interface SweepOptions {
   /** PNG charts per run (slow: ~0.4 s per run); the worker passes it on */
   png: boolean;
   /**
-   * Carry on an earlier, interrupted run of the same suite into the same root (run.ts
-   * continueRun): finished runs are kept, unfinished ones resume from their checkpoints, missing
+   * Carry on an earlier, interrupted run of the same suite into the same root (openRun's
+   * "continue" mode): finished runs are kept, unfinished ones resume from their checkpoints, missing
    * ones start. Without it a folder holding an unfinished run is an error.
    */
   resume?: boolean;
   /** called on each run folder once its run is finished, before the lock is released (in-process runs) */
-  finalize?(dir: string): void;
+  finalize?: RunHooks["finalize"];
   onStart?(plan: RunPlan, index: number): void;
   onDone?(result: PlanResult): void;
+}
+
+/**
+ * One run of a suite into `outDir`, in-process or on a worker thread: carried on with `resume`
+ * (openRun's "continue" mode), else trained afresh.
+ */
+export function runPlan(config: Config, outDir: string, command: string, hooks: RunHooks, resume: boolean): RunOutcome {
+  return openRun({ mode: resume ? "continue" : "fresh", config, outDir }, command, hooks).runSync();
 }
 
 /** Parse "--shard i/n". @example parseShard("1/4") // [1, 4] */
@@ -129,6 +139,5 @@ function writeIndex(outRoot: string, suite: Suite, results: PlanResult[], shard?
       timeRatios: r.summary?.diagnosis.timeRatios ?? null,
     })),
   };
-  writeFileSync(`${file}.partial`, JSON.stringify(index, null, 2) + "\n");
-  renameSync(`${file}.partial`, file);
+  writeFileAtomic(file, JSON.stringify(index, null, 2) + "\n");
 }

@@ -39,27 +39,51 @@ export interface Stop { step: number; reason: string; layer?: string; param?: st
 export interface NonFiniteInfo { steps: number; first: { step: number; cause: NonFiniteCause; tensor: string | null; loss: number } | null }
 
 /**
- * Everything but the model's tensors that the next step depends on (plain data; the caller
- * saves the model's parameters and buffers alongside, e.g. checkpoint.ts).
+ * The fields of a TrainerSnapshot and the kind of value each holds: the one list of them.
+ * TrainerSnapshot is derived from it, and the checkpoint codec (run-folder/checkpoint.ts) stores
+ * and validates a snapshot field by field from it, so a field added here is one checkpoints carry.
+ *   recent       the recent-loss ring, in slot order
+ *   sourceRng    the shuffling stream's state
+ *   epochRng     that stream's state before the current epoch's shuffle (so the order can be
+ *                re-derived instead of stored)
+ *   order        the current epoch's order of example indices
  */
-export interface TrainerSnapshot {
-  step: number;
+export const SNAPSHOT_FIELDS = {
+  step: "count",
+  epochs: "epochs",
+  epochLossSum: "number",
+  epochLossCount: "count",
+  recent: "numbers",
+  skippedSteps: "count",
+  nonFinite: "nonFinite",
+  optimizer: "optimizer",
+  sourceRng: "rng",
+  epochRng: "rng",
+  order: "order",
+} as const;
+
+/** The value each kind of snapshot field holds. */
+export interface SnapshotKinds {
+  /** a whole number ≥ 0 */
+  count: number;
+  /** any number, NaN and ±Inf included */
+  number: number;
+  numbers: number[];
   epochs: EpochResult[];
-  epochLossSum: number;
-  epochLossCount: number;
-  /** the recent-loss ring, in slot order */
-  recent: number[];
-  skippedSteps: number;
   nonFinite: NonFiniteInfo;
   optimizer: OptimizerState;
-  /**
-   * The shuffling stream's state, its state before the current epoch's shuffle (so the order can
-   * be re-derived instead of stored), and the current epoch's order of example indices.
-   */
-  sourceRng: RngState;
-  epochRng: RngState;
+  rng: RngState;
   order: Int32Array;
 }
+
+/** A snapshot field's name. */
+export type SnapshotField = keyof typeof SNAPSHOT_FIELDS;
+
+/**
+ * Everything but the model's tensors that the next step depends on (plain data; the caller
+ * saves the model's parameters and buffers alongside, e.g. run-folder/checkpoint.ts).
+ */
+export type TrainerSnapshot = { [K in SnapshotField]: SnapshotKinds[(typeof SNAPSHOT_FIELDS)[K]] };
 
 export class Trainer {
   readonly model: Model;
@@ -262,7 +286,7 @@ export class Trainer {
   /**
    * Restore a snapshot taken from a trainer of the same config and data (the caller restores
    * the model's tensors). Throws RangeError when it cannot belong to this trainer; nothing is
-   * changed then. Validating untrusted input is the caller's job (checkpoint.ts).
+   * changed then. Validating untrusted input is the caller's job (run-folder/checkpoint.ts).
    */
   restore(snap: TrainerSnapshot): void {
     const slots = this.optimizer.state().slots;

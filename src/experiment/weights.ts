@@ -1,5 +1,5 @@
 /**
- * Weights and gradients as safetensors, under PyTorch's names and layouts, so a
+ * Weights as safetensors, under PyTorch's names and layouts, so a
  * state_dict moves between gradlab and PyTorch unchanged. Pure: bytes in, bytes out.
  */
 import { InputError } from "../core/errors.ts";
@@ -11,13 +11,6 @@ import { decodeSafetensors, encodeSafetensors, type StInput } from "../data/safe
 export function encodeWeights(model: Model, metadata?: Record<string, string>): Uint8Array {
   const out = new Map<string, StInput>();
   for (const t of [...model.params, ...model.buffers]) out.set(t.name, { shape: t.shape, data: Float32Array.from(t.value) });
-  return encodeSafetensors(out, metadata);
-}
-
-/** The model's current gradients, under the parameters' names. */
-export function encodeGradients(model: Model, metadata?: Record<string, string>): Uint8Array {
-  const out = new Map<string, StInput>();
-  for (const p of model.params) out.set(p.name, { shape: p.shape, data: Float32Array.from(p.grad) });
   return encodeSafetensors(out, metadata);
 }
 

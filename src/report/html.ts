@@ -6,7 +6,7 @@
  * id="gradlab-data"> so tools can read them. Every piece of text is escaped.
  */
 import type { Config } from "../experiment/config.ts";
-import type { Summary } from "../experiment/run.ts";
+import type { Summary } from "../experiment/run-folder/session.ts";
 import { diagnose, ratioText, type Diagnosis } from "../instrument/diagnosis.ts";
 import type { LayerRecord, StepRecord } from "../instrument/recorder.ts";
 import { compareCharts, runCharts, sharedScales, weightKey, type ChartOption, type ChartSpec, type CompareRun, type RunData } from "./charts.ts";

@@ -5,9 +5,10 @@
  * failure leaves no half-written file. Bad input is an InputError with one line naming the
  * file, e.g. `runs/x/metrics.jsonl: line 17 is not valid JSON`.
  */
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, statSync } from "node:fs";
 import { basename, isAbsolute, join, relative, resolve } from "node:path";
 import { InputError } from "../core/errors.ts";
+import { writeFileAtomic } from "../experiment/run-folder/atomic.ts";
 import type { StepRecord } from "../instrument/recorder.ts";
 import type { ChartSpec } from "./charts.ts";
 import { hasTimeData, metricsToCsv, timeToCsv } from "./csv.ts";
@@ -97,18 +98,6 @@ export function readRun(runDir: string): ReportRun {
   return { config, summary, records };
 }
 
-/** Write `data` to `file` atomically: a temporary sibling, then rename. */
-export function writeAtomic(file: string, data: string | Uint8Array): void {
-  const tmp = join(resolve(file, ".."), `.${basename(file)}.tmp-${process.pid}`);
-  try {
-    writeFileSync(tmp, data);
-    renameSync(tmp, file);
-  } catch (e) {
-    rmSync(tmp, { force: true });
-    throw e;
-  }
-}
-
 /** Collects each chart's SVG while the HTML is rendered, for the PNG export. */
 function collector(): { charts: [ChartSpec, string][]; onChart: (c: ChartSpec, svg: string) => void } {
   const charts: [ChartSpec, string][] = [];
@@ -122,7 +111,7 @@ function writeAll(outDir: string, files: [string, string | Uint8Array][]): strin
   const written: string[] = [];
   for (const [name, data] of files) {
     const file = join(outDir, name);
-    writeAtomic(file, data);
+    writeFileAtomic(file, data);
     written.push(file);
   }
   return written;

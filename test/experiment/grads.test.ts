@@ -9,7 +9,7 @@ import { buildModel } from "../../src/core/model.ts";
 import { decodeSafetensors } from "../../src/data/safetensors.ts";
 import { BatchSource } from "../../src/data/views.ts";
 import { parseConfig } from "../../src/experiment/config.ts";
-import { datasetFor } from "../../src/experiment/run.ts";
+import { datasetFor } from "../../src/experiment/run-folder/session.ts";
 import { loadWeights } from "../../src/experiment/weights.ts";
 import { gradlab, tempDir } from "../helpers/cli.ts";
 

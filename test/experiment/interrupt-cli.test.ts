@@ -7,9 +7,10 @@ import { spawn } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { LOCK_FILE, listCheckpoints } from "../../src/experiment/checkpoint.ts";
+import { listCheckpoints } from "../../src/experiment/run-folder/checkpoint.ts";
+import { LOCK_FILE } from "../../src/experiment/run-folder/lock.ts";
 import { parseConfig } from "../../src/experiment/config.ts";
-import { resumeRun, runExperiment } from "../../src/experiment/run.ts";
+import { openRun } from "../../src/experiment/run-folder/session.ts";
 import { gradlab, tempDir } from "../helpers/cli.ts";
 
 const BIN = join(import.meta.dirname, "..", "..", "bin", "gradlab.js");
@@ -29,7 +30,7 @@ let reference: { metrics: Buffer; weights: Buffer } | null = null;
 function expected() {
   if (!reference) {
     const dir = join(tempDir(), "ref");
-    runExperiment(parseConfig(RAW), dir, "test");
+    openRun({ mode: "fresh", config: parseConfig(RAW), outDir: dir }, "test").runSync();
     reference = { metrics: readFileSync(join(dir, "metrics.jsonl")), weights: readFileSync(join(dir, "weights.safetensors")) };
   }
   return reference;
@@ -101,7 +102,7 @@ describe("gradlab run in a child process", () => {
     const { dir, code, stdout } = await interrupted("SIGTERM", 40);
     expect(code).toBe(130);
     expect(stdout).toContain(`resume with: gradlab run --resume ${dir}`);
-    resumeRun(dir, "test").runSync();
+    openRun({ mode: "resume", runDir: dir }, "test").runSync();
     expectIdentical(dir);
   });
 

@@ -7,7 +7,7 @@ import { gzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
 import { parseConfig } from "../../src/experiment/config.ts";
 import { estimateMemory, formatSize, parseSize } from "../../src/experiment/memory.ts";
-import { startRun } from "../../src/experiment/run.ts";
+import { openRun } from "../../src/experiment/run-folder/session.ts";
 import { gradlab, tempDir } from "../helpers/cli.ts";
 
 const mlp = (units: number, extra: Record<string, unknown> = {}) => ({
@@ -56,7 +56,7 @@ describe("refused before allocating: one line, nothing written", () => {
     const root = tempDir();
     const config = parseConfig(typeof raw === "function" ? raw(root) : raw);
     const before = readdirSync(root);
-    expect(() => startRun(config, join(root, "o"), "test", {}, opts)).toThrow(message);
+    expect(() => openRun({ mode: "fresh", config, outDir: join(root, "o") }, "test", {}, opts)).toThrow(message);
     expect(readdirSync(root)).toEqual(before);
   };
 

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { kindOf } from "../../src/core/layers/registry.ts";
 import { parseConfig, type Config } from "../../src/experiment/config.ts";
-import { datasetFor, runExperiment } from "../../src/experiment/run.ts";
+import { datasetFor, openRun } from "../../src/experiment/run-folder/session.ts";
 import { Trainer } from "../../src/experiment/trainer.ts";
 import { encodeWeights } from "../../src/experiment/weights.ts";
 import { gradlab, tempDir } from "../helpers/cli.ts";
@@ -58,7 +58,7 @@ describe.runIf(rnnReady)("an exploding RNN", () => {
   });
 
   it(`"skip-step": every later batch is dropped and the run completes, explosion reported`, () => {
-    const { summary, records } = runExperiment(parseConfig(EXPLODING_RNN("skip-step")), null, "test");
+    const { summary, records } = openRun({ mode: "fresh", config: parseConfig(EXPLODING_RNN("skip-step")), outDir: null }, "test").runSync();
     expect(summary.status).toBe("complete");
     expect(summary.steps).toBe(20);
     expect(summary.stopped).toBeNull();
@@ -71,7 +71,7 @@ describe.runIf(rnnReady)("an exploding RNN", () => {
   });
 
   it(`"continue": trains through NaN and counts it`, () => {
-    const { summary } = runExperiment(parseConfig(EXPLODING_RNN("continue")), null, "test");
+    const { summary } = openRun({ mode: "fresh", config: parseConfig(EXPLODING_RNN("continue")), outDir: null }, "test").runSync();
     expect(summary.status).toBe("complete");
     expect(summary.skippedSteps).toBe(0);
     expect(summary.nonFinite.steps).toBe(19);
@@ -89,14 +89,14 @@ describe("an MLP that explodes", () => {
   it(`an update that overflows Float32 (lr 1e45 × |g| ≥ 1e-6 > 3.4e38) is undone: "stop" keeps the initial weights`, () => {
     const config = linear(1e45, "stop");
     const dir = join(tempDir(), "run");
-    const { summary } = runExperiment(config, dir, "test");
+    const { summary } = openRun({ mode: "fresh", config, outDir: dir }, "test").runSync();
     expect(summary.stopped).toEqual({ step: 0, reason: "the update at step 0 made dense1.weight NaN or infinite (the weights are kept as they were before it)", cause: "weight" });
     const init = new Trainer(config, datasetFor(config));
     expect(readFileSync(join(dir, "weights.safetensors")).equals(Buffer.from(encodeWeights(init.model, { name: "nf", steps: "0" })))).toBe(true);
   });
 
   it(`"skip-step" drops every such update; the weights stay finite`, () => {
-    const { summary } = runExperiment(linear(1e45, "skip-step"), null, "test");
+    const { summary } = openRun({ mode: "fresh", config: linear(1e45, "skip-step"), outDir: null }, "test").runSync();
     expect(summary.status).toBe("complete");
     expect(summary.skippedSteps).toBe(10);
     expect(summary.nonFinite.first).toMatchObject({ step: 0, cause: "weight", tensor: "dense1.weight" });
@@ -141,9 +141,9 @@ describe("an MLP that explodes", () => {
     // dense1 starts at zero, so h1 = h2 = logits = 0 and the loss is ln 10; but δ1 = W2ᵀ W3ᵀ δ3
     // with entries of W2, W3 up to 3e38 overflows Float32, so dense1's gradient is ±Inf/NaN.
     const big = { type: "uniform", scale: 3e38 };
-    const { summary, first } = runExperiment(linear(0.1, "stop", [
+    const { summary, first } = openRun({ mode: "fresh", config: linear(0.1, "stop", [
       { type: "dense", units: 5, init: "zeros" }, { type: "dense", units: 5, init: big }, { type: "dense", units: 10, init: big },
-    ]), null, "test");
+    ]), outDir: null }, "test").runSync();
     expect(first.loss).toBeCloseTo(Math.log(10), 12);
     expect(summary.stopped).toEqual({ step: 0, reason: "a gradient became NaN or infinite at step 0", cause: "gradient", layer: "dense1", param: "weight" });
   });

@@ -10,9 +10,10 @@ import { hostname } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { InputError } from "../../src/core/errors.ts";
-import { CHECKPOINT_DIR, LOCK_FILE, listCheckpoints } from "../../src/experiment/checkpoint.ts";
+import { CHECKPOINT_DIR, listCheckpoints } from "../../src/experiment/run-folder/checkpoint.ts";
+import { LOCK_FILE } from "../../src/experiment/run-folder/lock.ts";
 import { parseConfig, type Config } from "../../src/experiment/config.ts";
-import { resumeRun, runExperiment, startRun, type RunResult, type RunSession } from "../../src/experiment/run.ts";
+import { openRun, type RunResult, type RunSession } from "../../src/experiment/run-folder/session.ts";
 import { tempDir } from "../helpers/cli.ts";
 
 /** 600 examples, batch 32 → 19 steps per epoch (the last batch has 24), 3 epochs = 57 steps. */
@@ -43,7 +44,7 @@ function expected(config: Config) {
   const key = JSON.stringify(config);
   if (!reference.has(key)) {
     const dir = join(tempDir(), "ref");
-    const result = runExperiment(config, dir, "test");
+    const result = openRun({ mode: "fresh", config, outDir: dir }, "test").runSync();
     reference.set(key, { ...bytesOf(dir), result });
   }
   return reference.get(key)!;
@@ -51,7 +52,7 @@ function expected(config: Config) {
 
 /** Run `config` into `dir`, interrupted once `step` updates are done. */
 function interruptAt(config: Config, dir: string, step: number): RunResult {
-  const s: RunSession = startRun(config, dir, "test", {}, { interrupt: () => (s.trainer.step >= step ? "test" : null) });
+  const s: RunSession = openRun({ mode: "fresh", config, outDir: dir }, "test", {}, { interrupt: () => (s.trainer.step >= step ? "test" : null) });
   return s.runSync();
 }
 
@@ -65,7 +66,7 @@ function expectSame(config: Config, dir: string) {
   expect(summary.epochs).toEqual(JSON.parse(JSON.stringify(want.result.summary.epochs)));
   expect(summary.finalLoss).toBe(want.result.summary.finalLoss);
   // a finished folder holds no checkpoint and no lock
-  expect(readdirSync(dir).sort()).toEqual(["config.json", "metrics.jsonl", "summary.json", "weights.safetensors"]);
+  expect(readdirSync(dir).sort()).toEqual(["config.json", "metrics.jsonl", "run.json", "summary.json", "weights.safetensors"]);
 }
 
 describe("resume gives byte-identical results", () => {
@@ -82,7 +83,7 @@ describe("resume gives byte-identical results", () => {
       expect(r.summary.diagnosis.findings[0]).toMatch(/^Partial run: interrupted at step \d+ of 57; resume with gradlab run --resume /);
       expect(existsSync(join(dir, LOCK_FILE))).toBe(false);
       expect(listCheckpoints(dir)[0].step).toBe(step);
-      const resumed = resumeRun(dir, "test").runSync();
+      const resumed = openRun({ mode: "resume", runDir: dir }, "test").runSync();
       expect(resumed.resumedFrom).toBe(step);
       expect(resumed.records.map((x) => x.step)).toEqual(expected(config).result.records.map((x) => x.step));
       expectSame(config, dir);
@@ -93,11 +94,11 @@ describe("resume gives byte-identical results", () => {
     const config = cfg({ optimizer: { type: "sgd", lr: 0.1, momentum: 0.9, nesterov: true } });
     const dir = join(tempDir(), "run");
     interruptAt(config, dir, 6);
-    let s: RunSession = resumeRun(dir, "test", {}, { interrupt: () => (s.trainer.step >= 23 ? "again" : null) });
+    let s: RunSession = openRun({ mode: "resume", runDir: dir }, "test", {}, { interrupt: () => (s.trainer.step >= 23 ? "again" : null) });
     expect(s.runSync().summary.steps).toBe(23);
-    s = resumeRun(dir, "test", {}, { interrupt: () => (s.trainer.step >= 40 ? "again" : null) });
+    s = openRun({ mode: "resume", runDir: dir }, "test", {}, { interrupt: () => (s.trainer.step >= 40 ? "again" : null) });
     expect(s.runSync().summary.steps).toBe(40);
-    resumeRun(dir, "test").runSync();
+    openRun({ mode: "resume", runDir: dir }, "test").runSync();
     expectSame(config, dir);
   });
 
@@ -105,7 +106,7 @@ describe("resume gives byte-identical results", () => {
     const config = cfg({ view: "rows", layers: [{ type: "gru", units: 6 }, { type: "dense", units: 10 }] });
     const dir = join(tempDir(), "run");
     interruptAt(config, dir, 13);
-    resumeRun(dir, "test").runSync();
+    openRun({ mode: "resume", runDir: dir }, "test").runSync();
     expectSame(config, dir);
   });
 });
@@ -120,13 +121,13 @@ describe("a crashed run (kill -9) resumes from its last complete checkpoint", ()
     const config = cfg();
     const dir = join(tempDir(), "run");
     // Crash after step 27 (checkpoints at 20 and 25): the process dies mid-step.
-    const s: RunSession = startRun(config, dir, "test", {}, { interrupt: () => { if (s.trainer.step >= 27) throw new Error("crash"); return null; } });
+    const s: RunSession = openRun({ mode: "fresh", config, outDir: dir }, "test", {}, { interrupt: () => { if (s.trainer.step >= 27) throw new Error("crash"); return null; } });
     expect(() => s.runSync()).toThrow("crash");
     expect(listCheckpoints(dir).map((c) => c.step)).toEqual([25, 20]);
     appendFileSync(join(dir, "metrics.jsonl"), `{"step": 28, "epoch": 1, "lo`);  // a torn line
     writeFileSync(join(dir, LOCK_FILE), JSON.stringify({ pid: deadPid(), host: hostname(), started: "earlier" }));
     writeFileSync(join(dir, CHECKPOINT_DIR, ".step-0000000030.safetensors.tmp-99999"), "half");
-    const r = resumeRun(dir, "test").runSync();
+    const r = openRun({ mode: "resume", runDir: dir }, "test").runSync();
     expect(r.resumedFrom).toBe(25);
     expectSame(config, dir);
   });
@@ -134,10 +135,10 @@ describe("a crashed run (kill -9) resumes from its last complete checkpoint", ()
   it("killed before its first checkpoint: restarts from step 0 (a pure function of the config)", () => {
     const config = cfg();
     const dir = join(tempDir(), "run");
-    const s: RunSession = startRun(config, dir, "test", {}, { interrupt: () => { if (s.trainer.step >= 3) throw new Error("crash"); return null; } });
+    const s: RunSession = openRun({ mode: "fresh", config, outDir: dir }, "test", {}, { interrupt: () => { if (s.trainer.step >= 3) throw new Error("crash"); return null; } });
     expect(() => s.runSync()).toThrow("crash");
     expect(listCheckpoints(dir)).toEqual([]);
-    expect(resumeRun(dir, "test").runSync().resumedFrom).toBe(0);
+    expect(openRun({ mode: "resume", runDir: dir }, "test").runSync().resumedFrom).toBe(0);
     expectSame(config, dir);
   });
 });
@@ -155,7 +156,7 @@ describe("corrupt checkpoints", () => {
   it("a truncated latest checkpoint is detected; the previous one is used", () => {
     const { config, dir, latest } = interrupted();
     truncateSync(latest, 1000);
-    const r = resumeRun(dir, "test").runSync();
+    const r = openRun({ mode: "resume", runDir: dir }, "test").runSync();
     expect(r.resumedFrom).toBe(20);
     expect(r.notes).toHaveLength(1);
     expect(r.notes[0]).toMatch(/step-0000000023\.safetensors: /);
@@ -167,7 +168,7 @@ describe("corrupt checkpoints", () => {
     const b = readFileSync(latest);
     b[b.length - 100] ^= 0x10;
     writeFileSync(latest, b);
-    const r = resumeRun(dir, "test").runSync();
+    const r = openRun({ mode: "resume", runDir: dir }, "test").runSync();
     expect(r.resumedFrom).toBe(20);
     expect(r.notes[0]).toMatch(/checksum mismatch/);
     expectSame(config, dir);
@@ -178,8 +179,8 @@ describe("corrupt checkpoints", () => {
     writeFileSync(latest, "garbage");
     truncateSync(previous, 10);
     const before = readdirSync(dir).sort();
-    expect(() => resumeRun(dir, "test")).toThrow(InputError);
-    expect(() => resumeRun(dir, "test")).toThrow(/checkpoint: no usable checkpoint \(.*step-0000000023\.safetensors: .*; .*step-0000000020\.safetensors: .*\); delete that folder to start the run over from step 0/);
+    expect(() => openRun({ mode: "resume", runDir: dir }, "test")).toThrow(InputError);
+    expect(() => openRun({ mode: "resume", runDir: dir }, "test")).toThrow(/checkpoint: no usable checkpoint \(.*step-0000000023\.safetensors: .*; .*step-0000000020\.safetensors: .*\); delete that folder to start the run over from step 0/);
     expect(readdirSync(dir).sort()).toEqual(before);
   });
 
@@ -189,7 +190,7 @@ describe("corrupt checkpoints", () => {
     const m = readFileSync(file);
     m[10] = m[10] === 0x31 ? 0x32 : 0x31;
     writeFileSync(file, m);
-    expect(() => resumeRun(dir, "test")).toThrow(/metrics\.jsonl was changed before byte \d+ since this checkpoint/);
+    expect(() => openRun({ mode: "resume", runDir: dir }, "test")).toThrow(/metrics\.jsonl was changed before byte \d+ since this checkpoint/);
   });
 
   it("config.json edited after the checkpoint is refused", () => {
@@ -198,7 +199,7 @@ describe("corrupt checkpoints", () => {
     const c = JSON.parse(readFileSync(file, "utf8"));
     c.optimizer.lr = 0.02;
     writeFileSync(file, JSON.stringify(c));
-    expect(() => resumeRun(dir, "test")).toThrow(/state\.configSha256: expected the hash of config\.json \(the config was changed after this checkpoint\)/);
+    expect(() => openRun({ mode: "resume", runDir: dir }, "test")).toThrow(/state\.configSha256: expected the hash of config\.json \(the config was changed after this checkpoint\)/);
   });
 });
 
@@ -211,18 +212,18 @@ describe("the run folder and its lock", () => {
     interruptAt(config, dir, 10);
     liveLock(dir);
     const before = readdirSync(dir).sort();
-    expect(() => resumeRun(dir, "test")).toThrow(/in use by another gradlab run \(pid \d+ on .*\); two runs never share a folder/);
-    expect(() => startRun(config, dir, "test")).toThrow(/in use by another gradlab run/);
+    expect(() => openRun({ mode: "resume", runDir: dir }, "test")).toThrow(/in use by another gradlab run \(pid \d+ on .*\); two runs never share a folder/);
+    expect(() => openRun({ mode: "fresh", config, outDir: dir }, "test")).toThrow(/in use by another gradlab run/);
     expect(readdirSync(dir).sort()).toEqual(before);
   });
 
   it("a run that holds the lock keeps a second one out until it finishes", () => {
     const config = cfg();
     const dir = join(tempDir(), "run");
-    const first = startRun(config, dir, "test");
+    const first = openRun({ mode: "fresh", config, outDir: dir }, "test");
     first.advance(0);  // one step, then pause
-    expect(() => startRun(config, dir, "test")).toThrow(/in use by another gradlab run/);
-    expect(() => resumeRun(dir, "test")).toThrow(/in use by another gradlab run/);
+    expect(() => openRun({ mode: "fresh", config, outDir: dir }, "test")).toThrow(/in use by another gradlab run/);
+    expect(() => openRun({ mode: "resume", runDir: dir }, "test")).toThrow(/in use by another gradlab run/);
     first.runSync();
     expectSame(config, dir);
   });
@@ -232,20 +233,20 @@ describe("the run folder and its lock", () => {
     const root = tempDir();
     const dir = join(root, "run");
     interruptAt(config, dir, 5);
-    expect(() => startRun(config, dir, "test")).toThrow(/holds an unfinished run; continue it with: gradlab run --resume /);
-    expect(() => resumeRun(join(root, "nope"), "test")).toThrow(/no such run folder/);
+    expect(() => openRun({ mode: "fresh", config, outDir: dir }, "test")).toThrow(/holds an unfinished run; continue it with: gradlab run --resume /);
+    expect(() => openRun({ mode: "resume", runDir: join(root, "nope") }, "test")).toThrow(/no such run folder/);
     mkdirSync(join(root, "mine"));
     writeFileSync(join(root, "mine", "notes.txt"), "precious");
-    expect(() => startRun(config, join(root, "mine"), "test")).toThrow(/is not a gradlab run folder \(it holds notes\.txt\); choose another --out/);
-    resumeRun(dir, "test").runSync();
-    expect(() => resumeRun(dir, "test")).toThrow(/the run is already finished \(complete\); nothing to resume/);
-    runExperiment(config, dir, "test");  // replaced
+    expect(() => openRun({ mode: "fresh", config, outDir: join(root, "mine") }, "test")).toThrow(/is not a gradlab run folder \(it holds notes\.txt\); choose another --out/);
+    openRun({ mode: "resume", runDir: dir }, "test").runSync();
+    expect(() => openRun({ mode: "resume", runDir: dir }, "test")).toThrow(/the run is already finished \(complete\); nothing to resume/);
+    openRun({ mode: "fresh", config, outDir: dir }, "test").runSync();  // replaced
     expectSame(config, dir);
   });
 
   it("bad input leaves nothing behind: a config too big for the memory limit", () => {
     const root = tempDir();
-    expect(() => startRun(cfg(), join(root, "run"), "test", {}, { maxMemory: 1e6 })).toThrow(/^memory: this run needs about .* more than the 977 KB limit/);
+    expect(() => openRun({ mode: "fresh", config: cfg(), outDir: join(root, "run") }, "test", {}, { maxMemory: 1e6 })).toThrow(/^memory: this run needs about .* more than the 977 KB limit/);
     expect(readdirSync(root)).toEqual([]);
   });
 });

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { buildModel } from "../../src/core/model.ts";
 import { parseConfig } from "../../src/experiment/config.ts";
-import { datasetFor, runExperiment } from "../../src/experiment/run.ts";
+import { datasetFor, openRun } from "../../src/experiment/run-folder/session.ts";
 import { Trainer } from "../../src/experiment/trainer.ts";
 import { loadWeights } from "../../src/experiment/weights.ts";
 import { gradlab, tempDir } from "../helpers/cli.ts";
@@ -21,7 +21,7 @@ describe("gradlab run", () => {
     expect(a.code).toBe(0);
     const b = gradlab(args(join(dir, "b")));
     expect(b.code).toBe(0);
-    expect(readdirSync(join(dir, "a")).sort()).toEqual(["charts", "config.json", "metrics.csv", "metrics.jsonl", "report.html", "summary.json", "weights.safetensors"]);
+    expect(readdirSync(join(dir, "a")).sort()).toEqual(["charts", "config.json", "metrics.csv", "metrics.jsonl", "report.html", "run.json", "summary.json", "weights.safetensors"]);
     const ma = readFileSync(join(dir, "a", "metrics.jsonl"));
     expect(ma.equals(readFileSync(join(dir, "b", "metrics.jsonl")))).toBe(true);
     expect(readFileSync(join(dir, "a", "weights.safetensors")).equals(readFileSync(join(dir, "b", "weights.safetensors")))).toBe(true);
@@ -58,7 +58,7 @@ describe("gradlab run", () => {
 
   it("the seed network learns: one epoch of full MNIST reaches > 78% (we measured 83.5%; PyTorch 82.1% after epoch 1, seed 1)", () => {
     const cfg = parseConfig({ ...seedCfg(), train: { epochs: 1, batchSize: 32, seed: 1 } });
-    const { summary, first } = runExperiment(cfg, null, "test");
+    const { summary, first } = openRun({ mode: "fresh", config: cfg, outDir: null }, "test").runSync();
     expect(summary.testAccuracy).toBeGreaterThan(0.78);
     expect(first.loss).toBeGreaterThan(2.0); // ≈ ln 10 = 2.30 at initialization
     expect(summary.finalLoss).toBeLessThan(0.75);
@@ -70,7 +70,7 @@ describe("gradlab run", () => {
       model: { layers: [{ type: "dense", units: 64, activation: "relu", init: "he" }, { type: "dense", units: 10 }] },
       optimizer: { type: "sgd", lr: 0.1, momentum: 0.9 }, train: { epochs: 3, seed: 2 },
     });
-    const { summary } = runExperiment(cfg, null, "test");
+    const { summary } = openRun({ mode: "fresh", config: cfg, outDir: null }, "test").runSync();
     expect(summary.testAccuracy).toBeGreaterThan(0.85);
     expect(summary.epochs[2].trainLoss).toBeLessThan(summary.epochs[0].trainLoss);
   });

@@ -6,7 +6,7 @@ import { describe, expect, it } from "vitest";
 import { InputError } from "../../src/core/errors.ts";
 import { expandSuite, setPath } from "../../src/experiment/suite.ts";
 import { parseShard, shardPlans } from "../../src/experiment/sweep.ts";
-import { runExperiment, startRun } from "../../src/experiment/run.ts";
+import { openRun, type RunSession } from "../../src/experiment/run-folder/session.ts";
 import { gradlab, tempDir } from "../helpers/cli.ts";
 
 const base = {
@@ -125,9 +125,9 @@ describe("gradlab sweep --resume", () => {
     // The state a Ctrl-C leaves: one run finished, two stopped part-way (checkpoints on disk), one not started.
     const plans = expandSuite(spec, file).runs;
     const root = join(dir, "r");
-    runExperiment(plans[0].config, join(root, plans[0].label), "test");
+    openRun({ mode: "fresh", config: plans[0].config, outDir: join(root, plans[0].label) }, "test").runSync();
     for (const [i, at] of [[1, 7], [3, 1]]) {
-      const session = startRun(plans[i].config, join(root, plans[i].label), "test", {}, { interrupt: () => (session.trainer.step >= at ? "test" : null) });
+      const session: RunSession = openRun({ mode: "fresh", config: plans[i].config, outDir: join(root, plans[i].label) }, "test", {}, { interrupt: () => (session.trainer.step >= at ? "test" : null) });
       expect(session.runSync().interrupted).toBe("test");
     }
 

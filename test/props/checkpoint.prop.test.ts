@@ -7,9 +7,9 @@ import { createHash } from "node:crypto";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { decodeSafetensors, encodeSafetensors, type StInput } from "../../src/data/safetensors.ts";
-import { applyCheckpoint, configHash, decodeCheckpoint, encodeCheckpoint } from "../../src/experiment/checkpoint.ts";
+import { applyCheckpoint, configHash, decodeCheckpoint, encodeCheckpoint } from "../../src/experiment/run-folder/checkpoint.ts";
 import { parseConfig } from "../../src/experiment/config.ts";
-import { datasetFor } from "../../src/experiment/run.ts";
+import { datasetFor } from "../../src/experiment/run-folder/session.ts";
 import { Trainer } from "../../src/experiment/trainer.ts";
 import { clean, RUNS } from "./clean.ts";
 

@@ -1,15 +1,17 @@
 /**
- * Runs an experiment into a run folder: config.json (resolved), metrics.jsonl (one
- * record per recorded step), summary.json, weights.safetensors — and, while it runs, run.lock
- * and checkpoint/ so that an interrupted run can be resumed to byte-identical results.
+ * A run in a run folder: the one way to open one (openRun), in one of three modes, and the
+ * session that trains it and writes config.json (resolved), metrics.jsonl (one record per
+ * recorded step), summary.json, weights.safetensors and the finalize hook's files (the report)
+ * — and, while it runs, run.lock and checkpoint/ so that an interrupted run resumes to
+ * byte-identical results. run.json lists every file the run wrote (folder.ts).
  *
- * The folder's states (README, "Interrupting and resuming"):
- *   running      run.lock held by a live process; no summary.json
- *   killed       run.lock of a dead process (or none), checkpoint/ or config.json, no summary.json
- *   interrupted  checkpoint/ and a partial summary.json (status "interrupted") with its report
- *   finished     summary.json (status "complete" or "stopped"); no checkpoint/, no run.lock
- * The last three resume with resumeRun(); "finished" has nothing to resume. Everything that can
- * be refused (config, data, memory, the folder) is checked before the folder is touched.
+ *   fresh     a new run of a config into an absent or empty folder, or replacing a finished run
+ *             there (its listed files only); without a folder, a run in memory
+ *   resume    the unfinished run in a folder, from its newest valid checkpoint
+ *   continue  whatever a sweep re-run with --resume needs: a finished run of the same config is
+ *             kept (KeptRun, nothing trained), an unfinished one resumes, none starts fresh
+ * Everything that can be refused (config, data, memory, the folder) is checked before the
+ * folder is touched, and refusals are one-line InputErrors.
  *
  * Resume: read and validate config.json; take the lock; load the newest valid checkpoint (a
  * corrupt one falls back to the one before; none at all restarts from step 0, which is a pure
@@ -17,22 +19,22 @@
  * the SHA-256 of what stays; restore weights, optimizer, shuffling state and trainer counters;
  * train on. Steps are pure functions of that state, so the results are byte-identical.
  */
-import { closeSync, existsSync, ftruncateSync, openSync, readFileSync, readdirSync, readSync, rmSync, statSync, writeSync, mkdirSync, fsyncSync } from "node:fs";
+import { closeSync, existsSync, ftruncateSync, fsyncSync, mkdirSync, openSync, readFileSync, readSync, rmSync, writeSync } from "node:fs";
 import { createHash, type Hash } from "node:crypto";
 import { join, resolve } from "node:path";
-import { InputError } from "../core/errors.ts";
-import { loadDataset, type Dataset } from "../data/datasets.ts";
-import { diagnose, type Diagnosis } from "../instrument/diagnosis.ts";
-import type { StepRecord } from "../instrument/recorder.ts";
-import {
-  acquireLock, applyCheckpoint, CHECKPOINT_DIR, configHash, encodeCheckpoint, listCheckpoints, loadLatestCheckpoint,
-  LOCK_FILE, lockHolder, saveCheckpoint, writeFileAtomic, type RunLock,
-} from "./checkpoint.ts";
-import type { Config } from "./config.ts";
-import { loadConfigFile } from "./config-file.ts";
-import { checkMemory, defaultMemoryLimit } from "./memory.ts";
-import { Trainer, type EpochResult, type NonFiniteInfo, type Stop } from "./trainer.ts";
-import { encodeWeights } from "./weights.ts";
+import { InputError } from "../../core/errors.ts";
+import { loadDataset, type Dataset } from "../../data/datasets.ts";
+import { diagnose, type Diagnosis } from "../../instrument/diagnosis.ts";
+import type { StepRecord } from "../../instrument/recorder.ts";
+import type { Config } from "../config.ts";
+import { loadConfigFile } from "../config-file.ts";
+import { checkMemory, defaultMemoryLimit } from "../memory.ts";
+import { Trainer, type EpochResult, type NonFiniteInfo, type Stop } from "../trainer.ts";
+import { encodeWeights } from "../weights.ts";
+import { writeFileAtomic } from "./atomic.ts";
+import { applyCheckpoint, CHECKPOINT_DIR, configHash, encodeCheckpoint, listCheckpoints, loadLatestCheckpoint, saveCheckpoint } from "./checkpoint.ts";
+import { clearResults, inspectFolder, ManifestFile, notARun, removeRun, RUN_FILES } from "./folder.ts";
+import { acquireLock, checkNotInUse, type RunLock } from "./lock.ts";
 
 export interface Summary {
   name: string;
@@ -58,8 +60,11 @@ export interface RunHooks {
   /** called after every step, with the step's record when it was recorded */
   onStep?(trainer: Trainer, record: StepRecord | null): void;
   onEpoch?(trainer: Trainer, e: EpochResult): void;
-  /** called on the run folder once summary.json and the weights are written; the CLI writes the report here */
-  finalize?(dir: string): void;
+  /**
+   * called on the run folder once summary.json and the weights are written; the CLI writes the
+   * report here. Returns the files it wrote, which run.json then lists.
+   */
+  finalize?(dir: string): readonly string[] | void;
 }
 
 export interface RunOptions {
@@ -69,60 +74,36 @@ export interface RunOptions {
   interrupt?: () => string | null;
 }
 
-export interface RunResult {
+/** What any opened run ends with, trained now or kept from before. */
+export interface RunOutcome {
   summary: Summary;
-  first: StepRecord;
-  last: StepRecord;
-  records: StepRecord[];
   outDir: string | null;
-  /** the reason the run was interrupted (resumable), else null */
-  interrupted: string | null;
+  /** true when a finished run was kept as it was ("continue" mode), nothing trained */
+  kept: boolean;
   /** the step a resumed run continued from, else null */
   resumedFrom: number | null;
+  /** the reason the run was interrupted (resumable), else null */
+  interrupted: string | null;
   /** checkpoints that were skipped as unusable, one line each */
   notes: string[];
 }
 
+/** A run trained in this session: its outcome and its records. */
+export interface RunResult extends RunOutcome {
+  first: StepRecord;
+  last: StepRecord;
+  records: StepRecord[];
+}
+
+/** Which run openRun opens (see the header for the modes). */
+export type OpenRequest =
+  | { mode: "fresh"; config: Config; outDir: string | null }
+  | { mode: "resume"; runDir: string }
+  | { mode: "continue"; config: Config; outDir: string };
+
 /** Load the dataset a config asks for (cached per process). */
 export function datasetFor(config: Config): Dataset {
   return loadDataset(config.data.dataset, { train: config.data.train, test: config.data.test });
-}
-
-/** What a finished or partial run folder may hold; anything else means it is not a run folder. */
-const RUN_FILES = new Set(["config.json", "metrics.jsonl", "summary.json", "weights.safetensors", "report.html", "metrics.csv", "time.csv", "charts", CHECKPOINT_DIR, LOCK_FILE]);
-/** Results of a previous (finished or partial) session, replaced by this one. */
-const RESULT_FILES = ["summary.json", "weights.safetensors", "report.html", "metrics.csv", "time.csv", "charts"];
-/** Our temporary files: `.<name>.tmp-<pid>`, `run.lock.stale-<pid>`. */
-const TEMP = /^(?:\..+\.tmp-\d+|run\.lock\.stale-\d+)$/;
-
-function readStatus(dir: string): string | null {
-  try {
-    const s = JSON.parse(readFileSync(join(dir, "summary.json"), "utf8"));
-    return typeof s?.status === "string" ? s.status : "complete";  // folders from before statuses were complete
-  } catch { return null; }
-}
-
-/**
- * Check that a new run may write into `dir`: absent, empty, or a finished run (replaced). Throws
- * InputError for a file, a folder of other things, a folder in use, and an unfinished run.
- */
-function checkFreshTarget(dir: string, locked = false): void {
-  if (!existsSync(dir)) return;
-  if (!statSync(dir).isDirectory()) throw new InputError(`${dir}: exists and is not a folder; expected a run folder (--out)`);
-  const entries = readdirSync(dir).filter((f) => !TEMP.test(f));
-  const foreign = entries.filter((f) => !RUN_FILES.has(f));
-  if (foreign.length > 0) throw new InputError(`${dir}: is not a gradlab run folder (it holds ${foreign.slice(0, 3).join(", ")}${foreign.length > 3 ? ", …" : ""}); choose another --out`);
-  const holder = locked ? null : lockHolder(dir);
-  if (holder) throw new InputError(`${dir}: in use by another gradlab run (pid ${holder.pid} on ${holder.host}, since ${holder.started}); two runs never share a folder`);
-  if (isUnfinished(dir)) {
-    throw new InputError(`${dir}: holds an unfinished run; continue it with: gradlab run --resume ${dir} (in a sweep: run the sweep again with --resume), or delete the folder to start over`);
-  }
-}
-
-/** Whether `dir` holds a run that has not finished: checkpoints left, or a config without a final status. */
-function isUnfinished(dir: string): boolean {
-  const status = readStatus(dir);
-  return listCheckpoints(dir).length > 0 || existsSync(join(dir, CHECKPOINT_DIR)) || (existsSync(join(dir, "config.json")) && (status === null || status === "interrupted"));
 }
 
 /** Validate memory, load the data and build the trainer: everything that can refuse a run. */
@@ -132,10 +113,31 @@ function prepare(config: Config, opts: RunOptions): Trainer {
 }
 
 /**
- * A run in progress: created by startRun() or resumeRun(), driven by runSync() or runAsync()
- * (which yields to the event loop so that signal handlers can interrupt it).
+ * Check that a fresh run may write into `dir`: absent, empty, or a finished run with its
+ * manifest (replaced). Throws InputError for a file, a folder of other things, a folder in use,
+ * an unfinished run, and a finished run of an older gradlab.
+ */
+function checkFreshTarget(dir: string, locked = false): void {
+  const f = inspectFolder(dir);
+  if (f.kind === "file") throw new InputError(`${dir}: exists and is not a folder; expected a run folder (--out)`);
+  if (f.kind === "foreign") throw notARun(dir, f.entries, "choose another --out (gradlab writes only into an empty folder or one of its own runs)");
+  if (f.kind !== "run") return;
+  if (!locked) checkNotInUse(dir);
+  if (f.unfinished) {
+    throw new InputError(`${dir}: holds an unfinished run; continue it with: gradlab run --resume ${dir} (in a sweep: run the sweep again with --resume), or delete the folder to start over`);
+  }
+  if (f.manifest === null) {
+    throw new InputError(`${dir}: holds a finished run of an older gradlab (no run.json), whose files cannot be told from others; delete the folder or choose another --out`);
+  }
+}
+
+/**
+ * A run in progress, opened by openRun(); driven by advance() and finish(), or run to the end by
+ * runSync() or runAsync() (which yields to the event loop so that signal handlers can interrupt it).
  */
 export class RunSession {
+  /** a session trains (a finished run kept as it was is a KeptRun) */
+  readonly kept = false;
   first: StepRecord | null = null;
   last: StepRecord | null = null;
   readonly records: StepRecord[] = [];
@@ -156,6 +158,7 @@ export class RunSession {
     private readonly hooks: RunHooks,
     private readonly opts: RunOptions,
     private lock: RunLock | null,
+    private readonly manifest: ManifestFile | null,
     readonly resumedFrom: number | null = null,
     readonly notes: string[] = [],
   ) {
@@ -254,12 +257,13 @@ export class RunSession {
         this.metricsFd = null;
         writeFileAtomic(join(this.outDir, "summary.json"), JSON.stringify(summary, null, 2) + "\n");
         writeFileAtomic(join(this.outDir, "weights.safetensors"), encodeWeights(t.model, { name: this.config.name, steps: String(t.step) }));
-        this.hooks.finalize?.(this.outDir);
+        const written = this.hooks.finalize?.(this.outDir);
+        if (written) this.manifest?.add(written);
         if (this.interrupted === null) rmSync(join(this.outDir, CHECKPOINT_DIR), { recursive: true, force: true });
       }
       return {
         summary, first: this.first!, last: this.last!, records: this.records, outDir: this.outDir,
-        interrupted: this.interrupted, resumedFrom: this.resumedFrom, notes: this.notes,
+        kept: false, interrupted: this.interrupted, resumedFrom: this.resumedFrom, notes: this.notes,
       };
     } finally {
       this.abandon();
@@ -323,24 +327,54 @@ export class RunSession {
   }
 }
 
+/** A finished run that "continue" mode keeps as it was: its summary, nothing trained. */
+export class KeptRun {
+  readonly kept = true;
+  constructor(readonly outDir: string, readonly summary: Summary) {}
+
+  /** The outcome, read from the folder. */
+  runSync(): RunOutcome {
+    return { summary: this.summary, outDir: this.outDir, kept: true, resumedFrom: null, interrupted: null, notes: [] };
+  }
+
+  /** As runSync(), for callers that drive sessions asynchronously. */
+  async runAsync(): Promise<RunOutcome> { return this.runSync(); }
+}
+
 /**
- * Validate everything, then create (or replace a finished run in) `outDir` and start a run.
- * Bad input of any kind throws InputError before the folder is touched.
+ * Open a run — the one entry point for the CLI, suites, sweeps and sweep workers. Validates
+ * everything first; bad input of any kind throws InputError before the folder is touched.
+ * @example
+ * openRun({ mode: "fresh", config, outDir: "runs/seed" }, "gradlab run seed").runSync().summary.testAccuracy
+ * openRun({ mode: "resume", runDir: "runs/seed" }, "gradlab run --resume runs/seed", hooks, { interrupt })
+ * openRun({ mode: "continue", config, outDir: "runs/init/act=tanh" }, command).runSync().kept
  */
-export function startRun(config: Config, outDir: string | null, command: string, hooks: RunHooks = {}, opts: RunOptions = {}): RunSession {
+export function openRun(req: Exclude<OpenRequest, { mode: "continue" }>, command: string, hooks?: RunHooks, opts?: RunOptions): RunSession;
+export function openRun(req: OpenRequest, command: string, hooks?: RunHooks, opts?: RunOptions): RunSession | KeptRun;
+export function openRun(req: OpenRequest, command: string, hooks: RunHooks = {}, opts: RunOptions = {}): RunSession | KeptRun {
+  if (req.mode === "fresh") return openFresh(req.config, req.outDir, command, hooks, opts);
+  if (req.mode === "resume") return openResume(req.runDir, command, hooks, opts);
+  return openContinue(req.config, req.outDir, command, hooks, opts);
+}
+
+/** "fresh": create (or replace a finished run in) `outDir` and start a run; in memory without a folder. */
+function openFresh(config: Config, outDir: string | null, command: string, hooks: RunHooks, opts: RunOptions): RunSession {
   const dir = outDir === null ? null : resolve(outDir);
   if (dir) checkFreshTarget(dir);
   const trainer = prepare(config, opts);
-  if (dir === null) return new RunSession(trainer, null, command, hooks, opts, null);
+  if (dir === null) return new RunSession(trainer, null, command, hooks, opts, null, null);
   const created = !existsSync(dir);
   mkdirSync(dir, { recursive: true });
   let lock: RunLock | null = null;
   try {
     lock = acquireLock(dir);
     checkFreshTarget(dir, true);  // again, now that we hold the lock
-    for (const f of readdirSync(dir)) if (f !== LOCK_FILE) rmSync(join(dir, f), { recursive: true, force: true });
+    const before = inspectFolder(dir);
+    if (before.kind === "run" && before.manifest) removeRun(dir, before.manifest);
+    const manifest = new ManifestFile(dir, RUN_FILES);
+    manifest.write();  // listed before they are written
     writeFileAtomic(join(dir, "config.json"), JSON.stringify(config, null, 2) + "\n");
-    const session = new RunSession(trainer, dir, command, hooks, opts, lock);
+    const session = new RunSession(trainer, dir, command, hooks, opts, lock, manifest);
     session.openMetrics(0, Buffer.alloc(0));
     return session;
   } catch (e) {
@@ -350,20 +384,20 @@ export function startRun(config: Config, outDir: string | null, command: string,
   }
 }
 
-/**
- * Continue the run in `runDir` from its newest valid checkpoint (see the header). Throws
- * InputError when the folder is missing, in use, finished, or has no usable checkpoint.
- */
-export function resumeRun(runDir: string, command: string, hooks: RunHooks = {}, opts: RunOptions = {}): RunSession {
+/** "resume": continue the unfinished run in `runDir` from its newest valid checkpoint (see the header). */
+function openResume(runDir: string, command: string, hooks: RunHooks, opts: RunOptions): RunSession {
   const dir = resolve(runDir);
-  if (!existsSync(dir)) throw new InputError(`${runDir}: no such run folder (--resume)`);
-  if (!statSync(dir).isDirectory()) throw new InputError(`${runDir}: is a file; expected a run folder (--resume)`);
-  const holder = lockHolder(dir);
-  if (holder) throw new InputError(`${runDir}: in use by another gradlab run (pid ${holder.pid} on ${holder.host}, since ${holder.started}); two runs never share a folder`);
-  if (!existsSync(join(dir, "config.json"))) throw new InputError(`${runDir}: not a run folder (no config.json); nothing to resume`);
-  const status = readStatus(dir);
-  if ((status === "complete" || status === "stopped") && listCheckpoints(dir).length === 0) {
-    throw new InputError(`${runDir}: the run is already finished (${status}); nothing to resume`);
+  const f = inspectFolder(dir);
+  if (f.kind === "absent") throw new InputError(`${runDir}: no such run folder (--resume)`);
+  if (f.kind === "file") throw new InputError(`${runDir}: is a file; expected a run folder (--resume)`);
+  checkNotInUse(dir, runDir);
+  if (f.kind !== "run" || !f.hasConfig) {
+    throw new InputError(f.kind === "foreign" && f.entries.includes("config.json")
+      ? notARun(runDir, f.entries, "nothing to resume").message
+      : `${runDir}: not a run folder (no config.json); nothing to resume`);
+  }
+  if ((f.status === "complete" || f.status === "stopped") && listCheckpoints(dir).length === 0) {
+    throw new InputError(`${runDir}: the run is already finished (${f.status}); nothing to resume`);
   }
   const config = loadConfigFile(join(dir, "config.json"));
   const trainer = prepare(config, opts);
@@ -372,18 +406,14 @@ export function resumeRun(runDir: string, command: string, hooks: RunHooks = {},
     const metricsFile = join(dir, "metrics.jsonl");
     const found = loadLatestCheckpoint(dir, trainer, configHash(config), metricsFile);
     if (found) applyCheckpoint(trainer, found.checkpoint);
-    // The previous session's (partial) results and temporary files go; the checkpoints stay.
-    for (const f of RESULT_FILES) rmSync(join(dir, f), { recursive: true, force: true });
-    for (const d of [dir, join(dir, CHECKPOINT_DIR)]) {
-      if (existsSync(d)) for (const f of readdirSync(d)) if (TEMP.test(f)) rmSync(join(d, f), { force: true });
-    }
+    const manifest = clearResults(dir, f.manifest);
     const bytes = found ? found.checkpoint.metrics.bytes : 0;
     const prefix = Buffer.alloc(bytes);
     if (bytes > 0) {
       const fd = openSync(metricsFile, "r");
       try { for (let pos = 0; pos < bytes;) pos += readSync(fd, prefix, pos, bytes - pos, pos); } finally { closeSync(fd); }
     }
-    const session = new RunSession(trainer, dir, command, hooks, opts, lock, found ? found.checkpoint.step : 0, found ? found.notes : []);
+    const session = new RunSession(trainer, dir, command, hooks, opts, lock, manifest, found ? found.checkpoint.step : 0, found ? found.notes : []);
     session.openMetrics(bytes, prefix);
     if (found) session.setSecondsBefore(found.checkpoint.seconds);
     return session;
@@ -394,51 +424,21 @@ export function resumeRun(runDir: string, command: string, hooks: RunHooks = {},
 }
 
 /**
- * Train `config` to the end; with `outDir`, write the run folder. The clock is read here, never
- * in the trainer, so metrics.jsonl stays a pure function of the config.
+ * "continue": the run of `config` in `outDir` carried on from wherever it got. A folder whose
+ * config.json is not `config` throws InputError before anything is touched.
  */
-export function runExperiment(config: Config, outDir: string | null, command: string, hooks: RunHooks = {}, opts: RunOptions = {}): RunResult {
-  return startRun(config, outDir, command, hooks, opts).runSync();
-}
-
-/**
- * The run of `config` in `outDir` carried on from wherever it got (a sweep re-run with
- * --resume): a finished run (complete or stopped) is kept and its summary returned without
- * training; an unfinished one resumes from its newest checkpoint (from the start if it has
- * none); an absent or empty folder starts fresh. A folder whose config.json is not `config`
- * throws InputError before anything is touched.
- */
-export function continueRun(config: Config, outDir: string, command: string, hooks: RunHooks = {}, opts: RunOptions = {}): { summary: Summary; kept: boolean; resumedFrom: number | null } {
+function openContinue(config: Config, outDir: string, command: string, hooks: RunHooks, opts: RunOptions): RunSession | KeptRun {
   const dir = resolve(outDir);
-  const file = join(dir, "config.json");
-  if (!existsSync(file)) return { summary: runExperiment(config, dir, command, hooks, opts).summary, kept: false, resumedFrom: null };
+  const f = inspectFolder(dir);
+  if (f.kind !== "run" || !f.hasConfig) return openFresh(config, dir, command, hooks, opts);
   let theirs: Config;
-  try { theirs = loadConfigFile(file); } catch (e) {
+  try { theirs = loadConfigFile(join(dir, "config.json")); } catch (e) {
     throw new InputError(`${outDir}: its config.json is not a valid config (${e instanceof Error ? e.message : String(e)}); delete the folder to start over`);
   }
   if (configHash(theirs) !== configHash(config)) {
     throw new InputError(`${outDir}: holds a run of another config than this one (config.json differs); delete the folder or choose another --out`);
   }
-  if (!isUnfinished(dir)) {
-    const holder = lockHolder(dir);
-    if (holder) throw new InputError(`${outDir}: in use by another gradlab run (pid ${holder.pid} on ${holder.host}, since ${holder.started}); two runs never share a folder`);
-    return { summary: JSON.parse(readFileSync(join(dir, "summary.json"), "utf8")) as Summary, kept: true, resumedFrom: null };
-  }
-  const r = resumeRun(dir, command, hooks, opts).runSync();
-  return { summary: r.summary, kept: false, resumedFrom: r.resumedFrom };
-}
-
-/** A suite's run into `outDir`: carried on with `resume` (continueRun), else trained afresh (runExperiment). */
-export function runPlan(config: Config, outDir: string, command: string, hooks: RunHooks, resume: boolean): { summary: Summary; kept: boolean; resumedFrom: number | null } {
-  return resume ? continueRun(config, outDir, command, hooks) : { summary: runExperiment(config, outDir, command, hooks).summary, kept: false, resumedFrom: null };
-}
-
-/** Parse "A:B" into a half-open example range. */
-export function parseRange(text: string, n: number): [number, number] {
-  const m = /^(\d+):(\d+)$/.exec(text);
-  if (!m) throw new InputError(`--examples: expected A:B with whole numbers A < B (e.g. 0:32); got ${JSON.stringify(text)}`);
-  const a = Number(m[1]), b = Number(m[2]);
-  if (!(a < b)) throw new InputError(`--examples: expected A < B; got ${text}`);
-  if (b > n) throw new InputError(`--examples: the training set has ${n} examples; got ${text}`);
-  return [a, b];
+  if (f.unfinished) return openResume(dir, command, hooks, opts);
+  checkNotInUse(dir, outDir);
+  return new KeptRun(dir, JSON.parse(readFileSync(join(dir, "summary.json"), "utf8")) as Summary);
 }
