@@ -54,7 +54,7 @@ export const i32store = (addr: Code, v: Code): Code => [...addr, ...v, ...op.i32
 export const i32store8 = (addr: Code, v: Code): Code => [...addr, ...v, ...op.i32_store8, ...memarg(0, 0)];
 export const f32load = (addr: Code, offset = 0): Code => [...addr, ...op.f32_load, ...memarg(2, offset)];
 export const f32store = (addr: Code, v: Code, offset = 0): Code => [...addr, ...v, ...op.f32_store, ...memarg(2, offset)];
-export const fadd = bin(op.f32_add), fmul = bin(op.f32_mul), fdiv = bin(op.f32_div);
+export const fadd = bin(op.f32_add), fdiv = bin(op.f32_div);
 /** an unsigned i32 as f32 */
 export const fFromU32 = (a: Code): Code => [...a, ...op.f32_convert_i32_u];
 
@@ -227,6 +227,9 @@ export function assemble(funcs: readonly FuncDef[], shared = false): Assembled {
   return { bytes: new Uint8Array([...head, ...sec(section.code, content)]), bodies };
 }
 
+/** The probe of runtimeSupports: a SIMD load and a bulk-memory fill on the imported memory. */
+export const PROBE = func("probe", ["a"], [], [], (L) => [...drop(vload(get(L.a))), ...memzero(get(L.a), i32(0))]);
+
 /**
  * Whether this runtime can run the accelerator: WebAssembly with SIMD and bulk memory, allowed
  * to compile (a Content-Security-Policy may forbid it), and — for `shared` — shared memory.
@@ -238,8 +241,7 @@ export function runtimeSupports(shared = false): boolean {
     try {
       if (typeof WebAssembly === "undefined" || (shared && typeof SharedArrayBuffer === "undefined")) supported[key] = false;
       else {
-        const probe = func("probe", ["a"], [], [], (L) => [...drop(vload(get(L.a))), ...memzero(get(L.a), i32(0))]);
-        new WebAssembly.Module(assemble([probe], shared).bytes);
+        new WebAssembly.Module(assemble([PROBE], shared).bytes);
         supported[key] = true;
       }
     } catch {

@@ -61,7 +61,7 @@ const TABLE = {
   i32_eq: one(0x46), i32_lt_s: one(0x48), i32_gt_s: one(0x4a), i32_ge_s: one(0x4e),
   i32_add: one(0x6a), i32_sub: one(0x6b), i32_mul: one(0x6c), i32_and: one(0x71), i32_xor: one(0x73),
   i32_shr_s: one(0x75), i32_shr_u: one(0x76),
-  f32_add: one(0x92), f32_mul: one(0x94), f32_div: one(0x95), f32_convert_i32_u: one(0xb3),
+  f32_add: one(0x92), f32_div: one(0x95), f32_convert_i32_u: one(0xb3),
   // vector (§5.4.8)
   v128_load: simd(0x00, "memarg"), v128_load32_splat: simd(0x09, "memarg"), v128_load64_splat: simd(0x0a, "memarg"),
   v128_store: simd(0x0b, "memarg"), v128_const: simd(0x0c, "v128"), i8x16_shuffle: simd(0x0d, "shuffle"),
