@@ -30,7 +30,7 @@ export const k = (x: number): Code => {
   return dsplat(i32(CONSTANTS_AT + 8 * i));
 };
 const fromHigh = (hi: number): number => { const b = new Uint32Array(2); b[1] = hi; return new Float64Array(b.buffer)[0]; };
-export const SIGN = (() => { const b = new Uint32Array(2); b[1] = 0x80000000; return new Float64Array(b.buffer)[0]; })(); // −0: the sign bit alone
+const SIGN = (() => { const b = new Uint32Array(2); b[1] = 0x80000000; return new Float64Array(b.buffer)[0]; })(); // −0: the sign bit alone
 
 // Loads and stores of float32 values as doubles: two lanes, or one (the odd last element).
 const load2 = (addr: Code): Code => promote(vload64(addr));
