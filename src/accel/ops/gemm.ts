@@ -26,7 +26,7 @@
  * or Bᵀ into panels), transpose, copyRows (between padded and plain rows). The driver that
  * copies operands in and picks gemmNT's orientation is engine.ts's.
  * @example
- * gemm.gemmNT(B, H, D, x, 0, W, 0, z, 0, false, b); // dense forward: z = x·Wᵀ + b (accel/index.ts)
+ * accel.gemmNT(B, H, D, x, 0, W, 0, z, 0, false, b); // dense forward: z = x·Wᵀ + b (index.ts wraps these)
  */
 import type { FloatArray } from "../../core/tensor.ts";
 import {
