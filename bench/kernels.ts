@@ -6,14 +6,18 @@
  *
  *   node --import tsx bench/kernels.ts [--threads]
  */
-import { tsKernels, useHelper, wasmKernelsOrNull, type Kernels } from "../src/core/kernels/kernels.ts";
+import * as accel from "../src/accel/index.ts";
 import { activation } from "../src/core/activations.ts";
 import { startHelper } from "../src/cli/helper.ts";
 
 const withThreads = process.argv.includes("--threads");
-const wasm = wasmKernelsOrNull();
-if (!wasm) throw new Error("WebAssembly SIMD is not available here");
-void useHelper;
+if (!accel.wasmOps()) throw new Error("WebAssembly SIMD is not available here");
+
+/** Run f with the accelerator set to `name` ("ts": the reference; "wasm": the WebAssembly operations), through the layers' entry points. */
+function under<T>(name: accel.AccelName, f: () => T): T {
+  const before = accel.useAccel(name);
+  try { return f(); } finally { accel.useAccel(before); }
+}
 
 /** Best of 5 timings of `f`, repeated to ~20 ms each; seconds per call. */
 function time(f: () => void): number {
@@ -39,26 +43,26 @@ const SHAPES: [string, "NT" | "TN" | "NN", number, number, number][] = [
   ["lstm dh += dA·W_hh", "NN", 32, 128, 512],
 ];
 
-function products(k: Kernels, label: string): void {
+function products(name: accel.AccelName, label: string): void {
   console.log(`\n${label}`);
-  for (const [name, kind, M, N, K] of SHAPES) {
+  for (const [shape, kind, M, N, K] of SHAPES) {
     const A = arr(M * K), B = arr(N * K), C = arr(M * N);
-    const f = kind === "NT" ? () => k.gemmNT(M, N, K, A, 0, B, 0, C, 0, false) : kind === "TN" ? () => k.gemmTN(M, N, K, A, 0, B, 0, C, 0, true) : () => k.gemmNN(M, N, K, A, 0, B, 0, C, 0, false);
-    const s = time(f);
-    console.log(`  ${name.padEnd(34)} ${kind} ${`${M}×${N}×${K}`.padEnd(12)} ${(s * 1e6).toFixed(1).padStart(8)} µs  ${((M * N * K) / s / 1e9).toFixed(2).padStart(6)} GMAC/s`);
+    const f = kind === "NT" ? () => accel.gemmNT(M, N, K, A, 0, B, 0, C, 0, false) : kind === "TN" ? () => accel.gemmTN(M, N, K, A, 0, B, 0, C, 0, true) : () => accel.gemmNN(M, N, K, A, 0, B, 0, C, 0, false);
+    const s = under(name, () => time(f));
+    console.log(`  ${shape.padEnd(34)} ${kind} ${`${M}×${N}×${K}`.padEnd(12)} ${(s * 1e6).toFixed(1).padStart(8)} µs  ${((M * N * K) / s / 1e9).toFixed(2).padStart(6)} GMAC/s`);
   }
 }
 
-products(tsKernels, "GEMM, TypeScript reference (kernels/gemm.ts)");
-products(wasm, "GEMM, WebAssembly SIMD (copies, packing and transposes included)");
+products("ts", "GEMM, TypeScript reference (src/accel/ops/gemm.ts)");
+products("wasm", "GEMM, WebAssembly SIMD (copies, packing and transposes included)");
 
 console.log("\nelementwise, ns per value (n = 65,536; float32 in and out)");
 const n = 65536, z = Float32Array.from({ length: n }, () => (Math.random() - 0.5) * 8), y = new Float32Array(n), dz = new Float32Array(n);
 for (const name of ["sigmoid", "tanh", "relu"] as const) {
   const act = activation(name);
-  const f = (k: Kernels) => time(() => k.activate(act, z, y, n)) / n * 1e9;
-  const b = (k: Kernels) => time(() => k.activateBackward(act, z, y, z, dz, n)) / n * 1e9;
-  console.log(`  ${name.padEnd(8)} forward: TS ${f(tsKernels).toFixed(2)}, WASM ${f(wasm).toFixed(2)};  backward: TS ${b(tsKernels).toFixed(2)}, WASM ${b(wasm).toFixed(2)}`);
+  const f = (k: accel.AccelName) => under(k, () => time(() => accel.activate(act, z, y, n))) / n * 1e9;
+  const b = (k: accel.AccelName) => under(k, () => time(() => accel.activateBackward(act, z, y, z, dz, n))) / n * 1e9;
+  console.log(`  ${name.padEnd(8)} forward: TS ${f("ts").toFixed(2)}, WASM ${f("wasm").toFixed(2)};  backward: TS ${b("ts").toFixed(2)}, WASM ${b("wasm").toFixed(2)}`);
 }
 
 console.log("\nmoving 65,536 floats into another buffer, ns per float");
@@ -70,6 +74,6 @@ console.log(`  TypedArray.set ${viaSet.toFixed(3)}, JS loop ${viaLoop.toFixed(3)
 if (withThreads) {
   if (!startHelper()) throw new Error("no shared WebAssembly memory here");
   await new Promise((r) => setTimeout(r, 300));
-  products(wasmKernelsOrNull()!, "GEMM, WebAssembly SIMD with a helper thread (products of ≥ 2^18 multiply-adds split)");
+  products("wasm", "GEMM, WebAssembly SIMD with a helper thread (products of ≥ 2^18 multiply-adds split)");
 }
 process.exit(0);

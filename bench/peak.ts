@@ -6,20 +6,18 @@
  * vector adds per cycle: 16 f32 flops/cycle at 128 bits) and of the native peak PyTorch's
  * AVX-512 FMA code could reach (2 FMA × 16 lanes × 2 = 64 flops/cycle) — estimates, labelled so.
  */
-import { compileModule, func, forLoop, get, i32, moduleBytes, names, set, vadd, vmul, vzero } from "../src/core/kernels/wasm-asm.ts";
+import { compileModule, func, forLoop, get, i32, names, set, vadd, vconstF32, vmul, vstore, vzero } from "../src/accel/asm.ts";
 
 const ACC = 12;
-const SIMD = [0xfd, 0x0c]; // v128.const prefix
-const f32x4 = (x: number) => [...SIMD, ...Array.from({ length: 4 }, () => Array.from(new Uint8Array(new Float32Array([x]).buffer))).flat()];
 
 /** loop(n): n iterations of 12 × (acc = acc·a + b) on f32x4; returns nothing (results stored at 0). */
-const loop = func(["n"], ["i"], [...names("acc", ACC), "a", "b"], (L) => [
-  ...set(L.a, f32x4(0.999)),
-  ...set(L.b, f32x4(1e-3)),
+const loop = func("loop", ["n"], ["i"], [...names("acc", ACC), "a", "b"], (L) => [
+  ...set(L.a, vconstF32(0.999)),
+  ...set(L.b, vconstF32(1e-3)),
   ...Array.from({ length: ACC }, (_, j) => set(L[`acc${j}`], vzero())).flat(),
   ...forLoop(L.i, i32(0), get(L.n), 1, Array.from({ length: ACC }, (_, j) => set(L[`acc${j}`], vadd(vmul(get(L[`acc${j}`]), get(L.a)), get(L.b)))).flat()),
   // keep the accumulators live: store their sum at address 0
-  ...i32(0), ...Array.from({ length: ACC }, (_, j) => get(L[`acc${j}`])).flat(), ...Array.from({ length: ACC - 1 }, () => [0xfd, ...[0xe4, 0x01]]).flat(), 0xfd, 0x0b, 4, 0,
+  ...vstore(i32(0), Array.from({ length: ACC }, (_, j) => get(L[`acc${j}`])).reduceRight((sum, acc) => vadd(acc, sum))),
 ]);
 
 export interface Peak {
@@ -34,7 +32,7 @@ export interface Peak {
 }
 
 export function measurePeak(cores: number): Peak {
-  const module = compileModule(moduleBytes({ loop }));
+  const module = compileModule([loop]);
   if (!module) throw new Error("WebAssembly SIMD is not available");
   const run = new WebAssembly.Instance(module, { env: { mem: new WebAssembly.Memory({ initial: 1 }) } }).exports.loop as (n: number) => void;
   run(1e6);

@@ -5,11 +5,11 @@
  *   node --import tsx bench/workers/gradlab.ts --kernels wasm|ts --every N [--threads 2]
  *
  * `--every` is record.every (a number larger than any run turns recording off); `--kernels`
- * picks the kernel implementation; `--threads 2` gives the WebAssembly kernels a helper thread
+ * picks the accelerator setting (src/accel: "wasm" registers the WebAssembly operations, "ts" none); `--threads 2` gives the WebAssembly kernels a helper thread
  * (src/cli/helper.ts, as `gradlab run --threads 2`). Timed windows never contain an epoch-ending step (it also evaluates on the test
  * set): the worker first finishes the epoch, untimed, when needed.
  */
-import { useKernels, type KernelsName } from "../../src/core/kernels/kernels.ts";
+import { useAccel, type AccelName } from "../../src/accel/index.ts";
 import { loadDataset } from "../../src/data/datasets.ts";
 import { Trainer } from "../../src/experiment/trainer.ts";
 import { alignForWindow } from "../measure.ts";
@@ -19,10 +19,10 @@ import { serve } from "./protocol.ts";
 
 const args = process.argv.slice(2);
 const opt = (name: string, fallback: string) => { const i = args.indexOf(name); return i >= 0 ? args[i + 1] : fallback; };
-const kernelsName = opt("--kernels", "wasm") as KernelsName;
+const kernelsName = opt("--kernels", "wasm") as AccelName;
 const every = Number(opt("--every", "1000000000"));
 const threads = Number(opt("--threads", "1"));
-useKernels(kernelsName);
+useAccel(kernelsName);
 if (threads === 2 && !startHelper()) throw new Error("gradlab worker: no shared WebAssembly memory for a helper thread");
 
 let trainer: Trainer | null = null;

@@ -230,7 +230,7 @@ export function logInto(xs: ArrayLike<number>, xOff: number, n: number, out: { [
  * vector kernels, for accuracy float32 results cannot hold. Relative error below 1e-12 (the
  * cancellation in 1 − e just above 2^−12 is the worst case; a float32 ulp is 6e-8), so the
  * float32 values the layers store are almost always the correctly rounded tanh. The
- * WebAssembly kernels compute the same operations in the same order (elementwise-wasm.ts).
+ * WebAssembly kernels compute the same operations in the same order (src/accel/lane-math.ts).
  * @example tanh(0.5) // 0.4621171572600098
  */
 export function tanh(x: number): number {

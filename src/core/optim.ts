@@ -10,8 +10,8 @@ import type { Param } from "./layers/layer.ts";
 import type { OptimizerSpec } from "./spec.ts";
 import { floats, dtypeOf, type FloatArray } from "./tensor.ts";
 import { powInt } from "./math.ts";
-import { kernels } from "./kernels/kernels.ts";
-import { UPDATE_CONSTANT_COUNT, UpdateMode, WITH_DECAY } from "./kernels/train-wasm.ts";
+import * as accel from "../accel/index.ts";
+import { UPDATE_CONSTANT_COUNT, UpdateMode, WITH_DECAY } from "../accel/index.ts";
 
 export interface OptimizerState { t: number; slots: Record<string, number[]>[] }
 
@@ -20,7 +20,7 @@ export class Optimizer {
   t = 0;
   private readonly m: FloatArray[];
   private readonly v: FloatArray[];
-  /** the step's doubles, in train-wasm.ts's UPDATE_CONSTANTS order (read from the spec once) */
+  /** the step's doubles, in accel/ops/update.ts's UPDATE_CONSTANTS order (read from the spec once) */
   private readonly constants = new Float64Array(UPDATE_CONSTANT_COUNT);
   /** after step(true): the first parameter whose gradient held a NaN or ±Inf (the step stopped there), else −1 */
   firstBadGrad = -1;
@@ -50,7 +50,7 @@ export class Optimizer {
    * gradient holds one, the step stops there (that parameter updated, the later ones not),
    * `firstBadGrad` names it, and no gradient is zeroed — the caller undoes the step (the trainer
    * keeps a copy of the weights, and saveForUndo/undo) and still sees the gradients. The
-   * active kernels may run the update (kernels.update: the same bits as the loops below).
+   * accelerator may run the update (accel.ops.update: the same bits as the loops below).
    */
   step(check = false): number {
     this.t++;
@@ -62,14 +62,15 @@ export class Optimizer {
     }
     let broken = -1;
     this.firstBadGrad = -1;
+    const update = accel.ops.update, hasNonFinite = accel.ops.hasNonFinite ?? accel.hasNonFiniteRef; // resolved once a step
     for (let p = 0; p < this.params.length; p++) {
       const w = this.params[p].value;
       const g = this.params[p].grad;
       const n = w.length;
-      let r = kernels.update(c[1] !== 0 ? mode + WITH_DECAY : mode, n, w, g, this.m[p], this.v[p], c);
+      let r = update ? update(c[1] !== 0 ? mode + WITH_DECAY : mode, n, w, g, this.m[p], this.v[p], c) : -1;
       if (r < 0) {
         this.loop(mode, n, w, g, this.m[p], this.v[p]);
-        r = check ? (kernels.hasNonFinite(w, n) ? 1 : 0) + (kernels.hasNonFinite(g, n) ? 2 : 0) : 0;
+        r = check ? (hasNonFinite(w, n) ? 1 : 0) + (hasNonFinite(g, n) ? 2 : 0) : 0;
       }
       if (check && (r & 2) !== 0) { this.firstBadGrad = p; return broken; }
       if (check && broken < 0 && (r & 1) !== 0) broken = p;
@@ -78,7 +79,7 @@ export class Optimizer {
     return broken;
   }
 
-  /** train-wasm.ts's UpdateMode for this spec and step. */
+  /** accel/ops/update.ts's UpdateMode for this spec and step. */
   private mode(): number {
     const m = this.rule;
     if (m === UpdateMode.sgdMomentum || m === UpdateMode.nesterov) return this.t === 1 ? m - 1 : m; // the First variants precede

@@ -7,7 +7,7 @@
  * All but the permuted view share the row-major pixel order, so they differ only in shape.
  */
 import { InputError } from "../core/errors.ts";
-import { kernels } from "../core/kernels/kernels.ts";
+import * as accel from "../accel/index.ts";
 import { Rng } from "../core/rng.ts";
 
 export type ViewName = "flat" | "image" | "rows" | "pixels" | "pixels-permuted";
@@ -71,9 +71,9 @@ export class BatchSource {
     const P = this.pixels;
     const img = this.images;
     const perm = this.perm;
-    // The kernels' gather (the same floats) keeps the training images in WebAssembly memory, so
+    // The accelerator's gather (the same floats) keeps the training images in WebAssembly memory, so
     // only the shuffled training batches take it: evaluation reads other images, in order.
-    if (!inOrder && !perm && kernels.gather(img, P, this.order, start, count, x)) {
+    if (!inOrder && !perm && accel.ops.gather?.(img, P, this.order, start, count, x)) {
       for (let b = 0; b < count; b++) y[b] = this.labels[this.order[start + b]];
       return count;
     }

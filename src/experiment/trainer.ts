@@ -4,7 +4,7 @@
  * is measured before the first update: the network at initialization).
  *
  * Non-finite values (`train.onNonFinite`): every step checks the loss, then every gradient
- * (kernels.hasNonFinite, one pass per tensor), then every weight after the update (checked by
+ * (accel.hasNonFinite, one pass per tensor), then every weight after the update (checked by
  * the optimizer's own pass over it: Optimizer.step(true)). The first non-finite step is always
  * recorded. "stop" ends the run before the bad update (a bad update is undone from a copy of the
  * weights, and of the optimizer's moments, taken before it); "skip-step" drops that batch and
@@ -15,7 +15,7 @@
  */
 import { buildModel, lossFor, type Model } from "../core/model.ts";
 import { countCorrect, type Loss } from "../core/losses.ts";
-import { kernels } from "../core/kernels/kernels.ts";
+import * as accel from "../accel/index.ts";
 import { clipGradients, Optimizer, type OptimizerState } from "../core/optim.ts";
 import type { RngState } from "../core/rng.ts";
 import type { DType, FloatArray } from "../core/tensor.ts";
@@ -340,7 +340,7 @@ function clips(spec: Config["optimizer"]): boolean {
 
 /** The first parameter whose gradient holds a NaN or ±Inf (kernels.hasNonFinite: one pass per tensor). */
 function firstNonFinite(params: Param[]): Param | null {
-  for (const p of params) if (kernels.hasNonFinite(p.grad, p.grad.length)) return p;
+  for (const p of params) if (accel.hasNonFinite(p.grad, p.grad.length)) return p;
   return null;
 }
 

@@ -3,8 +3,7 @@
 // the Float64 JS path on awkward shapes, and the documented errors.
 import { describe, expect, it } from "vitest";
 import { InputError } from "../../src/core/errors.ts";
-import { col2im, convOutSize, im2col, type ConvGeometry } from "../../src/core/kernels/im2col.ts";
-import { wasmKernelsOrNull } from "../../src/core/kernels/kernels.ts";
+import { col2im, convOutSize, im2col, wasmOps, type ConvGeometry } from "../../src/accel/index.ts";
 import { buildNetwork, type Model } from "../../src/core/model.ts";
 import { Rng } from "../../src/core/rng.ts";
 import type { Conv2dSpec, LayerSpec } from "../../src/core/spec.ts";
@@ -132,7 +131,7 @@ describe("im2col / col2im (the JS reference kernels)", () => {
 
 describe("conv2d Float32 SIMD engine = Float64 JS path (to float32 rounding, 1e-5)", () => {
   it("the WebAssembly SIMD module validates here (else Float32 would quietly take the slow JS path)", () => {
-    expect(wasmKernelsOrNull()).not.toBeNull();
+    expect(wasmOps()).not.toBeNull();
   });
   const shapes: [string, Conv2dSpec, number[]][] = [
     ["5 filters (not a multiple of 4), 3 channels, same", conv({ filters: 5, padding: "same", activation: "tanh" }), [3, 7, 9]],

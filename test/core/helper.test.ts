@@ -1,11 +1,11 @@
-// The WebAssembly kernels with a helper thread (wasm.ts withHelper, opt-in: bench/README.md "A
+// The WebAssembly operations with a helper thread (src/accel/engine.ts withHelper, opt-in: bench/README.md "A
 // second thread"): large products are split by columns or rows, cell steps and long
 // elementwise buffers by examples, and each value must still be computed by the same code in
 // the same order, so the expected results are the one-thread engine's, bit for bit.
 import { Worker } from "node:worker_threads";
 import { afterAll, describe, expect, it } from "vitest";
 import { Rng } from "../../src/core/rng.ts";
-import { WasmEngine } from "../../src/core/kernels/wasm.ts";
+import { WasmEngine } from "../../src/accel/index.ts";
 
 const worker = new Worker(new URL("../../src/cli/helper.boot.js", import.meta.url));
 afterAll(async () => { await worker.terminate(); });

@@ -7,7 +7,7 @@
  */
 import { activation, type Activation } from "../activations.ts";
 import { InputError } from "../errors.ts";
-import { kernels } from "../kernels/kernels.ts";
+import * as accel from "../../accel/index.ts";
 import type { ActivationName } from "../spec.ts";
 import { floats, shapeText, size, type FloatArray } from "../tensor.ts";
 import { activationField, controls, num, positiveNumber, type LayerKind } from "./kind.ts";
@@ -118,7 +118,7 @@ export class BatchNorm implements Layer {
       }
     }
     const y = this.yWs.get(B);
-    if (y !== z) kernels.activate(this.act, z, y, B * stride);
+    if (y !== z) accel.activate(this.act, z, y, B * stride);
     this.trained = train;
     this.xhat = xhat;
     this.z = z;
@@ -134,7 +134,7 @@ export class BatchNorm implements Layer {
     let dz = dy;
     if (this.act.name !== "linear") {
       dz = this.dzWs.get(B);
-      kernels.activateBackward(this.act, this.z!, this.y!, dy, dz, B * stride);
+      accel.activateBackward(this.act, this.z!, this.y!, dy, dz, B * stride);
     }
     this.dz = dz;
     const gamma = this.weight.value;

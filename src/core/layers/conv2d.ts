@@ -2,15 +2,15 @@
  * 2-D convolution (PyTorch's nn.Conv2d, a cross-correlation): y = f(z),
  * z[f, oy, ox] = b[f] + Σ_{c,ky,kx} W[f, c, ky, kx]·x[c, oy·S + ky − pad, ox·S + kx − pad].
  * x [B, C, H, W], W [F, C, K, K], b [F], z and y [B, F, Ho, Wo]; per example, im2col + GEMM
- * (kernels/im2col.ts): z = W·col + b. Backward: dz = dy ⊙ f′(z); dW += dz·colᵀ; db += Σ dz;
+ * (accel/ops/conv.ts): z = W·col + b. Backward: dz = dy ⊙ f′(z); dW += dz·colᵀ; db += Σ dz;
  * dx = col2im(Wᵀ·dz). Backward redoes im2col from the kept input rather than storing every
  * example's col (R·P values each, K² times the input), so memory does not grow with the batch.
  */
 import { activation, type Activation } from "../activations.ts";
 import { InputError } from "../errors.ts";
 import { initialize } from "../init.ts";
-import { kernels } from "../kernels/kernels.ts";
-import { col2im, convOutSize, im2col, type ConvGeometry } from "../kernels/im2col.ts";
+import * as accel from "../../accel/index.ts";
+import { col2im, convOutSize, im2col, type ConvGeometry } from "../../accel/index.ts";
 import type { ActivationName, InitSpec } from "../spec.ts";
 import { floats, shapeText, size, type FloatArray } from "../tensor.ts";
 import { activationField, bool, controls, either, init, int, oneOf, positiveInt, type LayerKind } from "./kind.ts";
@@ -112,16 +112,16 @@ export class Conv2d implements Layer {
     const z = this.zWs.get(B);
     const w = this.weight.value;
     const b = this.bias ? this.bias.value : null;
-    // The WebAssembly engine runs this loop for the whole batch at once (kernels.ts, wasm.ts).
-    if (!kernels.conv2dForward(g, F, B, x, 0, w, b, z, 0)) {
+    // The WebAssembly engine runs this loop for the whole batch at once (accel/ops/conv.ts, accel/engine.ts).
+    if (!accel.ops.conv2dForward?.(g, F, B, x, 0, w, b, z, 0)) {
       for (let i = 0; i < B; i++) {
         im2col(x, i * inSize, g, col, 0);                           // col [R, P]
-        kernels.gemmNN(F, P, R, w, 0, col, 0, z, i * F * P, false); // z_i [F, P] = W·col
+        accel.gemmNN(F, P, R, w, 0, col, 0, z, i * F * P, false); // z_i [F, P] = W·col
         if (b) for (let f = 0; f < F; f++) for (let p = 0, o = (i * F + f) * P; p < P; p++) z[o + p] += b[f];
       }
     }
     const y = this.yWs.get(B);
-    if (y !== z) kernels.activate(this.act, z, y, B * F * P);
+    if (y !== z) accel.activate(this.act, z, y, B * F * P);
     this.x = x;
     this.z = z;
     this.y = y;
@@ -135,13 +135,13 @@ export class Conv2d implements Layer {
     let dz = dy;
     if (this.act.name !== "linear") {
       dz = this.dzWs.get(B);
-      kernels.activateBackward(this.act, this.z!, this.y!, dy, dz, B * F * P);
+      accel.activateBackward(this.act, this.z!, this.y!, dy, dz, B * F * P);
     }
     this.dz = dz;
     const w = this.weight.value, dW = this.weight.grad;
     const db = this.bias ? this.bias.grad : null;
     const dx = needDx ? this.dxWs.get(B) : null;
-    if (kernels.conv2dBackward(g, F, B, x, w, dz, dW, db, dx)) return dx; // the loop below, batched, in WebAssembly (wasm.ts)
+    if (accel.ops.conv2dBackward?.(g, F, B, x, w, dz, dW, db, dx)) return dx; // the loop below, batched, in WebAssembly (wasm.ts)
     if (dx) dx.fill(0, 0, B * inSize);
     for (let i = 0; i < B; i++) {
       const d = i * F * P;
@@ -153,9 +153,9 @@ export class Conv2d implements Layer {
         }
       }
       im2col(x, i * inSize, g, col, 0);                   // col [R, P] again, as in forward
-      kernels.gemmNT(F, R, P, dz, d, col, 0, dW, 0, true); // dW[F, R] += dz_i·colᵀ
+      accel.gemmNT(F, R, P, dz, d, col, 0, dW, 0, true); // dW[F, R] += dz_i·colᵀ
       if (!dx) continue;
-      kernels.gemmTN(R, P, F, w, 0, dz, d, dcol, 0, false); // dcol[R, P] = Wᵀ·dz_i
+      accel.gemmTN(R, P, F, w, 0, dz, d, dcol, 0, false); // dcol[R, P] = Wᵀ·dz_i
       col2im(dcol, 0, g, dx, i * inSize);                 // dx_i += col2im(dcol)
     }
     return dx;

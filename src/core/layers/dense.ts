@@ -6,7 +6,7 @@
 import { activation, type Activation } from "../activations.ts";
 import { InputError } from "../errors.ts";
 import { initialize } from "../init.ts";
-import { kernels } from "../kernels/kernels.ts";
+import * as accel from "../../accel/index.ts";
 import type { ActivationName, InitSpec } from "../spec.ts";
 import { floats, shapeText, size, type FloatArray } from "../tensor.ts";
 import { activationField, bool, controls, init, positiveInt, type LayerKind } from "./kind.ts";
@@ -70,9 +70,9 @@ export class Dense implements Layer {
     const { D, H } = this;
     this.x = x;
     const z = this.zWs.get(B);
-    kernels.gemmNT(B, H, D, x, 0, this.weight.value, 0, z, 0, false, this.bias ? this.bias.value : null); // z = x·Wᵀ + b
+    accel.gemmNT(B, H, D, x, 0, this.weight.value, 0, z, 0, false, this.bias ? this.bias.value : null); // z = x·Wᵀ + b
     const y = this.yWs.get(B);
-    if (y !== z) kernels.activate(this.act, z, y, B * H);
+    if (y !== z) accel.activate(this.act, z, y, B * H);
     this.z = z;
     this.y = y;
     return y;
@@ -85,17 +85,17 @@ export class Dense implements Layer {
     let dz = dy;
     if (this.act.name !== "linear") {
       dz = this.dzWs.get(B);
-      kernels.activateBackward(this.act, z, y, dy, dz, B * H);
+      accel.activateBackward(this.act, z, y, dy, dz, B * H);
     }
     this.dz = dz;
-    kernels.gemmTN(H, D, B, dz, 0, x, 0, this.weight.grad, 0, true); // dW[H, D] += dzᵀ·x
+    accel.gemmTN(H, D, B, dz, 0, x, 0, this.weight.grad, 0, true); // dW[H, D] += dzᵀ·x
     if (this.bias) {
       const db = this.bias.grad;
-      if (!kernels.sumRows(B, H, dz, 0, db)) for (let i = 0; i < B; i++) for (let h = 0, o = i * H; h < H; h++) db[h] += dz[o + h];
+      if (!accel.ops.sumRows?.(B, H, dz, 0, db)) for (let i = 0; i < B; i++) for (let h = 0, o = i * H; h < H; h++) db[h] += dz[o + h];
     }
     if (!needDx) return null;
     const dx = this.dxWs.get(B);
-    kernels.gemmNN(B, D, H, dz, 0, this.weight.value, 0, dx, 0, false); // dx[B, D] = dz·W
+    accel.gemmNN(B, D, H, dz, 0, this.weight.value, 0, dx, 0, false); // dx[B, D] = dz·W
     return dx;
   }
 

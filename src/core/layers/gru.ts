@@ -3,7 +3,7 @@
  * n = tanh(W_in x + b_in + r ⊙ (W_hn h + b_hn)), h' = (1 − z) ⊙ n + z ⊙ h (Cho et al. 2014, with
  * PyTorch's placement of r). x [B, T, D] → h_{T−1} [B, H] (or all h_t [B, T, H]); weight_ih [3H, D], weight_hh [3H, H].
  */
-import { kernels } from "../kernels/kernels.ts";
+import * as accel from "../../accel/index.ts";
 import { controls, type LayerKind } from "./kind.ts";
 import type { FloatArray } from "../tensor.ts";
 import { Workspace, type BuildContext } from "./layer.ts";
@@ -45,9 +45,9 @@ export class Gru extends Recurrent {
     const H = this.H, GH = this.GH, a = this.pre, hs = this.hs, hh = this.hh, hn = this.hn;
     const bhn = this.biasHH.value;
     const ao = t * B * GH, prev = t * B * H, next = prev + B * H;
-    if (t > 0) kernels.gemmNT(B, GH, H, hs, prev, this.weightHH.value, 0, hh, 0, false); // hh = h_{t−1}·W_hhᵀ
+    if (t > 0) accel.gemmNT(B, GH, H, hs, prev, this.weightHH.value, 0, hh, 0, false); // hh = h_{t−1}·W_hhᵀ
     else hh.fill(0, 0, B * GH);
-    if (kernels.gruStep(B, H, a, ao, hh, bhn, hs, prev, hn, prev, next)) return; // the loop below in WebAssembly, same bits
+    if (accel.ops.gruStep?.(B, H, a, ao, hh, bhn, hs, prev, hn, prev, next)) return; // the loop below in WebAssembly, same bits
     for (let b = 0; b < B; b++) {
       const r0 = ao + b * GH, q = b * GH, hb = b * H;
       for (let h = 0; h < H; h++) {

@@ -6,7 +6,7 @@
  * filled with forgetBias and bias_hh's with 0, so the forget gate starts at σ(forgetBias + W·…)
  * (1 is the common choice, Jozefowicz et al. 2015).
  */
-import { kernels } from "../kernels/kernels.ts";
+import * as accel from "../../accel/index.ts";
 import { controls, num, type LayerKind } from "./kind.ts";
 import type { FloatArray } from "../tensor.ts";
 import { Workspace, type BuildContext } from "./layer.ts";
@@ -52,8 +52,8 @@ export class Lstm extends Recurrent {
   protected stepForward(t: number, B: number): void {
     const H = this.H, GH = this.GH, a = this.pre, hs = this.hs, cs = this.cs, tc = this.tc;
     const ao = t * B * GH, prev = t * B * H, next = prev + B * H;
-    if (t > 0) kernels.gemmNT(B, GH, H, hs, prev, this.weightHH.value, 0, a, ao, true); // += h_{t−1}·W_hhᵀ
-    if (kernels.lstmStep(B, H, a, ao, cs, prev, next, tc, prev, hs, next)) return; // the loop below in WebAssembly, same bits
+    if (t > 0) accel.gemmNT(B, GH, H, hs, prev, this.weightHH.value, 0, a, ao, true); // += h_{t−1}·W_hhᵀ
+    if (accel.ops.lstmStep?.(B, H, a, ao, cs, prev, next, tc, prev, hs, next)) return; // the loop below in WebAssembly, same bits
     for (let b = 0; b < B; b++) {
       const r = ao + b * GH, hb = b * H;
       for (let h = 0; h < H; h++) {

@@ -6,7 +6,7 @@
  * spreads dy/size² over the window. No weights and no activation, so probe() is null.
  */
 import { InputError } from "../errors.ts";
-import { kernels } from "../kernels/kernels.ts";
+import * as accel from "../../accel/index.ts";
 import { shapeText, size, type FloatArray } from "../tensor.ts";
 import { positiveInt, type LayerKind } from "./kind.ts";
 import { Workspace, type BuildContext, type Layer, type NamedBuffer, type Param } from "./layer.ts";
@@ -65,7 +65,7 @@ export class MaxPool2d extends Pool2d {
     if (this.argmax.length < n) this.argmax = new Int32Array(n);
     const arg = this.argmax;
     const y = this.yWs.get(B);
-    if (kernels.maxpoolForward(B * C, H, W, Ho, Wo, size, stride, x, y, arg)) return y; // the loop below in WebAssembly, same result
+    if (accel.ops.maxpoolForward?.(B * C, H, W, Ho, Wo, size, stride, x, y, arg)) return y; // the loop below in WebAssembly, same result
     let o = 0;
     for (let plane = 0; plane < B * C; plane++) {
       const base = plane * H * W;
@@ -100,7 +100,7 @@ export class MaxPool2d extends Pool2d {
     const { C, H, W, Ho, Wo } = this;
     const dx = this.dxWs.get(B);
     const arg = this.argmax;
-    if (kernels.maxpoolBackward(B * C * Ho * Wo, arg, dy, dx, B * C * H * W)) return dx; // the loop below in WebAssembly
+    if (accel.ops.maxpoolBackward?.(B * C * Ho * Wo, arg, dy, dx, B * C * H * W)) return dx; // the loop below in WebAssembly
     dx.fill(0, 0, B * C * H * W);
     // += because windows overlap when stride < size
     for (let o = 0, n = B * C * Ho * Wo; o < n; o++) dx[arg[o]] += dy[o];

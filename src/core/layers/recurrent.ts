@@ -6,7 +6,7 @@
  */
 import { InputError } from "../errors.ts";
 import { initialize } from "../init.ts";
-import { kernels } from "../kernels/kernels.ts";
+import * as accel from "../../accel/index.ts";
 import type { InitSpec } from "../spec.ts";
 import { floats, shapeText, size, type FloatArray } from "../tensor.ts";
 import { bool, controls, init, positiveInt, type EditorControl, type Field, type Footprint } from "./kind.ts";
@@ -201,7 +201,7 @@ export abstract class Recurrent implements Layer {
     const pre = this.preWs.get(B);
     const bs = this.biasSum, bih = this.biasIH.value, bhh = this.biasHH.value;
     for (let j = 0; j < GH; j++) bs[j] = bih[j] + (j < this.hhBiasInProjection ? bhh[j] : 0);
-    kernels.gemmNT(T * B, GH, D, xT, 0, this.weightIH.value, 0, pre, 0, false, bs);
+    accel.gemmNT(T * B, GH, D, xT, 0, this.weightIH.value, 0, pre, 0, false, bs);
     const hs = this.hsWs.get(B);
     hs.fill(0, 0, B * H); // h₋₁ = 0
     this.xT = xT;
@@ -246,19 +246,19 @@ export abstract class Recurrent implements Layer {
       }
       this.stepBackward(t, B);
       // dh[t−1] += dHh[t]·W_hh   ([B, G·H]·[G·H, H])
-      if (t > 0) kernels.gemmNN(B, H, GH, dHh, t * B * GH, W, 0, dh, (t - 1) * B * H, true);
+      if (t > 0) accel.gemmNN(B, H, GH, dHh, t * B * GH, W, 0, dh, (t - 1) * B * H, true);
     }
     // Weight gradients of all steps at once, summed over the R = T·B rows:
     //   dW_ih += dAᵀ·xT,  dW_hh += dHhᵀ·h_{t−1},  db_ih += Σ dA,  db_hh += Σ dHh.
     // Step 0 is included although h₋₁ = 0 adds nothing (1/T extra work): skipping it would
     // split the GEMM. Row r = t·B + b of hs (slot t) holds h_{t−1} of step t.
     const R = T * B;
-    kernels.gemmTN(GH, D, R, dA, 0, this.xT, 0, this.weightIH.grad, 0, true);
-    kernels.gemmTN(GH, H, R, dHh, 0, this.hs, 0, this.weightHH.grad, 0, true);
+    accel.gemmTN(GH, D, R, dA, 0, this.xT, 0, this.weightIH.grad, 0, true);
+    accel.gemmTN(GH, H, R, dHh, 0, this.hs, 0, this.weightHH.grad, 0, true);
     const si = this.dbIH, sh = this.dbHH;
     si.fill(0);
     sh.fill(0);
-    if (!(kernels.sumRows(R, GH, dA, 0, si) && kernels.sumRows(R, GH, dHh, 0, sh))) {
+    if (!(accel.ops.sumRows?.(R, GH, dA, 0, si) && accel.ops.sumRows?.(R, GH, dHh, 0, sh))) {
       si.fill(0);
       sh.fill(0);
       for (let r = 0; r < R; r++) {
@@ -271,7 +271,7 @@ export abstract class Recurrent implements Layer {
     if (!needDx) return null;
     // dxT [R, D] = dA·W_ih, then back to batch-major [B, T, D]
     const dxT = this.dxTWs.get(B);
-    kernels.gemmNN(R, D, GH, dA, 0, this.weightIH.value, 0, dxT, 0, false);
+    accel.gemmNN(R, D, GH, dA, 0, this.weightIH.value, 0, dxT, 0, false);
     const dx = this.dxWs.get(B);
     for (let b = 0; b < B; b++) {
       for (let t = 0; t < T; t++) {

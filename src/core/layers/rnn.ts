@@ -6,7 +6,7 @@
  * and recurrentInit "identity" this is the IRNN of Le, Jaitly & Hinton 2015.
  */
 import { activation, type Activation } from "../activations.ts";
-import { kernels } from "../kernels/kernels.ts";
+import * as accel from "../../accel/index.ts";
 import { controls, oneOf, type LayerKind } from "./kind.ts";
 import type { FloatArray } from "../tensor.ts";
 import { Workspace, type BuildContext, type LayerProbe } from "./layer.ts";
@@ -43,9 +43,9 @@ export class Rnn extends Recurrent {
     const H = this.H, z = this.pre, hs = this.hs;
     const n = B * H, zo = t * n, ho = (t + 1) * n;
     // z_t += h_{t−1}·W_hhᵀ (h₋₁ = 0: nothing to add at t = 0)
-    if (t > 0) kernels.gemmNT(B, H, H, hs, t * n, this.weightHH.value, 0, z, zo, true);
+    if (t > 0) accel.gemmNT(B, H, H, hs, t * n, this.weightHH.value, 0, z, zo, true);
     if (this.relu) for (let i = 0; i < n; i++) { const v = z[zo + i]; hs[ho + i] = v > 0 ? v : 0; }
-    else if (kernels.map(this.sigmoid ? "sigmoid" : "tanh", n, z, zo, hs, ho)) return; // the loops below in WebAssembly, same bits
+    else if (accel.ops.map?.(this.sigmoid ? "sigmoid" : "tanh", n, z, zo, hs, ho)) return; // the loops below in WebAssembly, same bits
     else if (this.sigmoid) {
       for (let i = 0; i < n; i++) {
         const v = z[zo + i];
@@ -61,7 +61,7 @@ export class Rnn extends Recurrent {
     const n = B * this.H, o = t * n, ho = (t + 1) * n;
     const z = this.pre, hs = this.hs, dh = this.dh, dz = this.dA;
     const f = this.relu ? "relu" : this.sigmoid ? "sigmoid" : "tanh";
-    if (kernels.mapBackward(f, n, this.relu ? z : hs, this.relu ? o : ho, dh, o, dz, o)) return; // the loops below, same bits
+    if (accel.ops.mapBackward?.(f, n, this.relu ? z : hs, this.relu ? o : ho, dh, o, dz, o)) return; // the loops below, same bits
     if (this.relu) for (let i = 0; i < n; i++) dz[o + i] = z[o + i] > 0 ? dh[o + i] : 0;
     else if (this.sigmoid) for (let i = 0; i < n; i++) { const y = hs[ho + i]; dz[o + i] = dh[o + i] * y * (1 - y); }
     else for (let i = 0; i < n; i++) { const y = hs[ho + i]; dz[o + i] = dh[o + i] * (1 - y * y); }

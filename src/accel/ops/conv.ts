@@ -7,18 +7,20 @@
  * so the convolution is Z[F, P] = W[F, R]·col + b, already in the [F, Ho, Wo] layout, and
  *   dW[F, R] += dZ·colᵀ,   dcol[R, P] = Wᵀ·dZ,   dx = col2im(dcol)  (each column added back).
  *
- * Two engines run these steps. The reference is plain TypeScript: im2col and col2im below, with
- * the products of the kernel interface (kernels.ts). The WebAssembly engine (wasm.ts,
- * `conv2dForward` / `conv2dBackward`) lowers a whole batch at once with the kernels at the end
+ * The accelerator's "conv2dForward" and "conv2dBackward" operations. Their reference is
+ * conv2d.ts's loop over the batch: im2col and col2im below, with the products of ops/gemm.ts.
+ * The WebAssembly engine (engine.ts, `conv2dForward` / `conv2dBackward`) lowers a whole batch at once with the kernels at the end
  * of this file: the images are copied in inside a zero border (so im2col is branch-free), the
  * receptive fields of all B examples go side by side into one col [R, B·P], and each step is
  * one product: Z[F, B·P] = W·col + b, [dW | db] += dZ·[col; 1]ᵀ, dcol = Wᵀ·dZ.
  */
-import type { FloatArray } from "../tensor.ts";
+import type { FloatArray } from "../../core/tensor.ts";
 import {
   f32load, f32store, fadd, forLoop, func, get, i32, iadd, imul, lane, memcopy, memzero, names, set,
   vadd, vload, vmul, vstore, vzero, type Code,
-} from "./wasm-asm.ts";
+} from "../asm.ts";
+import type { WasmEngine } from "../engine.ts";
+import type { AccelOps } from "../registry.ts";
 
 /** Geometry of one convolution; Ho, Wo from `convOutSize`. */
 export interface ConvGeometry {
@@ -98,7 +100,7 @@ export function col2im(dcol: FloatArray, dcolOff: number, g: ConvGeometry, dx: F
 }
 
 // ---------------------------------------------------------------------------------------------
-// WebAssembly SIMD kernels (Float32), driven by wasm.ts
+// WebAssembly SIMD kernels (Float32), driven by engine.ts
 // ---------------------------------------------------------------------------------------------
 
 /**
@@ -106,7 +108,7 @@ export function col2im(dcol: FloatArray, dcolOff: number, g: ConvGeometry, dx: F
  * M % 4 = 0, N % 2 = 0, K % 4 = 0. Tile: 4 rows of A × 2 rows of B, eight f32x4 partial sums
  * over k, each summed across its four lanes at the end.
  */
-const dotKernel = func(["M", "N", "K", "a", "b", "c"], ["m", "n", "k", "ld", "a0", "a1", "a2", "a3", "b0", "b1", "pc"], [...names("acc", 8), "y0", "y1", "x"], (L) => {
+const dotKernel = func("dot", ["M", "N", "K", "a", "b", "c"], ["m", "n", "k", "ld", "a0", "a1", "a2", "a3", "b0", "b1", "pc"], [...names("acc", 8), "y0", "y1", "x"], (L) => {
   const acc = (i: number) => L[`acc${i}`];
   const hsum = (v: Code): Code => fadd(fadd(lane(v, 0), lane(v, 1)), fadd(lane(v, 2), lane(v, 3)));
   return [
@@ -173,12 +175,12 @@ const FIELD_PARAMS = ["C", "K", "S", "Ho", "Wo", "Hp", "Wp", "vecEnd", "xp", "co
 const FIELD_LOCALS = ["c", "ky", "kx", "oy", "ox", "src", "dst", "rowStart"];
 
 /** im2col(…, xp, col, ld): col [C·K·K, ld] ← receptive fields of xp (pointers in bytes). */
-const im2colKernel = func(FIELD_PARAMS, FIELD_LOCALS, [], (L) => fieldLoops(L,
+const im2colKernel = func("im2col", FIELD_PARAMS, FIELD_LOCALS, [], (L) => fieldLoops(L,
   (colAt, xAt) => f32store(colAt, f32load(xAt)),
   (colAt, xAt) => vstore(colAt, vload(xAt))));
 
 /** col2im(…, dxp, dcol, ld): dxp [C, Hp, Wp] += each entry of dcol at the pixel it reads. */
-const col2imKernel = func(FIELD_PARAMS, FIELD_LOCALS, [], (L) => fieldLoops(L,
+const col2imKernel = func("col2im", FIELD_PARAMS, FIELD_LOCALS, [], (L) => fieldLoops(L,
   (colAt, xAt) => f32store(xAt, fadd(f32load(xAt), f32load(colAt))),
   (colAt, xAt) => vstore(xAt, vadd(vload(xAt), vload(colAt)))));
 
@@ -186,7 +188,7 @@ const col2imKernel = func(FIELD_PARAMS, FIELD_LOCALS, [], (L) => fieldLoops(L,
  * pad(planes, H, W, p, src, dst): dst [planes, H + 2p, W + 2p] = src [planes, H, W] inside a
  * zero border of width p (pointers in bytes).
  */
-const padKernel = func(["planes", "H", "W", "p", "src", "dst"], ["i", "y", "Hp", "Wp", "to"], [], (L) => [
+const padKernel = func("pad", ["planes", "H", "W", "p", "src", "dst"], ["i", "y", "Hp", "Wp", "to"], [], (L) => [
   ...set(L.Hp, iadd(get(L.H), imul(get(L.p), i32(2)))),
   ...set(L.Wp, iadd(get(L.W), imul(get(L.p), i32(2)))),
   ...memzero(get(L.dst), imul(imul(imul(get(L.planes), get(L.Hp)), get(L.Wp)), i32(4))),
@@ -202,7 +204,7 @@ const padKernel = func(["planes", "H", "W", "p", "src", "dst"], ["i", "y", "Hp",
 ]);
 
 /** unpad(planes, H, W, p, src, dst): dst [planes, H, W] = the interior of src [planes, H + 2p, W + 2p]. */
-const unpadKernel = func(["planes", "H", "W", "p", "src", "dst"], ["i", "y", "Hp", "Wp", "from"], [], (L) => [
+const unpadKernel = func("unpad", ["planes", "H", "W", "p", "src", "dst"], ["i", "y", "Hp", "Wp", "from"], [], (L) => [
   ...set(L.Hp, iadd(get(L.H), imul(get(L.p), i32(2)))),
   ...set(L.Wp, iadd(get(L.W), imul(get(L.p), i32(2)))),
   ...forLoop(L.i, i32(0), get(L.planes), 1, [
@@ -215,5 +217,33 @@ const unpadKernel = func(["planes", "H", "W", "p", "src", "dst"], ["i", "y", "Hp
   ]),
 ]);
 
-/** The convolution's WebAssembly kernels; wasm.ts assembles them into its module. */
-export const CONV_KERNELS = { dot: dotKernel, im2col: im2colKernel, col2im: col2imKernel, pad: padKernel, unpad: unpadKernel };
+/** The convolution's WebAssembly functions; engine.ts assembles them into its module. */
+export const CONV_FUNCS = [dotKernel, im2colKernel, col2imKernel, padKernel, unpadKernel] as const;
+
+// ---------------------------------------------------------------------------------------------
+// binding
+// ---------------------------------------------------------------------------------------------
+
+/** Examples per WebAssembly convolution forward (bounds its memory for large evaluation batches). */
+const CONV_CHUNK = 64;
+
+/** conv2d.ts's forward and backward for a whole batch on engine `e`, Float32 only (else declined). */
+export function convOps(e: WasmEngine): Pick<AccelOps, "conv2dForward" | "conv2dBackward"> {
+  return {
+    conv2dForward(geo, F, B, x, xOff, w, bias, z, zOff) {
+      if (!(x instanceof Float32Array && w instanceof Float32Array && z instanceof Float32Array && (!bias || bias instanceof Float32Array))) return false;
+      // in chunks of CONV_CHUNK examples, so the memory of evaluation batches stays bounded
+      // (an example's output does not depend on its chunk: each is one sum per output value)
+      const inSize = geo.C * geo.H * geo.W, outSize = F * geo.Ho * geo.Wo;
+      for (let b0 = 0; b0 < B; b0 += CONV_CHUNK) {
+        e.conv2dForward(geo, F, Math.min(CONV_CHUNK, B - b0), x, xOff + b0 * inSize, w, bias as Float32Array | null, z, zOff + b0 * outSize);
+      }
+      return true;
+    },
+    conv2dBackward(geo, F, B, x, w, dz, dW, db, dx) {
+      if (!(x instanceof Float32Array && w instanceof Float32Array && dz instanceof Float32Array && dW instanceof Float32Array && (!db || db instanceof Float32Array) && (!dx || dx instanceof Float32Array))) return false;
+      e.conv2dBackward(geo, F, B, x, w, dz, dW, db as Float32Array | null, dx as Float32Array | null);
+      return true;
+    },
+  };
+}

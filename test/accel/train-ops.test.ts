@@ -1,14 +1,15 @@
-// The training loop's kernels (src/core/kernels/train-wasm.ts): the optimizer update, the
-// non-finite check and the batch gather, WebAssembly against the TypeScript loops. Where the
+// The training loop's operations (src/accel/ops/update.ts, reduce.ts, gather.ts): the optimizer
+// update, the non-finite check, the bias row sums and the batch gather, WebAssembly against the TypeScript loops. Where the
 // expected values come from:
-// - update: optim.ts's loops run under the "ts" kernels are the reference; the WebAssembly
+// - update: optim.ts's loops run with no operation registered ("ts") are the reference; the WebAssembly
 //   update must give the same float32 bits for w, m and v, and report the same first non-finite
 //   parameter, over three steps of every rule (so the first-step momentum case is covered) and
 //   values chosen to overflow float32 and to carry NaN.
 // - hasNonFinite: the truth is Number.isFinite over the array.
 // - gather: views.ts's definition, x = b/255 rounded to float32 (Math.fround(b / 255)).
 import { afterEach, describe, expect, it } from "vitest";
-import { kernels, tsKernels, useKernels, wasmKernelsOrNull } from "../../src/core/kernels/kernels.ts";
+import * as accel from "../../src/accel/index.ts";
+import { accelName, hasNonFiniteRef, useAccel, wasmOps } from "../../src/accel/index.ts";
 import type { Param } from "../../src/core/layers/layer.ts";
 import { Optimizer } from "../../src/core/optim.ts";
 import { Rng } from "../../src/core/rng.ts";
@@ -16,9 +17,9 @@ import type { OptimizerSpec } from "../../src/core/spec.ts";
 import { BatchSource } from "../../src/data/views.ts";
 import { bytesPerCall } from "../helpers/alloc.ts";
 
-const initial = kernels.name;
-afterEach(() => { useKernels(initial); });
-const wasm = wasmKernelsOrNull()!;
+const initial = accelName();
+afterEach(() => { useAccel(initial); });
+const wasm = wasmOps()!;
 
 /** Equal float bits, or both NaN (a NaN's payload is not part of the contract). */
 function sameFloats(a: Float32Array, b: Float32Array): number {
@@ -56,7 +57,7 @@ describe("the optimizer update: WebAssembly = the TypeScript loops, bit for bit"
   for (const spec of SPECS) for (const poison of [false, true]) {
     it(`${JSON.stringify(spec)}${poison ? ", with a NaN gradient" : ""}: w, m, v and the first non-finite parameter over 3 steps`, () => {
       const run = (name: "ts" | "wasm") => {
-        useKernels(name);
+        useAccel(name);
         const params = makeParams(new Rng(7, 1), poison);
         const grads = params.map((p) => Float32Array.from(p.grad));
         const opt = new Optimizer(spec, params);
@@ -90,7 +91,8 @@ describe("the optimizer update: WebAssembly = the TypeScript loops, bit for bit"
     const e = new Float32Array(0), w = new Float32Array(64), g = new Float32Array(64).fill(1), c = Float64Array.of(0.5, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
     expect(wasm.update(0, 64, w, g, e, e, c)).toBe(0);
     expect(w[63]).toBe(-0.5);
-    expect(tsKernels.update(0, 64, w, g, e, e, c)).toBe(-1);
+    expect(wasm.update(0, 63, w, g, e, e, c)).toBe(-1); // under 64 values: declined, optim.ts's loops run
+    expect(w[62]).toBe(-0.5);
     g[63] = Infinity;
     expect(wasm.update(0, 64, w, g, e, e, c)).toBe(1 + 2); // w[63] − 0.5·∞ too
     g[63] = 1; w[0] = NaN; w[63] = 0;
@@ -127,13 +129,13 @@ describe("hasNonFinite", () => {
       const a = new Float32Array(n).fill(3.4e38);
       for (let i = 0; i < n; i += n > 70 ? 37 : 1) a[i] = -3.4e38;
       expect(wasm.hasNonFinite(a, n)).toBe(false);
-      expect(tsKernels.hasNonFinite(a, n)).toBe(false);
+      expect(hasNonFiniteRef(a, n)).toBe(false);
       for (let at = 0; at < n; at += n > 70 ? 97 : 1) {
         for (const bad of [NaN, Infinity, -Infinity]) {
           const saved = a[at];
           a[at] = bad;
           expect(wasm.hasNonFinite(a, n), `n ${n}, at ${at}, ${bad}`).toBe(true);
-          expect(tsKernels.hasNonFinite(a, n)).toBe(true);
+          expect(hasNonFiniteRef(a, n)).toBe(true);
           a[at] = saved;
         }
       }
@@ -161,7 +163,7 @@ describe("the batch gather: x = b/255 as float32", () => {
     }
   });
 
-  it("BatchSource.fill gives the same batches under both kernels, also when the images change or are a subarray", () => {
+  it("BatchSource.fill gives the same batches with and without the accelerator, also when the images change or are a subarray", () => {
     const rng = new Rng(3, 1);
     const big = Uint8Array.from({ length: 500 * 35 }, () => Math.floor(rng.uniform() * 256));
     const other = Uint8Array.from({ length: 40 * 35 }, () => Math.floor(rng.uniform() * 256));
@@ -173,7 +175,7 @@ describe("the batch gather: x = b/255 as float32", () => {
       () => new BatchSource(big, labels, 500, 5, 7, "flat", 1),
     ];
     const batches = (name: "ts" | "wasm") => {
-      useKernels(name);
+      useAccel(name);
       const out: Float32Array[] = [];
       for (const make of sources) {
         const src = make();
@@ -193,13 +195,13 @@ describe("the batch gather: x = b/255 as float32", () => {
 });
 
 describe("no allocation per step in the new passes", () => {
-  it("Optimizer.step(true) with Adam, kernels.hasNonFinite and BatchSource.fill: < 16 bytes a call", () => {
-    useKernels("wasm");
+  it("Optimizer.step(true) with Adam, accel.hasNonFinite and BatchSource.fill: < 16 bytes a call", () => {
+    useAccel("wasm");
     const params = makeParams(new Rng(1, 1), false).map((p) => ({ ...p, value: p.value.fill(0.5) }));
     const opt = new Optimizer({ type: "adam", lr: 1e-3 }, params);
     expect(bytesPerCall(() => { opt.step(true); }, 5_000)).toBeLessThan(16);
     const g = params[9].grad;
-    expect(bytesPerCall(() => { kernels.hasNonFinite(g, g.length); }, 5_000)).toBeLessThan(16);
+    expect(bytesPerCall(() => { accel.hasNonFinite(g, g.length); }, 5_000)).toBeLessThan(16);
     const images = new Uint8Array(200 * 784), labels = new Uint8Array(200);
     const src = new BatchSource(images, labels, 200, 28, 28, "flat", 1);
     const x = new Float32Array(32 * 784), y = new Int32Array(32);

@@ -1,7 +1,7 @@
 /**
- * The WebAssembly SIMD engine of one thread: one module (the GEMM kernels of gemm-wasm.ts, the
- * convolution kernels of im2col.ts, the elementwise kernels of elementwise-wasm.ts) with its own
- * memory, grown on demand, in which each call lays its operands out after a constant table.
+ * The WebAssembly SIMD engine of one thread: one module (the functions of every operation in
+ * ops/, assembled by asm.ts) with its own memory, grown on demand, in which each call lays its
+ * operands out after a constant table. The operations' bindings (ops/*.ts) call its methods.
  *
  * Data movement: layers keep plain typed arrays, so each call copies its operands in
  * (TypedArray.set, a memcpy: ~0.04 ns per float when in cache, against ~1 ns for a JS loop)
@@ -13,26 +13,34 @@
  * product. Optionally a helper thread shares the memory and takes half of the large calls
  * (withHelper, serveHelper).
  */
-import { CONSTANTS, CONSTANTS_AT, CONSTANTS_BYTES, ELEMENTWISE_KERNELS } from "./elementwise-wasm.ts";
-import { GEMM_KERNELS, INIT_C, INIT_COL_BIAS, INIT_ROW_BIAS, INIT_ZERO } from "./gemm-wasm.ts";
-import { CONV_KERNELS, type ConvGeometry } from "./im2col.ts";
-import { TRAIN_KERNELS, UPDATE_CONSTANT_COUNT } from "./train-wasm.ts";
-import { compileModule, moduleBytes, SHARED_MAX_PAGES, type FuncDef } from "./wasm-asm.ts";
+import { compileModule, SHARED_MAX_PAGES, type FuncDef } from "./asm.ts";
+import { CONSTANTS, CONSTANTS_AT, CONSTANTS_BYTES } from "./lane-math.ts";
+import { ACTIVATION_FUNCS } from "./ops/activation.ts";
+import { CELL_FUNCS } from "./ops/cells.ts";
+import { CONV_FUNCS, type ConvGeometry } from "./ops/conv.ts";
+import { GATHER_FUNCS } from "./ops/gather.ts";
+import { GEMM_FUNCS, INIT_C, INIT_COL_BIAS, INIT_ROW_BIAS, INIT_ZERO } from "./ops/gemm.ts";
+import { POOL_FUNCS } from "./ops/pool.ts";
+import { REDUCE_FUNCS } from "./ops/reduce.ts";
+import { UPDATE_CONSTANT_COUNT, UPDATE_FUNCS } from "./ops/update.ts";
 
-const KERNELS: Record<string, FuncDef> = { ...GEMM_KERNELS, ...CONV_KERNELS, ...ELEMENTWISE_KERNELS, ...TRAIN_KERNELS };
-if (Object.keys(KERNELS)[0] !== "tile2" || Object.keys(KERNELS)[1] !== "tile1") throw new Error("wasm.ts: product calls functions 0 and 1, which must be tile2 and tile1");
+/** Every function of the module, in order: GEMM_FUNCS first (product calls functions 0 and 1, tile2 and tile1). */
+export const MODULE_FUNCS: readonly FuncDef[] = [...GEMM_FUNCS, ...CONV_FUNCS, ...ACTIVATION_FUNCS, ...CELL_FUNCS, ...POOL_FUNCS, ...REDUCE_FUNCS, ...UPDATE_FUNCS, ...GATHER_FUNCS];
+if (MODULE_FUNCS[0].name !== "tile2" || MODULE_FUNCS[1].name !== "tile1") throw new Error("accel: product calls functions 0 and 1, which must be tile2 and tile1");
 type Kernel = (...args: number[]) => void;
-type Exports = Record<keyof typeof GEMM_KERNELS | keyof typeof CONV_KERNELS | keyof typeof ELEMENTWISE_KERNELS | keyof typeof TRAIN_KERNELS, Kernel>;
+type Exports = Record<string, Kernel>;
 
-const NAMES = Object.keys(KERNELS);
+const NAMES = MODULE_FUNCS.map((f) => f.name);
 const compiled: Record<"private" | "shared", WebAssembly.Module | null | undefined> = { private: undefined, shared: undefined };
 /**
- * The compiled module, or null where WebAssembly SIMD is unavailable (then TypeScript runs).
- * `shared`: the variant whose memory is shared with a helper thread (SharedArrayBuffer).
+ * The compiled module, or null where the runtime cannot run WebAssembly SIMD (then the
+ * reference runs, said once). `shared`: the variant whose memory is shared with a helper thread
+ * (SharedArrayBuffer). Throws, naming the function and byte, when an emitter produced code that
+ * does not validate.
  */
 export function wasmModule(shared = false): WebAssembly.Module | null {
   const key = shared ? "shared" : "private";
-  if (compiled[key] === undefined) compiled[key] = compileModule(moduleBytes(KERNELS, shared));
+  if (compiled[key] === undefined) compiled[key] = compileModule(MODULE_FUNCS, shared);
   return compiled[key];
 }
 
@@ -324,10 +332,10 @@ export class WasmEngine {
     this.copyOut(c, M * N, C, cOff);
   }
 
-  // --- the training loop's passes (train-wasm.ts) ----------------------------------------------
+  // --- the training loop's passes (ops/update.ts, ops/reduce.ts, ops/gather.ts) --------------------
 
   /**
-   * One optimizer update of a tensor (train-wasm.ts's `update`, optim.ts's formulas): w, and the
+   * One optimizer update of a tensor (ops/update.ts, optim.ts's formulas): w, and the
    * moment buffers m and v where `mode` uses them, are updated in place from g, with the step's
    * doubles c (UPDATE_CONSTANTS). Returns 1 when an updated weight is NaN or ±Inf, + 2 when a
    * gradient value is; 0 when all are finite.
@@ -351,7 +359,7 @@ export class WasmEngine {
     return (h[out] + h[out + 1] + h[out + 2] + h[out + 3] === 0 ? 0 : 1) + (h[out + 4] + h[out + 5] + h[out + 6] + h[out + 7] === 0 ? 0 : 2);
   }
 
-  /** dst[n] += src[sOff + m·N + n] for m = 0 … M−1 in order, in dst's precision (train-wasm.ts's sumRows). */
+  /** dst[n] += src[sOff + m·N + n] for m = 0 … M−1 in order, in dst's precision (ops/reduce.ts). */
   sumRows(M: number, N: number, src: Float32Array, sOff: number, dst: Float32Array | Float64Array): void {
     const double = dst instanceof Float64Array;
     this.begin();
@@ -480,7 +488,7 @@ export class WasmEngine {
   }
 
   /**
-   * One LSTM step (see elementwise-wasm.ts): gates a [B, 4H] at aOff (overwritten by i, f, g, o),
+   * One LSTM step (see ops/cells.ts): gates a [B, 4H] at aOff (overwritten by i, f, g, o),
    * c_{t−1} = cs[cPrev…], then cs[cNext…] = c_t, tc[tcOff…] = tanh c_t, hs[hNext…] = h_t (each [B, H]).
    */
   lstm(B: number, H: number, a: Float32Array, aOff: number, cs: Float32Array, cPrev: number, cNext: number, tc: Float32Array, tcOff: number, hs: Float32Array, hNext: number): void {
@@ -505,7 +513,7 @@ export class WasmEngine {
   }
 
   /**
-   * One GRU step (see elementwise-wasm.ts): a [B, 3H] at aOff (overwritten by r, z, n),
+   * One GRU step (see ops/cells.ts): a [B, 3H] at aOff (overwritten by r, z, n),
    * hh [B, 3H] = h_{t−1}·W_hhᵀ, bhh the [3H] b_hh, h_{t−1} = hs[hPrev…]; writes hn[hnOff…] = W_hn h + b_hn
    * and hs[hNext…] = h_t (each [B, H]).
    */
@@ -531,7 +539,7 @@ export class WasmEngine {
     this.copyOut(ph, n, hs, hNext);
   }
 
-  // --- convolution: the whole batch per product (im2col.ts) -------------------------------------
+  // --- convolution: the whole batch per product (ops/conv.ts) -----------------------------------
 
   /** x [B, C, H, W] at xOff → xp [B·C, Hp, Wp] (zero border) → col [R, ld] (example b at columns b·P…). */
   private lower(g: ConvGeometry, B: number, x: Float32Array, xOff: number, xs: number, xp: number, col: number, ld: number): void {

@@ -1,0 +1,122 @@
+/**
+ * Double-precision lane arithmetic shared by the elementwise kernels (ops/activation.ts,
+ * ops/cells.ts): fdlibm's exp (e_exp.c) and math.ts's tanh as f64x2 code, a constant table read
+ * by v128.load64_splat, and the loops over float32 buffers two values at a time.
+ *
+ * They reproduce the TypeScript path bit for bit: exp and tanh are transcribed from
+ * src/core/math.ts (whose functions every engine computes alike) into branch-free lane
+ * arithmetic: every candidate result of fdlibm's branches is computed and the lane's own is
+ * selected. The arithmetic is the same sequence of IEEE-754 double operations, so each lane gets
+ * math.ts's bits.
+ */
+import {
+  bitselect, dabs, dadd, ddiv, deq, demote, dgt, dlt, dmul, dne, dsplat, dsub, dtrunc, forLoop, get, i32,
+  iadd, iand, ifElse, imul, isub, promote, set, shl64, vand, vload32, vload64, vor, vstore32, vstore64, anyTrue, type Code,
+} from "./asm.ts";
+
+/**
+ * The constants the kernels use, as doubles at CONSTANTS_AT (bytes) in the module's memory: the
+ * engine writes them there once. A constant is read with v128.load64_splat — one instruction —
+ * where a v128.const would be rebuilt from immediates at every use inside the loops.
+ */
+export const CONSTANTS: number[] = [];
+export const CONSTANTS_AT = 0;
+export const CONSTANTS_BYTES = 2048;
+/** f64x2 (x, x) from the constant table */
+export const k = (x: number): Code => {
+  let i = CONSTANTS.findIndex((c) => Object.is(c, x));
+  if (i < 0) { i = CONSTANTS.length; CONSTANTS.push(x); }
+  if (8 * CONSTANTS.length > CONSTANTS_BYTES) throw new Error("accel: the constant table is full");
+  return dsplat(i32(CONSTANTS_AT + 8 * i));
+};
+const fromHigh = (hi: number): number => { const b = new Uint32Array(2); b[1] = hi; return new Float64Array(b.buffer)[0]; };
+const SIGN = (() => { const b = new Uint32Array(2); b[1] = 0x80000000; return new Float64Array(b.buffer)[0]; })(); // −0: the sign bit alone
+
+// Loads and stores of float32 values as doubles: two lanes, or one (the odd last element).
+const load2 = (addr: Code): Code => promote(vload64(addr));
+const load1 = (addr: Code): Code => promote(vload32(addr));
+const store2 = (addr: Code, v: Code): Code => vstore64(addr, demote(v));
+const store1 = (addr: Code, v: Code): Code => vstore32(addr, demote(v));
+
+// fdlibm's constants (src/core/math.ts)
+const LN2_HI = 6.93147180369123816490e-01, LN2_LO = 1.90821492927058770002e-10, INV_LN2 = 1.44269504088896338700e+00;
+const HALF_LN2 = fromHigh(0x3fd62e42 + 1), THREE_HALVES_LN2 = fromHigh(0x3ff0a2b2), TWO_M28 = fromHigh(0x3e300000);
+const EXP_P = [1.66666666666666019037e-01, -2.77777777770155933842e-03, 6.61375632143793436117e-05, -1.65339022054652515390e-06, 4.13813679705723846039e-08];
+const TWO_52 = 4503599627370496;
+
+/** Horner: c0 + t·(c1 + t·(c2 + …)) */
+const horner = (t: Code, cs: number[]): Code => cs.slice(0, -1).reduceRight<Code>((acc, c) => dadd(k(c), dmul(t, acc)), k(cs[cs.length - 1]));
+
+/** 2^n for integral doubles n with n + 1023 in [1, 2046]: (n + 1023) placed in the exponent field. */
+const pow2 = (n: Code): Code => shl64(dadd(n, k(TWO_52 + 1023)), 52);
+
+/**
+ * The statements computing fdlibm exp(x) of local `x` into local `out` (`v` names scratch locals).
+ * Branches of e_exp.c as lanes: k = 0 below ln2/2, ±1 below 1.5·ln2, else trunc(x/ln2 ± 1/2);
+ * the k = 0 formula is the general one with hi = x, lo = 0 (the same operations); results that
+ * leave the normal range are scaled in two steps as math.ts's `scale` does.
+ */
+export function expInto(v: Record<string, number>, x: number, out: number): Code {
+  const X = get(x);
+  return [
+    ...set(v.ax, dabs(X)),
+    ...set(v.sg, vor(vand(X, k(SIGN)), k(1))), // ±1 with x's sign
+    ...set(v.kd, bitselect(dlt(get(v.ax), k(HALF_LN2)), k(0),
+      bitselect(dlt(get(v.ax), k(THREE_HALVES_LN2)), get(v.sg), dtrunc(dadd(dmul(k(INV_LN2), X), dmul(get(v.sg), k(0.5))))))),
+    ...set(v.hi, dsub(X, dmul(get(v.kd), k(LN2_HI)))),
+    ...set(v.lo, dmul(get(v.kd), k(LN2_LO))),
+    ...set(v.r, dsub(get(v.hi), get(v.lo))),
+    ...set(v.t, dmul(get(v.r), get(v.r))),
+    ...set(v.c, dsub(get(v.r), dmul(get(v.t), horner(get(v.t), EXP_P)))),
+    ...set(v.y, dsub(k(1), dsub(dsub(get(v.lo), ddiv(dmul(get(v.r), get(v.c)), dsub(k(2), get(v.c)))), get(v.hi)))),
+    ...set(out, dmul(get(v.y), pow2(get(v.kd)))), // y·2^k: exact while the result is normal (|x| ≤ 708)
+    // The rare lanes, only when a pair has one: results beyond the normal range (scaled in two
+    // steps: k2 = k − 1023 above 1023, −1000 below −1021; (y·2^(k−k2))·2^k2), tiny x, x = 1, NaN.
+    ...ifElse(anyTrue(vor(vor(dgt(get(v.ax), k(708)), dlt(get(v.ax), k(TWO_M28))), vor(deq(X, k(1)), dne(X, X)))), [
+      ...set(v.k2, bitselect(dgt(get(v.kd), k(1023)), dsub(get(v.kd), k(1023)), bitselect(dlt(get(v.kd), k(-1021)), k(-1000), k(0)))),
+      ...set(out, dmul(dmul(get(v.y), pow2(dsub(get(v.kd), get(v.k2)))), pow2(get(v.k2)))),
+      ...set(out, bitselect(dlt(get(v.ax), k(TWO_M28)), dadd(k(1), X), get(out))),
+      ...set(out, bitselect(deq(X, k(1)), k(Math.E), get(out))),
+      ...set(out, bitselect(dgt(X, k(7.09782712893383973096e+02)), k(Infinity), get(out))),
+      ...set(out, bitselect(dlt(X, k(-7.45133219101941108420e+02)), k(0), get(out))),
+      ...set(out, bitselect(dne(X, X), X, get(out))),
+    ]),
+  ];
+}
+
+/**
+ * math.ts's tanh of local `x` into `out`: (1 − e)/(1 + e) with e = exp(−2|x|), |x| − |x|³/3 below
+ * 2^−12, x's sign; x itself below 2^−28 and for NaN (fixed up only when a pair has one).
+ */
+export function tanhInto(v: Record<string, number>, x: number, out: number): Code {
+  const X = get(x), A = get(v.ax2);
+  return [
+    ...set(v.ax2, dabs(X)),
+    ...set(v.u, dmul(k(-2), A)),
+    ...expInto(v, v.u, v.m),
+    ...set(out, bitselect(dlt(A, k(2.44140625e-4)), dsub(A, ddiv(dmul(dmul(A, A), A), k(3))), ddiv(dsub(k(1), get(v.m)), dadd(k(1), get(v.m))))),
+    ...set(out, vor(get(out), vand(X, k(SIGN)))), // the sign of x (the value is ≥ 0 here)
+    ...ifElse(anyTrue(vor(dlt(A, k(3.725290298461914e-9)), dne(X, X))), [
+      ...set(out, bitselect(vor(dlt(A, k(3.725290298461914e-9)), dne(X, X)), X, get(out))),
+    ]),
+  ];
+}
+
+/** Scratch v128 locals the functions above use. */
+export const SCRATCH = ["ax", "sg", "kd", "hi", "lo", "r", "t", "c", "y", "k2", "hfx", "hxs", "r1", "e", "p2", "pm", "q", "ax2", "big", "u", "m"];
+
+/**
+ * A loop over n float32 values two at a time (then the odd last one): `body(ld, st, at)` gets a
+ * load and a store of the current pair (or single) at a byte offset from `at` (the element's
+ * byte index, a local).
+ */
+export function pairs(L: Record<string, number>, n: Code, body: (ld: (base: Code) => Code, st: (base: Code, v: Code) => Code) => Code): Code {
+  const at = (base: Code) => iadd(base, imul(get(L.i), i32(4)));
+  return [
+    ...forLoop(L.i, i32(0), isub(n, i32(1)), 2, body((b) => load2(at(b)), (b, v) => store2(at(b), v))),
+    // i = n − (n mod 2) after the loop; one element left when n is odd
+    ...set(L.i, iand(n, i32(-2))),
+    ...forLoop(L.i, get(L.i), n, 1, body((b) => load1(at(b)), (b, v) => store1(at(b), v))),
+  ];
+}
+

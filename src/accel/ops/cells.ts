@@ -1,0 +1,105 @@
+/**
+ * Recurrent cell steps, the accelerator's "lstmStep" and "gruStep" operations: the elementwise
+ * part of one time step of lstm.ts and gru.ts (the gates from their pre-activations, the new
+ * cell and hidden state). Their reference is the loop in each layer's file, which runs where
+ * the operation is not registered or declines; the WebAssembly kernels below do the layers'
+ * double arithmetic in the layers' order, rounding to float32 once per stored value, as the
+ * TypeScript loops do, so they match it bit for bit.
+ */
+import type { FloatArray } from "../../core/tensor.ts";
+import { dadd, ddiv, dmul, dsub, forLoop, func, get, i32, iadd, imul, set, type Code } from "../asm.ts";
+import type { WasmEngine } from "../engine.ts";
+import { expInto, k, pairs, SCRATCH, tanhInto } from "../lane-math.ts";
+import { WASM_MIN_VALUES, type AccelOps } from "../registry.ts";
+
+/**
+ * lstm(B, H, a, cPrev, cNext, tc, hNext): one LSTM step as lstm.ts computes it, per example b
+ * and unit h, with a [B, 4H] the pre-activations (overwritten by the gates i, f, g, o):
+ *   i, f, o = 1/(1 + e^−a), g = tanh a;  c = f·c_prev + i·g;  th = tanh c;  h = o·th
+ * in double, each stored once as float32: cNext = c, tc = th, hNext = h (all [B, H]).
+ */
+const lstmKernel = func("lstm", ["B", "H", "a", "cPrev", "cNext", "tc", "hNext"], ["b", "i", "row", "cell", "n"],
+  ["gi", "gf", "gg", "go", "x", "ex", "cv", "th", ...SCRATCH], (L) => {
+    const gate = (g: number) => iadd(get(L.row), imul(get(L.H), i32(4 * g)));
+    const sigm = (dst: number, base: Code, ld: (b: Code) => Code): Code => [
+      ...set(L.x, dsub(k(0), ld(base))),
+      ...expInto(L, L.x, L.ex),
+      ...set(dst, ddiv(k(1), dadd(k(1), get(L.ex)))),
+    ];
+    return [
+      ...set(L.n, get(L.H)),
+      ...forLoop(L.b, i32(0), get(L.B), 1, [
+        ...set(L.row, iadd(get(L.a), imul(imul(get(L.b), get(L.H)), i32(16)))), // &a[b, 0]
+        ...set(L.cell, imul(imul(get(L.b), get(L.H)), i32(4))), // byte offset of [b, 0] in [B, H]
+        ...pairs(L, get(L.n), (ld, st) => [
+          ...sigm(L.gi, gate(0), ld),
+          ...sigm(L.gf, gate(1), ld),
+          ...set(L.x, ld(gate(2))),
+          ...tanhInto(L, L.x, L.gg),
+          ...sigm(L.go, gate(3), ld),
+          ...st(gate(0), get(L.gi)), ...st(gate(1), get(L.gf)), ...st(gate(2), get(L.gg)), ...st(gate(3), get(L.go)),
+          ...set(L.cv, dadd(dmul(get(L.gf), ld(iadd(get(L.cPrev), get(L.cell)))), dmul(get(L.gi), get(L.gg)))),
+          ...tanhInto(L, L.cv, L.th),
+          ...st(iadd(get(L.cNext), get(L.cell)), get(L.cv)),
+          ...st(iadd(get(L.tc), get(L.cell)), get(L.th)),
+          ...st(iadd(get(L.hNext), get(L.cell)), dmul(get(L.go), get(L.th))),
+        ]),
+      ]),
+    ];
+  });
+
+/**
+ * gru(B, H, a, hh, bhn, hPrev, hn, hNext): one GRU step as gru.ts computes it, with a [B, 3H] the
+ * input parts (overwritten by r, z, n), hh [B, 3H] = h_{t−1}·W_hhᵀ, bhn = &b_hh[2H]:
+ *   r = σ(a_r + hh_r), z = σ(a_z + hh_z), m = hh_n + b_hn, n = tanh(a_n + r·m), h = (1 − z)·n + z·h_prev
+ * (σ(v) = 1/(1 + e^−v)), in double, stored once as float32: hn = m, hNext = h.
+ */
+const gruKernel = func("gru", ["B", "H", "a", "hh", "bhn", "hPrev", "hn", "hNext"], ["b", "i", "row", "cell", "n"],
+  ["gr", "gz", "gn", "m", "x", "ex", ...SCRATCH.filter((s) => s !== "m"), "mm"], (L) => {
+    const part = (base: Code, g: number) => iadd(base, imul(get(L.H), i32(4 * g)));
+    const rowA = get(L.row), rowH = iadd(get(L.hh), imul(imul(get(L.b), get(L.H)), i32(12)));
+    const V = { ...L, m: L.mm }; // tanh's scratch "m" (its exp) must not clash with the GRU's m
+    const sigm = (dst: number, s: Code): Code => [
+      ...set(L.x, dsub(k(0), s)),
+      ...expInto(V, L.x, L.ex),
+      ...set(dst, ddiv(k(1), dadd(k(1), get(L.ex)))),
+    ];
+    return [
+      ...set(L.n, get(L.H)),
+      ...forLoop(L.b, i32(0), get(L.B), 1, [
+        ...set(L.row, iadd(get(L.a), imul(imul(get(L.b), get(L.H)), i32(12)))), // &a[b, 0]
+        ...set(L.cell, imul(imul(get(L.b), get(L.H)), i32(4))),
+        ...pairs(L, get(L.n), (ld, st) => [
+          ...sigm(L.gr, dadd(ld(part(rowA, 0)), ld(part(rowH, 0)))),
+          ...sigm(L.gz, dadd(ld(part(rowA, 1)), ld(part(rowH, 1)))),
+          ...set(L.m, dadd(ld(part(rowH, 2)), ld(part(get(L.bhn), 0)))),
+          ...set(L.x, dadd(ld(part(rowA, 2)), dmul(get(L.gr), get(L.m)))),
+          ...tanhInto(V, L.x, L.gn),
+          ...st(part(rowA, 0), get(L.gr)), ...st(part(rowA, 1), get(L.gz)), ...st(part(rowA, 2), get(L.gn)),
+          ...st(iadd(get(L.hn), get(L.cell)), get(L.m)),
+          ...st(iadd(get(L.hNext), get(L.cell)),
+            dadd(dmul(dsub(k(1), get(L.gz)), get(L.gn)), dmul(get(L.gz), ld(iadd(get(L.hPrev), get(L.cell)))))),
+        ]),
+      ]),
+    ];
+  });
+
+
+/** The cells' WebAssembly functions, in the module's order. */
+export const CELL_FUNCS = [lstmKernel, gruKernel] as const;
+
+/** The cell steps on engine `e`: Float32 and B·H ≥ WASM_MIN_VALUES, else declined. */
+export function cellOps(e: WasmEngine): Pick<AccelOps, "lstmStep" | "gruStep"> {
+  return {
+    lstmStep(B: number, H: number, a: FloatArray, aOff: number, cs: FloatArray, cPrev: number, cNext: number, tc: FloatArray, tcOff: number, hs: FloatArray, hNext: number) {
+      if (B * H < WASM_MIN_VALUES || !(a instanceof Float32Array && cs instanceof Float32Array && tc instanceof Float32Array && hs instanceof Float32Array)) return false;
+      e.lstm(B, H, a, aOff, cs, cPrev, cNext, tc, tcOff, hs, hNext);
+      return true;
+    },
+    gruStep(B, H, a, aOff, hh, bhh, hs, hPrev, hn, hnOff, hNext) {
+      if (B * H < WASM_MIN_VALUES || !(a instanceof Float32Array && hh instanceof Float32Array && bhh instanceof Float32Array && hs instanceof Float32Array && hn instanceof Float32Array)) return false;
+      e.gru(B, H, a, aOff, hh, bhh, hs, hPrev, hn, hnOff, hNext);
+      return true;
+    },
+  };
+}
