@@ -76,7 +76,7 @@ describe("report of a real MLP run", () => {
   it("writes report.html with every chart, plotting exactly the numbers of metrics.jsonl", () => {
     const files = writeReport(run);
     expect(files.map((f) => f.slice(run.length + 1)).sort()).toEqual([
-      "charts/act-hist.png", "charts/delta-norm.png", "charts/grad-heatmap.png", "charts/grad-hist.png",
+      "charts/act-hist.png", "charts/delta-norm.png", "charts/depth-profile.png", "charts/grad-heatmap.png", "charts/grad-hist.png",
       "charts/grad-norm.png", "charts/loss.png", "charts/saturation.png", "metrics.csv", "report.html",
     ]);
     const html = readFileSync(join(run, "report.html"), "utf8");
@@ -196,7 +196,8 @@ describe("a run stopped by a non-finite loss", () => {
     expect(loss.subtitle).toContain("1 non-finite loss value not shown");
     expect(data.charts.find((c) => c.id === "grad-heatmap")!.series[0].data).toHaveLength(5 * 5);
     expect(html).toContain("Training stopped at step 50: the loss became NaN at step 50");
-    expect(html).toContain("Verdict: exploding gradients.");
+    // Changed: a run that ended on a NaN is "stopped" (it used to be called exploding).
+    expect(html).toContain("Verdict: stopped: a value became NaN or infinite");
   });
 });
 
@@ -229,9 +230,10 @@ describe("comparison", () => {
     const rnn = synth.records;
     const h = rnn[rnn.length - 1].layers[0].hGradNorm!;
     expect((data.runs![1].timeRatios as Record<string, number>).lstm1).toBe(h[0] / h[h.length - 1]);
-    // gradient against depth: each run's weighted layers at init, input first
+    // ‖δ‖ against depth: each run's weighted layers at init, input first (changed from ‖∂L/∂W‖:
+    // the comparison's depth chart is the depth profile's ‖δ‖)
     const depth = data.charts.find((c) => c.id === "cmp-depth")!;
-    expect(depth.series.find((s) => s.name === "run init (step 0)")!.data).toEqual(readRecords(run)[0].layers.map((l, i) => [i + 1, l.params.weight.gradNorm]));
+    expect(depth.series.find((s) => s.name === "run init (step 0)")!.data).toEqual(readRecords(run)[0].layers.map((l, i) => [i + 1, l.deltaNorm]));
     expect(readFileSync(join(out, "runs.csv"), "utf8").split("\n")[1]).toContain(`run,${summary.testAccuracy},`);
   });
 });
