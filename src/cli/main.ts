@@ -70,7 +70,7 @@ async function runSuiteCli(suite: Suite, out: string, workers: number, shard: [n
     onDone: (r) => {
       done++;
       const s = r.summary;
-      console.log(`  [${done}/${n}] ${r.label}: ${s ? `test accuracy ${(100 * s.testAccuracy).toFixed(2)}%, ${s.diagnosis.verdict}${r.kept ? " (finished before; kept)" : r.resumedFrom != null ? ` (resumed from step ${r.resumedFrom})` : ""}` : `error: ${r.error}`}`);
+      console.log(`  [${done}/${n}] ${r.label}: ${s ? `test accuracy ${(100 * s.testAccuracy).toFixed(2)}%, ${s.diagnosis.grade ? `${s.diagnosis.verdict} (${s.diagnosis.grade})` : s.diagnosis.verdict}${r.kept ? " (finished before; kept)" : r.resumedFrom != null ? ` (resumed from step ${r.resumedFrom})` : ""}` : `error: ${r.error}`}`);
     },
   });
   console.log(`\n${suiteTable(results)}\n`);

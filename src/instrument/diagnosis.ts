@@ -11,7 +11,8 @@
  * d.verdict // "vanishing"; d.grade // "mild"; d.layerFactor // 0.126
  */
 import type { Model } from "../core/model.ts";
-import { profileLayers, weightKeyOf, type LayerRecord, type StepRecord } from "./recorder.ts";
+import { profileLayers, weightKeyOf } from "./profile.ts";
+import type { LayerRecord, StepRecord } from "./recorder.ts";
 
 /**
  * The verdict, most serious first: `stopped` (a value became NaN/Inf and training ended there),
@@ -245,10 +246,12 @@ export function diagnose(first: StepRecord, last: StepRecord, stop?: StopInfo | 
 
   // Divergence: the loss grew by orders of magnitude, or accuracy fell back to chance.
   let diverged = false;
+  let divergeFinding: string | null = null;
   const endLoss = context.finalLoss ?? last.loss;
   if (Number.isFinite(first.loss) && Number.isFinite(endLoss) && first.loss > 0 && endLoss >= DIVERGE_LOSS * first.loss) {
     diverged = true;
-    findings.push(`The training loss grew from ${fmt(first.loss)} at initialization to ${fmt(endLoss)} at the end (${ratioText(endLoss / first.loss)}): the updates overshoot (learning rate too large?).`);
+    divergeFinding = `The training loss grew from ${fmt(first.loss)} at initialization to ${fmt(endLoss)} at the end (${ratioText(endLoss / first.loss)}): the updates overshoot (learning rate too large?).`;
+    findings.push(divergeFinding);
   }
   const acc = records.map((r) => r.accuracy).filter((a) => Number.isFinite(a));
   const window = Math.min(5, acc.length);
@@ -258,29 +261,31 @@ export function diagnose(first: StepRecord, last: StepRecord, stop?: StopInfo | 
     const lastTest = context.epochs?.length ? context.epochs[context.epochs.length - 1].testAccuracy : acc.slice(-window).reduce((s, a) => s + a, 0) / window;
     if (best >= LEARNED_CHANCE * chance && lastTest <= AT_CHANCE * chance) {
       diverged = true;
-      findings.push(`Accuracy fell back to chance: the batch accuracy reached ${pct(best)} (mean of ${window} records) and ends at ${pct(lastTest)} (chance is ${pct(chance)}).`);
+      divergeFinding = `Accuracy fell back to chance: the batch accuracy reached ${pct(best)} (mean of ${window} records) and ends at ${pct(lastTest)} (chance is ${pct(chance)}).`;
+      findings.push(divergeFinding);
     }
   }
 
   // NaN/Inf.
   const bad = last.layers.flatMap((l) => Object.entries(l.params).filter(([, p]) => p.nonFinite > 0).map(([k, p]) => `${l.name}.${k} (${p.nonFinite} entries)`));
   const nf = context.nonFinite;
-  let stopped = false;
-  if (stop) {
-    stopped = true;
-    findings.push(`Training stopped at step ${stop.step}: ${stop.reason}${stop.layer ? ` (first non-finite gradient in ${stop.layer}.${stop.param})` : ""}.`);
+  const stopped = !!stop;
+  const stopFinding = stop ? `Training stopped at step ${stop.step}: ${stop.reason}${stop.layer ? ` (first non-finite gradient in ${stop.layer}.${stop.param})` : ""}.` : null;
+  if (stopFinding !== null) {
+    findings.push(stopFinding);
   } else if (nf?.first) {
     exploding = true;
     const what = nf.first.cause === "loss" ? "the loss" : nf.first.cause === "gradient" ? `a gradient (${nf.first.tensor})` : `the weights (${nf.first.tensor}) after the update`;
     findings.push(`${nf.steps} step(s) had NaN or infinite values, first at step ${nf.first.step} in ${what}; ${context.onNonFinite === "skip-step" ? `${context.skippedSteps ?? 0} batch(es) were skipped` : "training continued regardless"}${context.onNonFinite ? ` (train.onNonFinite = "${context.onNonFinite}")` : ""}.`);
-  }
-  if (bad.length > 0) {
-    if (!stop) stopped = !Number.isFinite(last.loss);
+  } else if (bad.length > 0) {
     exploding = true;
-    if (!stop) findings.push(`Non-finite gradients at the last record in ${bad.join(", ")}.`);
+    findings.push(`Non-finite gradients at the last record in ${bad.join(", ")}.`);
   }
 
   const verdict: Verdict = stopped ? "stopped" : diverged ? "diverged" : exploding ? "exploding" : deadLayer ? "dead" : vanishing ? "vanishing" : "healthy";
+  // The finding that decided a stopped or diverged verdict comes first.
+  const lead = stopped ? stopFinding : diverged ? divergeFinding : null;
+  if (lead !== null && findings.includes(lead)) findings.splice(0, 0, ...findings.splice(findings.indexOf(lead), 1));
   const grade: Grade | null = verdict === "vanishing" ? (severe ? "severe" : "mild") : null;
   if (context.partial) {
     const p = context.partial;

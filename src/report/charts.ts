@@ -13,7 +13,8 @@
  * const charts = runCharts({ records });            // depth-profile, loss, grad-norm, delta-norm, …
  * echartsInstance.setOption(charts[0].option);      // in the browser
  */
-import { profileLayers, weightKeyOf, type LayerRecord, type StepRecord } from "../instrument/recorder.ts";
+import { profileLayers, weightKeyOf } from "../instrument/profile.ts";
+import type { LayerRecord, StepRecord } from "../instrument/recorder.ts";
 import { ACT_HIST_EDGES, GRAD_HIST_EDGES } from "../instrument/stats.ts";
 
 /** An ECharts option object (kept structural so this module needs no echarts import). */

@@ -124,6 +124,9 @@ describe("chart options", () => {
   it("charts.ts imports neither node:* nor echarts (the browser app reuses it)", () => {
     const src = readFileSync(join(import.meta.dirname, "../../src/report/charts.ts"), "utf8");
     const imports = [...src.matchAll(/^import .* from "([^"]+)";/gm)].map((m) => m[1]);
-    expect(imports).toEqual(["../instrument/recorder.ts", "../instrument/stats.ts"]);
+    // profile.ts: which layers the depth profile shows (records only, type imports only)
+    expect(imports).toEqual(["../instrument/profile.ts", "../instrument/recorder.ts", "../instrument/stats.ts"]);
+    const profile = readFileSync(join(import.meta.dirname, "../../src/instrument/profile.ts"), "utf8");
+    expect([...profile.matchAll(/^import (type )?.* from "([^"]+)";/gm)].map((m) => [m[1], m[2]])).toEqual([["type ", "./recorder.ts"]]);
   });
 });

@@ -4,7 +4,7 @@
  * are the synthetic records' own closed forms (test/report/synthetic.ts).
  */
 import { describe, expect, it } from "vitest";
-import { isNormalization } from "../../src/instrument/recorder.ts";
+import { isNormalization } from "../../src/instrument/profile.ts";
 import { CHART_IDS, depthProfileChart, sharedScales, type ChartOption } from "../../src/report/charts.ts";
 import { chartSvg } from "../../src/report/render.ts";
 import { cnnRecords, rnnRecords } from "./synthetic.ts";
