@@ -9,12 +9,12 @@ import { diagnose, ratioText } from "../../src/instrument/diagnosis.ts";
 import { Recorder, type StepRecord } from "../../src/instrument/recorder.ts";
 import { ACT_HIST_EDGES, GRAD_HIST_EDGES, histogram, sigmaMax, sumRowNorms, vectorStats } from "../../src/instrument/stats.ts";
 
-function recordOnce(layers: LayerSpec[], D: number, opts: { lr?: number; B?: number; seed?: number; prepare?: (m: ReturnType<typeof buildModel>) => void } = {}): StepRecord {
+function recordOnce(layers: LayerSpec[], D: number, opts: { lr?: number; B?: number; seed?: number; prepare?: (m: ReturnType<typeof buildModel>) => void; zeroInputs?: number[] } = {}): StepRecord {
   const B = opts.B ?? 8;
   const model = buildModel({ layers }, [D], 3, { dtype: "f64", seed: opts.seed ?? 1 });
   opts.prepare?.(model);
   const rng = new Rng(5);
-  const x = Float64Array.from({ length: B * D }, () => rng.uniform());
+  const x = Float64Array.from({ length: B * D }, (_, i) => (opts.zeroInputs?.includes(i % D) ? 0 : rng.uniform()));
   const y = Int32Array.from({ length: B }, (_, i) => i % 3);
   const rec = new Recorder(model, { histograms: true });
   const loss = model.forwardBackward(x, y, B, LOSSES.cross_entropy);
@@ -107,6 +107,17 @@ describe("recorder", () => {
     expect(r.layers[0].activation!.saturated).toBeGreaterThan(0.9);
     expect(r.layers[0].activation!.dead).toBeNull();
     expect(r.layers[0].hist!.grad.length).toBe(GRAD_HIST_EDGES.length + 1);
+  });
+  it("exact-zero gradient entries are counted per parameter: inputs 0 for the whole batch give whole zero columns of ∂L/∂W", () => {
+    // ∂L/∂W[u, i] = Σ_b δ[b, u]·x[b, i]: inputs 1 and 4 are 0 in every example, so 2 columns × 4
+    // units = 8 entries of dense1.weight are exactly 0 (hand derivation); nothing else is.
+    const r = recordOnce([{ type: "dense", units: 4, activation: "sigmoid" }, { type: "dense", units: 3 }], 6, { zeroInputs: [1, 4] });
+    expect(r.layers[0].params.weight.zeros).toBe(8);
+    expect(r.layers[0].params.bias.zeros).toBe(0);
+    expect(r.layers[1].params.weight.zeros).toBe(0);
+    // they are also in the histogram's lowest bin (below 1e-10), which the zero count splits
+    expect(r.layers[0].hist!.grad[0]).toBeGreaterThanOrEqual(8);
+    expect(recordOnce([{ type: "dense", units: 4, activation: "sigmoid" }, { type: "dense", units: 3 }], 6).layers[0].params.weight.zeros).toBe(0);
   });
   it("gain is the ratio of successive δ norms, null for the last layer", () => {
     const r = recordOnce([{ type: "dense", units: 4, activation: "sigmoid" }, { type: "dense", units: 4, activation: "sigmoid" }, { type: "dense", units: 3 }], 6);
