@@ -5,7 +5,6 @@
 import { cac } from "cac";
 import { existsSync, readdirSync, readFileSync, statSync, mkdirSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
-import { SingleBar, Presets } from "cli-progress";
 import { InputError } from "../core/errors.ts";
 import { parseConfig, type Config } from "../experiment/config.ts";
 import { listPresets, resolveExperimentArg } from "../experiment/config-file.ts";
@@ -17,6 +16,7 @@ import { writeFileAtomic } from "../experiment/run-folder/atomic.ts";
 import { computeGradients, encodeGradients, parseRange } from "../experiment/grads.ts";
 import { parseSize } from "../experiment/memory.ts";
 import { startHelper } from "./helper.ts";
+import { RunProgress } from "./progress.ts";
 import { columns, layerTable, num, sparkTable } from "./table.ts";
 import { writeComparison, writeReport } from "../report/write.ts";
 
@@ -67,7 +67,7 @@ async function runSuiteCli(suite: Suite, out: string, workers: number, shard: [n
     onDone: (r) => {
       done++;
       const s = r.summary;
-      console.log(`  [${done}/${n}] ${r.label}: ${s ? `test accuracy ${(100 * s.testAccuracy).toFixed(2)}%, ${s.diagnosis.verdict}${r.kept ? " (finished before; kept)" : r.resumedFrom != null ? ` (resumed from step ${r.resumedFrom})` : ""}` : `error: ${r.error}`}`);
+      console.log(`  [${done}/${n}] ${r.label}: ${s ? `test accuracy ${(100 * s.testAccuracy).toFixed(2)}%, ${s.diagnosis.grade ? `${s.diagnosis.verdict} (${s.diagnosis.grade})` : s.diagnosis.verdict}${r.kept ? " (finished before; kept)" : r.resumedFrom != null ? ` (resumed from step ${r.resumedFrom})` : ""}` : `error: ${r.error}`}`);
     },
   });
   console.log(`\n${suiteTable(results)}\n`);
@@ -86,10 +86,11 @@ function suiteTable(results: PlanResult[]): string {
 
 /** One row per run: test accuracy, verdict, first/last layer and first/last time-step gradient ratios. */
 function runsTable(runs: { label: string; summary: Pick<Summary, "testAccuracy" | "diagnosis"> | null }[]): string {
-  const rows = [["run", "test acc", "verdict", "first/last layer ‖∇W‖", "‖∂ℓ/∂h_1‖/‖∂ℓ/∂h_T‖"]];
+  const rows = [["run", "test acc", "verdict", "first/last layer ‖δ‖", "first/last layer ‖∂L/∂W‖", "‖∂ℓ/∂h_1‖/‖∂ℓ/∂h_T‖"]];
   for (const { label, summary: s } of runs) {
     const time = s ? Object.values(s.diagnosis.timeRatios ?? {}) : [];
-    rows.push([label, s ? `${(100 * s.testAccuracy).toFixed(2)}%` : "error", s?.diagnosis.verdict ?? "–", num(s?.diagnosis.depthRatio ?? null), time.length ? num(time[0]) : "–"]);
+    const d = s?.diagnosis;
+    rows.push([label, s ? `${(100 * s.testAccuracy).toFixed(2)}%` : "error", d ? (d.grade ? `${d.verdict} (${d.grade})` : d.verdict) : "–", num(d?.deltaRatio ?? null), num(d?.depthRatio ?? null), time.length ? num(time[0]) : "–"]);
   }
   return columns(rows);
 }
@@ -193,13 +194,10 @@ function secondThread(): void {
 
 /** One run (new or resumed) with its terminal output, signal handling and exit code. */
 async function runOne(opts: RunOpts, open: (hooks: RunHooks, runOpts: RunOptions) => RunSession, maxMemory: number | undefined): Promise<void> {
-  const tty = process.stderr.isTTY && !opts.quiet;
-  let bar: SingleBar | null = null;
-  let barStarted = false;
-  let lastPlain = 0;
+  const progress = new RunProgress({ stream: process.stderr, print: (s) => console.log(s), quiet: !!opts.quiet });
   const log = (s: string) => { if (!opts.quiet) console.log(s); };
   const signals = interruptOnSignals((signal) => {
-    if (bar) (bar as SingleBar).stop(), bar = null;
+    progress.stop();
     process.stderr.write(`\ngradlab: ${signal}: stopping at the next step boundary (again to quit at once)…\n`);
   });
   try {
@@ -209,22 +207,10 @@ async function runOne(opts: RunOpts, open: (hooks: RunHooks, runOpts: RunOptions
         if (rec && rec.step === 0) {
           log(`\nAt initialization (step 0), loss ${rec.loss.toFixed(4)}:\n${layerTable(rec)}\n`);
         }
-        if (!barStarted && tty && signals.reason() === null) {
-          barStarted = true;
-          bar = new SingleBar({ format: "training [{bar}] {percentage}% | step {value}/{total} | loss {loss}", hideCursor: true }, Presets.shades_classic);
-          bar.start(t.totalSteps, t.step, { loss: rec ? rec.loss.toFixed(4) : "–" });
-        }
-        if (bar) {
-          if (t.step % 50 === 0 || t.done) (bar as SingleBar).update(t.step, rec ? { loss: rec.loss.toFixed(4) } : {});
-        } else if (!opts.quiet && rec && (t.step - lastPlain >= t.totalSteps / 10 || t.done)) {
-          lastPlain = t.step;
-          console.log(`step ${rec.step}/${t.totalSteps}  epoch ${rec.epoch + 1}  loss ${rec.loss.toFixed(4)}`);
-        }
+        progress.step(t, rec, signals.reason() === null);
       },
-      onEpoch(_t, e) {
-        const line = `epoch ${e.epoch}: train loss ${e.trainLoss.toFixed(4)}, test accuracy ${(100 * e.testAccuracy).toFixed(2)}%`;
-        if (bar) (bar as SingleBar).stop(), console.log(line), (bar as SingleBar).start(_t.totalSteps, _t.step);
-        else log(line);
+      onEpoch(t, e) {
+        progress.epoch(t, `epoch ${e.epoch}: train loss ${e.trainLoss.toFixed(4)}, test accuracy ${(100 * e.testAccuracy).toFixed(2)}%`);
       },
     }, { maxMemory, interrupt: signals.reason });
     const c = session.config;
@@ -235,7 +221,7 @@ async function runOne(opts: RunOpts, open: (hooks: RunHooks, runOpts: RunOptions
       log(`gradlab: resuming ${c.name} in ${session.outDir} at step ${session.resumedFrom} of ${session.trainer.totalSteps}`);
     }
     const result = await session.runAsync();
-    if (bar) (bar as SingleBar).stop();
+    progress.stop();
     const s = result.summary;
     if (result.interrupted !== null) {
       console.log(`\ninterrupted (${result.interrupted}) at step ${s.steps} of ${session.trainer.totalSteps}; checkpoint and partial report written to ${result.outDir}`);
@@ -244,7 +230,7 @@ async function runOne(opts: RunOpts, open: (hooks: RunHooks, runOpts: RunOptions
       return;
     }
     log(`\nAt the end (step ${result.last.step}), loss ${result.last.loss === null ? "NaN" : result.last.loss.toFixed(4)}:\n${layerTable(result.last)}\n`);
-    log(`Weight-gradient norm over training (log scale, ${result.records.length} records):\n${sparkTable(result.records)}\n`);
+    log(`‖δ‖, the error reaching each layer, over training (log scale, ${result.records.length} records):\n${sparkTable(result.records)}\n`);
     console.log(`test accuracy ${(100 * s.testAccuracy).toFixed(2)}%  ·  final loss ${s.finalLoss.toFixed(4)}  ·  ${s.steps} steps in ${s.seconds.toFixed(1)} s (${Math.round(s.samplesPerSecond)} samples/s)`);
     console.log(`\n${s.diagnosis.text}\n`);
     console.log(`run folder: ${result.outDir}  (report: ${join(result.outDir!, "report.html")})`);
@@ -253,7 +239,7 @@ async function runOne(opts: RunOpts, open: (hooks: RunHooks, runOpts: RunOptions
       process.exitCode = 3;
     }
   } finally {
-    if (bar) (bar as SingleBar).stop();
+    progress.stop();
     signals.dispose();
   }
 }

@@ -1,6 +1,8 @@
 /**
- * Terminal tables for a run: per layer the weight-gradient norm, δ norm, gain between layers,
- * saturated and dead fractions, at two records side by side (initialization and the end).
+ * Terminal tables for a run: per layer the depth profile first — ‖δ‖ (the error reaching the
+ * layer: how fast it learns) and the update ratio ‖ΔW‖/‖W‖ — then the gain between layers, the
+ * weight-gradient norm (labelled for what it is: it grows with the fan-in), saturated and dead
+ * fractions; and ‖δ‖ over training as sparklines.
  */
 import type { LayerRecord, StepRecord } from "../instrument/recorder.ts";
 import { sparkline } from "../report/sparkline.ts";
@@ -17,9 +19,14 @@ export function num(x: number | null | undefined): string {
 
 const pct = (x: number | null | undefined) => (x === null || x === undefined ? "–" : `${(100 * x).toFixed(0)}%`);
 
-function weightGrad(l: LayerRecord): number | null {
-  const p = l.params.weight ?? l.params.weight_ih;
-  return p ? p.gradNorm : null;
+function weightParam(l: LayerRecord) {
+  return l.params.weight ?? l.params.weight_ih;
+}
+
+/** A gradient norm, or "NaN (12)" / "Infinity (12)" with the count of NaN/Inf entries: never 0 for an exploded gradient. */
+export function normCell(p: { gradNorm: number | null; nonFinite: number } | undefined): string {
+  if (!p) return "–";
+  return p.nonFinite > 0 ? `${p.gradNorm === null ? "non-finite" : String(p.gradNorm)} (${p.nonFinite})` : num(p.gradNorm);
 }
 
 /** Render rows as aligned columns; the first row is the header. */
@@ -28,21 +35,25 @@ export function columns(rows: string[][]): string {
   return rows.map((r) => r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join("  ")).join("\n");
 }
 
-/** The per-layer table of one record. */
+/**
+ * The per-layer table of one record, input layer first: ‖δ‖ and ‖ΔW‖/‖W‖ (the depth profile),
+ * the gain ‖δ_l‖/‖δ_l+1‖, ‖∂L/∂W‖ (with the NaN/Inf count when there is one), saturated and dead.
+ */
 export function layerTable(rec: StepRecord): string {
-  const rows = [["layer", "‖∇W‖", "‖δ‖", "gain", "saturated", "dead"]];
+  const rows = [["layer", "‖δ‖", "‖ΔW‖/‖W‖", "gain", "‖∂L/∂W‖ (∝ fan-in)", "saturated", "dead"]];
   for (const l of rec.layers) {
-    rows.push([`${l.name} (${l.type})`, num(weightGrad(l)), num(l.deltaNorm), num(l.gain), pct(l.activation?.saturated), pct(l.activation?.dead)]);
+    const w = weightParam(l);
+    rows.push([`${l.name} (${l.type})`, num(l.deltaNorm), num(w?.updateRatio), num(l.gain), normCell(w), pct(l.activation?.saturated), pct(l.activation?.dead)]);
   }
   return columns(rows);
 }
 
-/** Per layer: a log-scale sparkline of its weight-gradient norm over the records, first → last. */
+/** Per layer: a log-scale sparkline of its ‖δ‖ over the records, first → last. */
 export function sparkTable(records: StepRecord[]): string {
   if (records.length === 0) return "";
-  const rows = [["layer", "‖∇W‖ over training", "first", "last"]];
+  const rows = [["layer", "‖δ‖ over training", "first", "last"]];
   records[0].layers.forEach((l, i) => {
-    const values = records.map((r) => weightGrad(r.layers[i]) ?? NaN);
+    const values = records.map((r) => r.layers[i]?.deltaNorm ?? NaN);
     if (values.every((v) => Number.isNaN(v))) return;
     rows.push([l.name, sparkline(values, 24), num(values[0]), num(values[values.length - 1])]);
   });

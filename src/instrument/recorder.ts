@@ -18,8 +18,14 @@ export interface ParamRecord {
   gradRms: number;
   /** ‖W_after − W_before‖ / ‖W_before‖ for the update applied at this step */
   updateRatio: number | null;
-  /** NaN/Inf entries in the gradient */
+  /** NaN/Inf entries in the gradient (then gradNorm and the other statistics are NaN or +Inf, null in JSON) */
   nonFinite: number;
+  /**
+   * entries of the gradient that are exactly 0 (counted in the histogram's lowest bin too): a
+   * weight whose input is 0 for the whole batch, e.g. a blank border pixel, gets exactly zero.
+   * Absent in records written before it was measured.
+   */
+  zeros?: number;
 }
 
 export interface ActivationRecord {
@@ -91,7 +97,7 @@ export class Recorder {
       const params: Record<string, ParamRecord> = {};
       for (const p of layer.params) {
         const g = vectorStats(p.grad);
-        params[p.key] = { gradNorm: g.norm, gradMeanAbs: g.meanAbs, gradMaxAbs: g.maxAbs, gradRms: g.rms, updateRatio: null, nonFinite: g.nonFinite };
+        params[p.key] = { gradNorm: g.norm, gradMeanAbs: g.meanAbs, gradMaxAbs: g.maxAbs, gradRms: g.rms, updateRatio: null, nonFinite: g.nonFinite, zeros: g.zeros };
         this.snapshot.get(p)!.set(p.value);
       }
       const rec: LayerRecord = { name: layer.name, type: layer.type, params, deltaNorm: null, gain: null, activation: null };

@@ -7,24 +7,37 @@ import type { FloatArray } from "../core/tensor.ts";
 export interface VectorStats {
   norm: number;     // L2 norm
   meanAbs: number;  // mean |x|
-  maxAbs: number;   // max |x| (over finite entries)
+  maxAbs: number;   // max |x|
   rms: number;      // √(mean x²)
   nonFinite: number; // count of NaN and ±Inf
+  zeros: number;    // count of entries exactly 0 (±0)
 }
 
-/** L2 norm, mean |x|, max |x|, RMS and the NaN/Inf count of x[0..n). @example vectorStats(Float32Array.of(3, -4), 2).norm // 5 */
+/**
+ * L2 norm, mean |x|, max |x|, RMS, the NaN/Inf count and the exact-zero count of x[0..n). A
+ * statistic of a vector holding NaN or ±Inf is not finite itself: NaN when any entry is NaN,
+ * else +Inf, never a number computed from the finite entries alone (an exploded gradient must
+ * not read as small).
+ * @example vectorStats(Float32Array.of(3, -4), 2).norm // 5
+ * @example vectorStats(Float32Array.of(3, Infinity, 0), 3) // { norm: Infinity, …, nonFinite: 1, zeros: 1 }
+ */
 export function vectorStats(x: FloatArray, n = x.length): VectorStats {
-  let sq = 0, abs = 0, max = 0, bad = 0;
+  let sq = 0, abs = 0, max = 0, bad = 0, nan = 0, zeros = 0;
   for (let i = 0; i < n; i++) {
     const v = x[i];
-    if (v - v !== 0) { bad++; continue; } // NaN or ±Inf
+    if (v - v !== 0) { bad++; if (v !== v) nan++; continue; } // NaN or ±Inf
+    if (v === 0) { zeros++; continue; }
     const a = v < 0 ? -v : v;
     sq += v * v;
     abs += a;
     if (a > max) max = a;
   }
-  const good = Math.max(1, n - bad);
-  return { norm: Math.sqrt(sq), meanAbs: abs / good, maxAbs: max, rms: Math.sqrt(sq / good), nonFinite: bad };
+  if (bad > 0) {
+    const q = nan > 0 ? Number.NaN : Number.POSITIVE_INFINITY;
+    return { norm: q, meanAbs: q, maxAbs: q, rms: q, nonFinite: bad, zeros };
+  }
+  const m = Math.max(1, n);
+  return { norm: Math.sqrt(sq), meanAbs: abs / m, maxAbs: max, rms: Math.sqrt(sq / m), nonFinite: 0, zeros };
 }
 
 /**
@@ -83,7 +96,8 @@ export function sigmaMax(W: FloatArray, rows: number, cols: number, u: Float64Ar
 
 /**
  * Fixed histogram bins so runs compare. Gradients: |g| on log10 bins of half a decade from
- * 1e-10 to 10, plus a first bin for |g| < 1e-10 (zeros included) and a last for ≥ 10.
+ * 1e-10 to 10, plus a first bin for |g| < 1e-10 (exact zeros included: the parameter record's
+ * `zeros` says how many of them are exactly 0) and a last for ≥ 10.
  * Activations: 20 linear bins over [−1, 1] plus an underflow and an overflow bin.
  */
 // 10^(−10 + i/2), i = 0..22, correctly rounded and written out: every JS engine approximates

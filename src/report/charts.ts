@@ -10,9 +10,10 @@
  * by depth for deep stacks; both colour-blind safe), and every axis names its quantity and unit.
  *
  * @example
- * const charts = runCharts({ records });            // loss, grad-norm, delta-norm, grad-heatmap, …
+ * const charts = runCharts({ records });            // depth-profile, loss, grad-norm, delta-norm, …
  * echartsInstance.setOption(charts[0].option);      // in the browser
  */
+import { profileLayers, weightKeyOf } from "../instrument/profile.ts";
 import type { LayerRecord, StepRecord } from "../instrument/recorder.ts";
 import { ACT_HIST_EDGES, GRAD_HIST_EDGES } from "../instrument/stats.ts";
 
@@ -43,6 +44,7 @@ export interface ChartSpec {
 
 /** The ids of the charts of one run (time-heatmap has one chart per recurrent layer). */
 export const CHART_IDS = {
+  depthProfile: "depth-profile",
   loss: "loss",
   gradNorm: "grad-norm",
   deltaNorm: "delta-norm",
@@ -74,6 +76,10 @@ export interface RunData {
 
 /** Fixed axis ranges, so the charts of several runs can share them. Computed by sharedScales. */
 export interface Scales {
+  /** log range of the depth profile's ‖δ‖ panel */
+  profileDelta?: [number, number];
+  /** log range of the depth profile's ‖ΔW‖/‖W‖ panel */
+  profileUpdate?: [number, number];
   gradNorm?: [number, number];
   deltaNorm?: [number, number];
   /** log10 range of the layer × step heatmap colours */
@@ -176,11 +182,7 @@ function droppedNote(n: number): string {
 const joinNotes = (...notes: string[]) => notes.filter((s) => s !== "").join(" · ");
 
 /** The weight tensor whose gradient stands for the layer (as in the diagnosis). */
-export function weightKey(l: LayerRecord): string | undefined {
-  if (l.params.weight) return "weight";
-  if (l.params.weight_ih) return "weight_ih";
-  return Object.keys(l.params)[0];
-}
+export const weightKey = weightKeyOf;
 
 /** Layer names in order of first appearance (input → output). */
 export function layerNames(records: readonly StepRecord[]): string[] {
@@ -267,6 +269,79 @@ function spec(id: string, title: string, subtitle: string, option: ChartOption, 
 /** A subtitle part for sampled lines: "every 3rd recorded step shown" style. */
 function sampledNote(n: number, shown: number, what: string): string {
   return shown < n ? `${shown} of ${n} ${what} shown, evenly spaced` : "";
+}
+
+// ---------------------------------------------------------------------------------------------
+// The depth profile: the lesson at a glance.
+
+/**
+ * The depth profile: per layer (input layer on the left; normalization layers left out), how
+ * fast it learns — ‖δ‖, the mean per-example ‖∂ℓ/∂z‖ at its pre-activation, which for a dense
+ * layer is the per-example bias gradient ‖∂ℓ/∂b‖ ("how fast the biases learn"), and the update
+ * ratio ‖ΔW‖/‖W‖ of its weights — at initialization (dashed, the first record) and now (solid,
+ * the last record), each in its own panel on a log axis. Unlike ‖∂L/∂W‖, neither grows with the
+ * layer's fan-in, so a falling line toward the input is the vanishing gradient itself.
+ *
+ * @example
+ * const c = depthProfileChart({ records });
+ * c.series.map((s) => s.name) // ["‖δ‖ at init (step 0)", "‖δ‖ now (step 9374)", "‖ΔW‖/‖W‖ at init (step 0)", …]
+ */
+export function depthProfileChart(run: RunData, scales: Scales = {}): ChartSpec {
+  const recs = run.records;
+  const first = recs[0], last = recs[recs.length - 1];
+  const names = first ? profileNames(first, last) : [];
+  const when: [string, StepRecord, "dashed" | "solid"][] = [];
+  if (first) when.push([`at init (step ${first.step})`, first, "dashed"]);
+  if (last && last !== first) when.push([`now (step ${last.step})`, last, "solid"]);
+  const quantities = [
+    { key: "delta", label: "‖δ‖", color: OKABE_ITO[0], value: (l: LayerRecord) => l.deltaNorm },
+    { key: "update", label: "‖ΔW‖/‖W‖", color: OKABE_ITO[1], value: (l: LayerRecord) => { const k = weightKeyOf(l); return k === undefined ? null : l.params[k].updateRatio; } },
+  ] as const;
+  const series: SeriesData[] = [];
+  const opt: ChartOption[] = [];
+  const values: number[][] = [[], []];
+  let dropped = 0;
+  quantities.forEach((q, gi) => {
+    for (const [label, rec, dash] of when) {
+      const data: (number | string)[][] = [];
+      for (const name of names) {
+        const l = layerAt(rec, name);
+        const v = l ? q.value(l) : undefined;
+        if (positive(v)) { data.push([name, v]); values[gi].push(v); } else dropped++;
+      }
+      const sname = `${q.label} ${label}`;
+      series.push({ name: sname, panel: q.key, data });
+      opt.push(line(sname, data, q.color, dash, { xAxisIndex: gi, yAxisIndex: gi, showSymbol: true, symbolSize: 6 }));
+    }
+  });
+  const ranges = [scales.profileDelta ?? decadeRange(values[0]), scales.profileUpdate ?? decadeRange(values[1])];
+  const title = "Depth profile: how fast each layer learns";
+  const subtitle = joinNotes(
+    "left: ‖δ‖, the error reaching each layer (mean per-example ‖∂ℓ/∂z‖ = ‖∂ℓ/∂b‖, how fast its biases learn); right: ‖ΔW‖/‖W‖, how much one update changes its weights",
+    "input layer on the left, log scale · dashed: at initialization, solid: now",
+    droppedNote(dropped), names.length === 0 ? "no layer with weights" : "",
+  );
+  const f = frame(title, subtitle, series.map((s) => s.name));
+  const panelW = (W - 78 - f.right - 70) / 2;
+  const lefts = [78, 78 + panelW + 70];
+  const xAxis = (gi: number): ChartOption => ({ type: "category", gridIndex: gi, data: names, name: "layer (input → output)", nameLocation: "middle", nameGap: 30, boundaryGap: false, axisLabel: { fontSize: 10 } });
+  const yAxis = (gi: number): ChartOption => ({ ...logAxis(gi === 0 ? "‖δ‖ (mean per example)" : "‖ΔW‖/‖W‖ per update", ranges[gi]), gridIndex: gi, nameGap: 52 });
+  const option: ChartOption = {
+    ...f.base,
+    tooltip: { trigger: "item" },
+    grid: lefts.map((left) => ({ left, width: panelW, top: f.top, bottom: 52 })),
+    xAxis: [xAxis(0), xAxis(1)],
+    yAxis: [yAxis(0), yAxis(1)],
+    series: opt,
+  };
+  return spec(CHART_IDS.depthProfile, title, subtitle, option, series, 400, W, ranges[0]);
+}
+
+/** The depth profile's layers, input → output: those of the first record, then any new in the last. */
+function profileNames(first: StepRecord, last: StepRecord): string[] {
+  const names = profileLayers(first).map((l) => l.name);
+  for (const l of profileLayers(last)) if (!names.includes(l.name)) names.push(l.name);
+  return names;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -359,11 +434,14 @@ function perLayerLog(
   return spec(id, title, subtitle, option, series, heightFor(series.length), W, r);
 }
 
-/** ‖∂L/∂W‖ of each layer's weight tensor over training (log y). */
+/**
+ * ‖∂L/∂W‖ of each layer's weight tensor over training (log y). Not how fast a layer learns: the
+ * norm sums δ times the layer's inputs over its fan-in, so a wide first layer shows a large one.
+ */
 export function gradNormChart(run: RunData, scales: Scales = {}): ChartSpec {
   return perLayerLog(
-    run, CHART_IDS.gradNorm, "Weight-gradient norm per layer", "‖∂L/∂W‖ (L2 norm)",
-    "L2 norm of the gradient of the batch-mean loss w.r.t. each layer's weight matrix",
+    run, CHART_IDS.gradNorm, "Weight-gradient norm ‖∂L/∂W‖ per layer", "‖∂L/∂W‖ (L2 norm)",
+    "L2 norm of the gradient of the batch-mean loss w.r.t. each layer's weight matrix; it grows with the layer's fan-in (a weight gradient is δ times the layer's input, summed over the batch, and a first layer on MNIST has 784 inputs), so a wide first layer can show the largest ‖∂L/∂W‖ while its ‖δ‖ is the smallest: for how fast a layer learns, read the depth profile",
     (l) => { const k = weightKey(l); return k === undefined ? undefined : l.params[k].gradNorm; },
     scales.gradNorm, scales.stepMax,
   );
@@ -452,8 +530,9 @@ function safeId(name: string): string {
 }
 
 /**
- * For one recurrent layer: heatmap of log10 ‖∂ℓ/∂h_t‖ with time step t as rows (t = 0, the
- * first input, at the bottom) and recorded steps as columns.
+ * For one recurrent layer: heatmap of log10 ‖∂ℓ/∂h_t‖ with time step t as rows (t = 1, the
+ * first input, at the bottom; t = 1…T as in the diagnosis, hGradNorm[t − 1]) and recorded
+ * steps as columns.
  */
 export function timeHeatmapChart(run: RunData, layer: string, scales: Scales = {}, id = `${CHART_IDS.timeHeatmap}-${safeId(layer)}`): ChartSpec {
   const recs = run.records.filter((r) => layerAt(r, layer)?.hGradNorm);
@@ -471,20 +550,23 @@ export function timeHeatmapChart(run: RunData, layer: string, scales: Scales = {
       if (!positive(v)) { dropped++; return; }
       const lv = Math.log10(v);
       cells.push([x, y, lv]);
-      data.push([recs[ri].step, t, lv]);
+      data.push([recs[ri].step, t + 1, lv]);
     });
   });
   const range = scales.timeHeat ?? log10Range(cells.map((c) => c[2]));
   const subtitle = joinNotes(
-    `colour: log10 of the mean per-example ‖∂ℓ/∂h_t‖ in ${layer}; rows: time steps, t = 0 (first input) at the bottom`,
+    `colour: log10 of the mean per-example ‖∂ℓ/∂h_t‖ in ${layer}; rows: time steps, t = 1 (first input) at the bottom`,
     sampledNote(recs.length, cols.length, "recorded steps"), sampledNote(T, ts.length, "time steps"),
     dropped ? `${dropped} zero or non-finite cell${dropped === 1 ? "" : "s"} left blank` : "",
   );
   const title = `Gradient through time in ${layer}: log10 ‖∂ℓ/∂h_t‖`;
   const height = Math.max(340, Math.min(620, 150 + 12 * ts.length));
-  const option = heatmapOption(title, subtitle, "training step", "time step t (t = 0 at bottom)", cols.map((i) => String(recs[i].step)), ts.map(String), cells, range, "log10 ‖∂ℓ/∂h_t‖", height);
+  const option = heatmapOption(title, subtitle, "training step", "time step t (t = 1 at bottom)", cols.map((i) => String(recs[i].step)), ts.map((t) => String(t + 1)), cells, range, "log10 ‖∂ℓ/∂h_t‖", height);
   return spec(id, title, subtitle, option, [{ name: `${layer} log10 ‖∂ℓ/∂h_t‖`, data }], height, W, range);
 }
+
+/** The category of exact zeros in the gradient histograms. */
+export const ZERO_LABEL = "= 0";
 
 /** Category labels of histogram bins: "<-10", "-10", "-9.5", …, "≥1" (log10 |g|) or "<-1", …, "≥1". */
 export function histLabels(edges: readonly number[], log: boolean): string[] {
@@ -503,10 +585,12 @@ function histChart(run: RunData, kind: "grad" | "act", shared: number | undefine
   const names = layerNames(recs);
   const colors = layerColors(names);
   const edges = kind === "grad" ? GRAD_HIST_EDGES : ACT_HIST_EDGES;
-  const labels = histLabels(edges, kind === "grad");
+  // Gradients: exact zeros get their own first category ("= 0"), taken out of the lowest bin.
+  const labels = kind === "grad" ? [ZERO_LABEL, ...histLabels(edges, true)] : histLabels(edges, false);
   const series: SeriesData[] = [];
   const opt: ChartOption[] = [];
   let ymax = 0;
+  let mostZeros: { name: string; fraction: number; panel: string } | null = null;
   const panels: [string, StepRecord | undefined, number][] = [["init", first, 0], ["end", last, 1]];
   for (const [panel, rec, gi] of panels) {
     if (!rec) continue;
@@ -514,7 +598,18 @@ function histChart(run: RunData, kind: "grad" | "act", shared: number | undefine
       const counts = kind === "grad" ? l.hist?.grad : l.hist?.act;
       if (!counts || counts.length === 0) continue;
       const total = counts.reduce((s, c) => s + c, 0);
-      const data = counts.map((c, k) => [labels[k] ?? String(k), total > 0 ? c / total : 0]);
+      const frac = (c: number) => (total > 0 ? c / total : 0);
+      let data: (string | number)[][];
+      if (kind === "grad") {
+        const k = weightKey(l);
+        const zeros = k === undefined ? undefined : l.params[k]?.zeros;
+        // Without a zero count (records from before it was measured) the "= 0" point is left out.
+        const split = typeof zeros === "number" && zeros <= counts[0] ? [[ZERO_LABEL, frac(zeros)], [labels[1], frac(counts[0] - zeros)]] : [[labels[1], frac(counts[0])]];
+        data = [...split, ...counts.slice(1).map((c, i) => [labels[i + 2] ?? String(i + 1), frac(c)])];
+        if (typeof zeros === "number" && total > 0 && (mostZeros === null || zeros / total > mostZeros.fraction)) mostZeros = { name: l.name, fraction: zeros / total, panel };
+      } else {
+        data = counts.map((c, k) => [labels[k] ?? String(k), frac(c)]);
+      }
       for (const d of data) ymax = Math.max(ymax, d[1] as number);
       series.push({ name: l.name, panel, data });
       opt.push(line(l.name, data, colors.get(l.name)!, panel === "init" ? "dashed" : "solid", { xAxisIndex: gi, yAxisIndex: gi, showSymbol: true, symbolSize: 3 }));
@@ -523,14 +618,17 @@ function histChart(run: RunData, kind: "grad" | "act", shared: number | undefine
   const top = shared ?? (ymax > 0 ? Math.min(1, Math.ceil(ymax * 10) / 10) : 1);
   const what = kind === "grad" ? "|∂L/∂W| of each layer's weights, log10 bins of half a decade" : "activation values f(z), bins of 0.1 on [−1, 1]";
   const title = kind === "grad" ? "Weight-gradient histograms at initialization and at the end" : "Activation histograms at initialization and at the end";
+  const zeroNote = mostZeros === null ? "" : `"= 0": entries exactly zero, which come from inputs that are 0 for the whole batch (blank border pixels give exactly zero weight gradients)${mostZeros.fraction > 0 ? `; most: ${mostZeros.name}, ${(100 * mostZeros.fraction).toFixed(0)}% ${mostZeros.panel === "init" ? "at initialization" : "at the end"}` : ""}`;
   const subtitle = joinNotes(
     `${what}; y: fraction of the layer's entries`,
+    zeroNote,
     series.length === 0 ? "histograms were not recorded (record.histograms is off)" : "",
   );
   const xName = kind === "grad" ? "log10 |∂L/∂W| (bin start)" : "activation (bin start)";
   // Label whole decades (gradients) or −1, −0.5, 0, 0.5, 1 (activations), plus the end bins.
   const lastBin = labels.length - 1;
-  const labelled = (k: number) => k === 0 || k === lastBin || (k > 1 && k < lastBin - 1 && (k - 1) % (kind === "grad" ? 4 : 5) === 0);
+  const o = kind === "grad" ? 1 : 0; // the "= 0" category comes first
+  const labelled = (k: number) => k === 0 || k === lastBin || (k > 1 + o && k < lastBin - 1 && (k - 1 - o) % (kind === "grad" ? 4 : 5) === 0);
   const f = frame(title, subtitle, [...new Set(series.map((s) => s.name))]);
   const panelW = (W - 78 - f.right - 40) / 2;
   const lefts = [78, 78 + panelW + 40];
@@ -602,19 +700,19 @@ export function recurrentLayers(records: readonly StepRecord[]): string[] {
   return layerNames(records).filter((n) => records.some((r) => { const l = layerAt(r, n); return l !== undefined && isRecurrent(l); }));
 }
 
-/** A log line over t, dropping what a log axis cannot show. */
+/** A log line over t = 1…T (values[t − 1]), dropping what a log axis cannot show. */
 function timeLine(values: readonly number[] | undefined): { data: number[][]; dropped: number; kept: number[] } {
   const data: number[][] = [], kept: number[] = [];
   let dropped = 0;
   if (!values) return { data, dropped, kept };
   const ts = sampleIndices(values.length, MAX_POINTS);
-  for (const t of ts) { const v = values[t]; if (positive(v)) { data.push([t, v]); kept.push(v); } else dropped++; }
+  for (const t of ts) { const v = values[t]; if (positive(v)) { data.push([t + 1, v]); kept.push(v); } else dropped++; }
   return { data, dropped, kept };
 }
 
 /**
  * ‖∂ℓ/∂h_t‖ against the time step t, at initialization (dashed) and at the end (solid), per
- * recurrent layer (LSTM: ‖∂ℓ/∂c_t‖ dotted), log y. A straight falling line toward t = 0 is
+ * recurrent layer (LSTM: ‖∂ℓ/∂c_t‖ dotted), log y. t = 1…T (the diagnosis' convention). A straight falling line toward t = 1 is
  * exponential decay through time.
  */
 export function timeNormChart(run: RunData, scales: Scales = {}): ChartSpec {
@@ -646,14 +744,14 @@ export function timeNormChart(run: RunData, scales: Scales = {}): ChartSpec {
   const r = scales.hNorm ?? decadeRange(all);
   const title = "Gradient through time: ‖∂ℓ/∂h_t‖ against t";
   const subtitle = joinNotes(
-    "mean per-example norm of ∂ℓ/∂h_t; t = 0 is the first input · dashed: initialization, solid: end",
+    "mean per-example norm of ∂ℓ/∂h_t; t = 1 is the first input, t = T the last · dashed: initialization, solid: end",
     droppedNote(dropped), names.length === 0 ? "no recurrent layer" : "",
   );
   const f = frame(title, subtitle, series.map((s) => s.name), W + 80);
   const option: ChartOption = {
     ...f.base,
     grid: plotGrid(f),
-    xAxis: { type: "value", name: "time step t", nameLocation: "middle", nameGap: 28, min: 0, splitLine: { show: false } },
+    xAxis: { type: "value", name: "time step t (1 = first input)", nameLocation: "middle", nameGap: 28, min: 1, splitLine: { show: false } },
     yAxis: logAxis("‖∂ℓ/∂h_t‖ (mean per example)", r),
     series: opt,
   };
@@ -698,11 +796,11 @@ export function pascanuChart(run: RunData, scales: Scales = {}): ChartSpec {
 }
 
 /**
- * Every chart of one run, in report order. Recurrent charts appear only when a layer carries
+ * Every chart of one run, in report order, the depth profile first. Recurrent charts appear only when a layer carries
  * hGradNorm; all others always appear (their subtitle says when they are empty).
  */
 export function runCharts(run: RunData, scales: Scales = {}): ChartSpec[] {
-  const charts = [lossChart(run, scales), gradNormChart(run, scales), deltaNormChart(run, scales), gradHeatmapChart(run, scales)];
+  const charts = [depthProfileChart(run, scales), lossChart(run, scales), gradNormChart(run, scales), deltaNormChart(run, scales), gradHeatmapChart(run, scales)];
   const rnn = recurrentLayers(run.records);
   const ids = new Set<string>();
   for (const name of rnn) {
@@ -721,9 +819,13 @@ export function runCharts(run: RunData, scales: Scales = {}): ChartSpec[] {
 
 export interface CompareRun extends RunData { label: string }
 
+/** Whole decades around the values of one panel of a chart. */
+const panelRange = (c: ChartSpec, panel: string) => decadeRange(c.series.filter((s) => s.panel === panel).flatMap((s) => s.data.map((p) => p[1] as number)));
+
 /** Axis ranges covering every run, so their charts share axes. */
 export function sharedScales(runs: readonly RunData[]): Scales {
   const each = runs.map((r) => ({
+    pd: panelRange(depthProfileChart(r), "delta"), pu: panelRange(depthProfileChart(r), "update"),
     g: gradNormChart(r).range, d: deltaNormChart(r).range, gh: gradHeatmapChart(r).range,
     th: recurrentLayers(r.records).map((n) => timeHeatmapChart(r, n).range),
     h: recurrentLayers(r.records).length ? timeNormChart(r).range : undefined,
@@ -734,6 +836,8 @@ export function sharedScales(runs: readonly RunData[]): Scales {
   const steps = runs.flatMap((r) => r.records.map((x) => x.step));
   const max = (xs: (number | undefined)[]) => { const ok = xs.filter((x): x is number => x !== undefined); return ok.length ? Math.max(...ok) : undefined; };
   return {
+    profileDelta: unionRange(each.map((e) => e.pd)),
+    profileUpdate: unionRange(each.map((e) => e.pu)),
     gradNorm: unionRange(each.map((e) => e.g)),
     deltaNorm: unionRange(each.map((e) => e.d)),
     gradHeat: unionRange(each.map((e) => e.gh)),
@@ -747,10 +851,10 @@ export function sharedScales(runs: readonly RunData[]): Scales {
   };
 }
 
-/** Weighted layers as the diagnosis counts them (batch norm excluded), input → output. */
+/** ‖δ‖ of the depth profile's layers (normalization excluded), input → output; NaN where a layer has none. */
 function depthProfile(rec: StepRecord | undefined): number[] {
   if (!rec) return [];
-  return rec.layers.filter((l) => weightKey(l) !== undefined && l.type !== "batchnorm").map((l) => l.params[weightKey(l)!].gradNorm);
+  return profileLayers(rec).map((l) => l.deltaNorm ?? Number.NaN);
 }
 
 /** Overlay of one quantity per run, one colour per run. */
@@ -766,8 +870,8 @@ function overlay(id: string, title: string, subtitle: string, xAxis: ChartOption
 }
 
 /**
- * The overlay charts of a comparison: loss, batch accuracy, the weight-gradient norm against
- * depth at initialization and at the end, and (when any run is recurrent) ‖∂ℓ/∂h_t‖ against t.
+ * The overlay charts of a comparison: loss, batch accuracy, ‖δ‖ against depth (the depth
+ * profile) at initialization and at the end, and (when any run is recurrent) ‖∂ℓ/∂h_t‖ against t.
  */
 export function compareCharts(runs: readonly CompareRun[]): ChartSpec[] {
   const colorOf = new Map(runs.map((r, i) => [r.label, OKABE_ITO[i % OKABE_ITO.length]]));
@@ -793,10 +897,10 @@ export function compareCharts(runs: readonly CompareRun[]): ChartSpec[] {
   }
   const dr = decadeRange(depth.flatMap((s) => s.data.map((p) => p[1] as number)));
   const maxDepth = Math.max(1, ...depth.map((s) => s.data.length ? Math.max(...s.data.map((p) => p[0] as number)) : 1));
-  out.push(overlay(COMPARE_IDS.depth, "Weight-gradient norm against depth",
-    joinNotes("‖∂L/∂W‖ of each weighted layer, layer 1 = input side · dashed: initialization, solid: end", droppedNote(dropped)),
+  out.push(overlay(COMPARE_IDS.depth, "Depth profile: ‖δ‖ against depth",
+    joinNotes("‖δ‖, the error reaching each weighted layer (how fast it learns), layer 1 = input side · dashed: initialization, solid: end", droppedNote(dropped)),
     { type: "value", name: "weighted layer (1 = input)", nameLocation: "middle", nameGap: 28, min: 1, max: maxDepth, minInterval: 1 },
-    logAxis("‖∂L/∂W‖ (L2 norm)", dr), depth, runColor, (s) => (s.name.includes(" init ") ? "dashed" : "solid"), dr));
+    logAxis("‖δ‖ (mean per example)", dr), depth, runColor, (s) => (s.name.includes(" init ") ? "dashed" : "solid"), dr));
   if (runs.some((r) => recurrentLayers(r.records).length > 0)) {
     const ts: SeriesData[] = [];
     let d2 = 0;
@@ -810,8 +914,8 @@ export function compareCharts(runs: readonly CompareRun[]): ChartSpec[] {
       }
     }
     out.push(overlay(COMPARE_IDS.time, "Gradient through time, per run",
-      joinNotes("‖∂ℓ/∂h_t‖ of each run's first recurrent layer; t = 0 is the first input · dashed: initialization, solid: end", droppedNote(d2)),
-      { type: "value", name: "time step t", nameLocation: "middle", nameGap: 28, min: 0 },
+      joinNotes("‖∂ℓ/∂h_t‖ of each run's first recurrent layer; t = 1 is the first input · dashed: initialization, solid: end", droppedNote(d2)),
+      { type: "value", name: "time step t (1 = first input)", nameLocation: "middle", nameGap: 28, min: 1 },
       logAxis("‖∂ℓ/∂h_t‖ (mean per example)", scales.hNorm), ts, runColor, (s) => (s.name.includes(" init ") ? "dashed" : "solid"), scales.hNorm));
   }
   return out;

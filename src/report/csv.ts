@@ -7,12 +7,12 @@
  * @example
  * metricsToCsv(records).split("\n")[0]
  * // "step,epoch,loss,accuracy,layer,type,deltaNorm,gain,act_mean,act_std,saturated,dead,
- * //  sigmaMax,pascanu,weight_gradNorm,weight_gradMeanAbs,…,bias_nonFinite"
+ * //  sigmaMax,pascanu,weight_gradNorm,weight_gradMeanAbs,…,bias_nonFinite,bias_zeros"
  */
 import type { LayerRecord, ParamRecord, StepRecord } from "../instrument/recorder.ts";
 
 /** The per-parameter statistics, in column order. */
-export const PARAM_STATS = ["gradNorm", "gradMeanAbs", "gradMaxAbs", "gradRms", "updateRatio", "nonFinite"] as const satisfies readonly (keyof ParamRecord)[];
+export const PARAM_STATS = ["gradNorm", "gradMeanAbs", "gradMaxAbs", "gradRms", "updateRatio", "nonFinite", "zeros"] as const satisfies readonly (keyof ParamRecord)[];
 
 const BASE_COLUMNS = ["step", "epoch", "loss", "accuracy", "layer", "type", "deltaNorm", "gain", "act_mean", "act_std", "saturated", "dead", "sigmaMax", "pascanu"];
 
@@ -33,7 +33,7 @@ export function paramKeys(records: readonly StepRecord[]): string[] {
   return [...keys];
 }
 
-/** One row per recorded step × layer; the columns of each parameter key p are p_gradNorm, …, p_nonFinite. */
+/** One row per recorded step × layer; the columns of each parameter key p are p_gradNorm, …, p_nonFinite, p_zeros. */
 export function metricsToCsv(records: readonly StepRecord[]): string {
   const keys = paramKeys(records);
   const header = [...BASE_COLUMNS, ...keys.flatMap((k) => PARAM_STATS.map((s) => `${k}_${s}`))];
@@ -120,6 +120,7 @@ export function csvToRecords(metricsCsv: string, timeCsv?: string): StepRecord[]
     for (const k of keys) {
       if (PARAM_STATS.every((s) => (get(r, `${k}_${s}`) ?? "") === "")) continue; // the layer has no such tensor
       const p = Object.fromEntries(PARAM_STATS.map((s) => [s, numOrNull(get(r, `${k}_${s}`))]));
+      if (p.zeros === null) delete p.zeros; // records written before zeros were counted have none
       params[k] = p as unknown as ParamRecord;
     }
     const mean = numOrNull(get(r, "act_mean"));

@@ -7,9 +7,9 @@
  */
 import type { Config } from "../experiment/config.ts";
 import type { Summary } from "../experiment/run-folder/session.ts";
-import { diagnose, ratioText, type Diagnosis } from "../instrument/diagnosis.ts";
+import { diagnose, headlineOf, ratioText, type Diagnosis } from "../instrument/diagnosis.ts";
 import type { LayerRecord, StepRecord } from "../instrument/recorder.ts";
-import { compareCharts, runCharts, sharedScales, weightKey, type ChartOption, type ChartSpec, type CompareRun, type RunData } from "./charts.ts";
+import { CHART_IDS, compareCharts, runCharts, sharedScales, weightKey, type ChartOption, type ChartSpec, type CompareRun, type RunData } from "./charts.ts";
 import { chartSvg } from "./render.ts";
 
 /** What a report is made from: the contents of a run folder. */
@@ -78,19 +78,32 @@ export function fmtNum(x: number | null | undefined): string {
   return a >= 1e-3 && a < 1e4 ? x.toPrecision(3) : x.toExponential(2).replace(/e\+?/, "e");
 }
 
-const fmtPct = (x: number | null | undefined) => (x === null || x === undefined || !Number.isFinite(x) ? "–" : `${(100 * x).toFixed(x < 0.1 && x > 0 ? 1 : 0)}%`);
-
-function weightGrad(l: LayerRecord | undefined): number | null {
-  const k = l ? weightKey(l) : undefined;
-  return l && k !== undefined ? l.params[k].gradNorm : null;
+/** A gradient norm as shown: "non-finite (12)" when the tensor held NaN/Inf (the JSON norm is then null). */
+export function fmtNorm(x: number | null | undefined, nonFinite: number | null | undefined): string {
+  return nonFinite ? `non-finite (${nonFinite})` : fmtNum(x);
 }
 
-/** The per-layer numbers of the table, for one record. */
-interface LayerRow { gradNorm: number | null; deltaNorm: number | null; gain: number | null; saturated: number | null; dead: number | null }
-const layerRow = (l: LayerRecord | undefined): LayerRow => ({
-  gradNorm: weightGrad(l), deltaNorm: l?.deltaNorm ?? null, gain: l?.gain ?? null,
-  saturated: l?.activation?.saturated ?? null, dead: l?.activation?.dead ?? null,
-});
+const fmtPct = (x: number | null | undefined) => (x === null || x === undefined || !Number.isFinite(x) ? "–" : `${(100 * x).toFixed(x < 0.1 && x > 0 ? 1 : 0)}%`);
+
+/** The weight tensor's record of a layer. */
+function weightParam(l: LayerRecord | undefined) {
+  const k = l ? weightKey(l) : undefined;
+  return l && k !== undefined ? l.params[k] : undefined;
+}
+
+/**
+ * The per-layer numbers of the table, for one record: the depth profile first (‖δ‖ and the
+ * update ratio), then ‖∂L/∂W‖ with its NaN/Inf count (a non-finite norm is null in JSON).
+ */
+interface LayerRow { deltaNorm: number | null; updateRatio: number | null; gradNorm: number | null; nonFinite: number; gain: number | null; saturated: number | null; dead: number | null }
+const layerRow = (l: LayerRecord | undefined): LayerRow => {
+  const w = weightParam(l);
+  return {
+    deltaNorm: l?.deltaNorm ?? null, updateRatio: w?.updateRatio ?? null,
+    gradNorm: w?.gradNorm ?? null, nonFinite: w?.nonFinite ?? 0, gain: l?.gain ?? null,
+    saturated: l?.activation?.saturated ?? null, dead: l?.activation?.dead ?? null,
+  };
+};
 
 /** Rows of the per-layer table (init vs end), by layer name in record order. */
 export function layerTable(records: readonly StepRecord[]): { name: string; type: string; init: LayerRow; end: LayerRow }[] {
@@ -116,11 +129,17 @@ export function recurrentTable(records: readonly StepRecord[]) {
   });
 }
 
-/** The run's diagnosis: the stored one, or recomputed from the first and last record. */
+/** The run's diagnosis: the stored one, or recomputed from the records. */
 function diagnosisOf(run: ReportRun): Diagnosis | null {
   if (run.summary.diagnosis) return run.summary.diagnosis;
   const r = run.records;
-  return r.length ? diagnose(r[0], r[r.length - 1], run.summary.stopped ?? null) : null;
+  return r.length ? diagnose(r[0], r[r.length - 1], run.summary.stopped ?? null, { records: r, epochs: run.epochs ?? run.summary.epochs, finalLoss: run.summary.finalLoss }) : null;
+}
+
+/** "vanishing (mild)": a verdict with its grade. */
+export function verdictText(d: { verdict: Diagnosis["verdict"] | null; grade?: Diagnosis["grade"] } | null | undefined): string {
+  if (!d || d.verdict === null) return "–";
+  return d.grade ? `${d.verdict} (${d.grade})` : d.verdict;
 }
 
 /** Steps per epoch, when the run was not stopped early and it divides evenly. */
@@ -161,7 +180,7 @@ h3 { font-size: 16px; margin: 24px 0 8px; }
 .facts { display: flex; flex-wrap: wrap; gap: 8px 28px; margin: 12px 0; padding: 0; }
 .facts div { margin: 0; } .facts dt { font-size: 12px; color: var(--muted); } .facts dd { margin: 0; font-size: 18px; font-weight: bold; }
 .diagnosis { border-left: 8px solid #0072B2; background: var(--panel); padding: 14px 18px; margin: 20px 0; }
-.diagnosis.vanishing { border-color: #D55E00; } .diagnosis.exploding { border-color: #CC79A7; } .diagnosis.healthy { border-color: #009E73; }
+.diagnosis.vanishing { border-color: #D55E00; } .diagnosis.exploding, .diagnosis.diverged, .diagnosis.stopped { border-color: #CC79A7; } .diagnosis.dead { border-color: #000000; } .diagnosis.healthy { border-color: #009E73; }
 .diagnosis .headline { font-size: 22px; font-weight: bold; margin: 0 0 8px; }
 .diagnosis ul { margin: 0; padding-left: 20px; } .diagnosis li { margin: 4px 0; }
 table { border-collapse: collapse; font-size: 13px; margin: 8px 0; }
@@ -197,7 +216,8 @@ ${body}
 
 function diagnosisSection(d: Diagnosis | null, stopped: Partial<Summary>["stopped"]): string {
   if (!d) return `<section class="diagnosis" id="diagnosis"><p class="headline">No records: nothing to diagnose.</p></section>`;
-  const headline = d.text.slice(0, d.text.length - d.findings.join(" ").length).trim() || `Verdict: ${d.verdict}.`;
+  // Summaries written before the headline was stored: take it from the verdict.
+  const headline = d.headline ?? headlineOf(d.verdict, d.grade ?? null);
   return `<section class="diagnosis ${esc(d.verdict)}" id="diagnosis">
 <p class="kicker">diagnosis</p>
 <p class="headline">${esc(headline)}</p>
@@ -212,23 +232,24 @@ function layerTableHtml(records: readonly StepRecord[]): string {
   const first = records[0].step, last = records[records.length - 1].step;
   const pair = (a: string, b: string) => `<td>${a}</td><td>${b}</td>`;
   const body = rows.map((r) => `<tr><td class="name">${esc(r.name)} <small>(${esc(r.type)})</small></td>${
-    pair(esc(fmtNum(r.init.gradNorm)), esc(fmtNum(r.end.gradNorm)))}${
     pair(esc(fmtNum(r.init.deltaNorm)), esc(fmtNum(r.end.deltaNorm)))}${
+    pair(esc(fmtNum(r.init.updateRatio)), esc(fmtNum(r.end.updateRatio)))}${
+    pair(esc(fmtNorm(r.init.gradNorm, r.init.nonFinite)), esc(fmtNorm(r.end.gradNorm, r.end.nonFinite)))}${
     pair(esc(fmtNum(r.init.gain)), esc(fmtNum(r.end.gain)))}${
     pair(fmtPct(r.init.saturated), fmtPct(r.end.saturated))}${
     pair(fmtPct(r.init.dead), fmtPct(r.end.dead))}</tr>`).join("\n");
   const sub = `<th>init</th><th>end</th>`;
   let html = `<table class="layers">
-<thead><tr><th class="name" rowspan="2">layer (input first)</th><th colspan="2">‖∂L/∂W‖</th><th colspan="2">‖δ‖ = ‖∂ℓ/∂z‖</th><th colspan="2">gain ‖δ<sub>l</sub>‖/‖δ<sub>l+1</sub>‖</th><th colspan="2">saturated</th><th colspan="2">dead (relu)</th></tr>
-<tr>${sub.repeat(5)}</tr></thead>
+<thead><tr><th class="name" rowspan="2">layer (input first)</th><th colspan="2">‖δ‖ = ‖∂ℓ/∂z‖ (how fast it learns)</th><th colspan="2">update ‖ΔW‖/‖W‖</th><th colspan="2">‖∂L/∂W‖ (grows with fan-in)</th><th colspan="2">gain ‖δ<sub>l</sub>‖/‖δ<sub>l+1</sub>‖</th><th colspan="2">saturated</th><th colspan="2">dead (relu)</th></tr>
+<tr>${sub.repeat(6)}</tr></thead>
 <tbody>
 ${body}
 </tbody></table>
-<p class="desc">init = step ${esc(first)} (before the first update); end = step ${esc(last)}. ‖∂L/∂W‖: L2 norm of the weight gradient of the batch-mean loss; ‖δ‖: mean per-example norm at the pre-activation.</p>`;
+<p class="desc">init = step ${esc(first)} (before the first update); end = step ${esc(last)}. ‖δ‖: mean per-example norm of the error at the pre-activation (for a dense layer, its per-example bias gradient ‖∂ℓ/∂b‖); ‖ΔW‖/‖W‖: how much that step's update changed the weights; ‖∂L/∂W‖: L2 norm of the weight gradient of the batch-mean loss, which grows with the number of inputs (784 for a first layer on MNIST), so it is not how fast a layer learns; "non-finite (n)": n gradient entries were NaN or infinite.</p>`;
   const rnn = recurrentTable(records);
   if (rnn.length) {
     html += `\n<h3>Recurrent layers</h3>
-<table class="recurrent"><thead><tr><th class="name" rowspan="2">layer</th><th rowspan="2">T</th><th colspan="2">‖∂ℓ/∂h<sub>0</sub>‖ / ‖∂ℓ/∂h<sub>T−1</sub>‖</th><th colspan="2">σ<sub>max</sub>(W<sub>hh</sub>)</th><th colspan="2">σ<sub>max</sub>·γ (Pascanu)</th><th rowspan="2">gates at the end (&lt;0.01 / &gt;0.99)</th></tr>
+<table class="recurrent"><thead><tr><th class="name" rowspan="2">layer</th><th rowspan="2">T</th><th colspan="2">‖∂ℓ/∂h<sub>1</sub>‖ / ‖∂ℓ/∂h<sub>T</sub>‖</th><th colspan="2">σ<sub>max</sub>(W<sub>hh</sub>)</th><th colspan="2">σ<sub>max</sub>·γ (Pascanu)</th><th rowspan="2">gates at the end (&lt;0.01 / &gt;0.99)</th></tr>
 <tr>${sub.repeat(3)}</tr></thead><tbody>
 ${rnn.map((r) => `<tr><td class="name">${esc(r.name)} <small>(${esc(r.type)})</small></td><td>${esc(r.T)}</td>${
   pair(esc(r.timeRatio.init === null ? "–" : ratioText(r.timeRatio.init)), esc(r.timeRatio.end === null ? "–" : ratioText(r.timeRatio.end)))}${
@@ -238,6 +259,23 @@ ${rnn.map((r) => `<tr><td class="name">${esc(r.name)} <small>(${esc(r.type)})</s
 </tbody></table>`;
   }
   return html;
+}
+
+/** "This run: 1 epoch of 5,000 training examples, batch 32, sgd with lr 0.5.", from the resolved config. */
+function runLine(config: Partial<Config>, s: Partial<Summary>): string {
+  const t = config.train, d = config.data, o = config.optimizer;
+  if (!t || !d) return "";
+  const parts = [`${t.epochs} epoch${t.epochs === 1 ? "" : "s"} of ${d.train.toLocaleString("en-US")} training examples`, `batch ${t.batchSize}`];
+  if (o) parts.push(`${o.type} with lr ${o.lr}`);
+  const status = s.status && s.status !== "complete" ? ` (${s.status}${s.steps !== undefined ? ` at step ${s.steps}` : ""})` : "";
+  return `<p class="run">This run: ${esc(parts.join(", "))}${esc(status)}.</p>`;
+}
+
+/** A note after a preset's description when it names another number of epochs than this run trained. */
+function descriptionNote(description: string, epochs: number | undefined): string {
+  const m = /(\d+) epochs?\b/.exec(description);
+  if (!m || epochs === undefined || Number(m[1]) === epochs) return "";
+  return ` <em>(The description is the preset's; this run trained ${esc(epochs)} epoch${epochs === 1 ? "" : "s"}.)</em>`;
 }
 
 function facts(items: [string, string][]): string {
@@ -259,21 +297,32 @@ export function renderReport(run: ReportRun, opts: ReportOptions = {}): string {
   const d = diagnosisOf(run);
   const charts = run.records.length ? runCharts(runData(run)) : [];
   const figures = charts.map((c) => figure(c, opts));
+  // The depth profile leads, right under the diagnosis; the other charts follow the table.
+  const profileAt = charts.findIndex((c) => c.id === CHART_IDS.depthProfile);
+  const profile = profileAt >= 0 ? figures[profileAt] : "";
+  const rest = figures.filter((_, i) => i !== profileAt);
   const s = run.summary;
   const body = `<header>
 <p class="kicker">gradlab report</p>
 <h1>${esc(name)}</h1>
-${config.description ? `<p class="desc">${esc(config.description)}</p>` : ""}
+${runLine(config, s)}
+${config.description ? `<p class="desc">${esc(config.description)}${descriptionNote(config.description, config.train?.epochs)}</p>` : ""}
 ${facts([
     ["test accuracy", pctText(s.testAccuracy)], ["test loss", fmtNum(s.testLoss)], ["final training loss", fmtNum(s.finalLoss)],
+    ["epochs", config.train?.epochs === undefined ? "–" : String(config.train.epochs)],
     ["steps", s.steps === undefined ? "–" : String(s.steps)], ["recorded steps", String(run.records.length)],
-    ["verdict", d?.verdict ?? "–"],
+    ["verdict", verdictText(d)],
   ])}
 </header>
 ${diagnosisSection(d, s.stopped)}
+${profile ? `<section id="depth-profile">
+<h2>Depth profile: how fast each layer learns</h2>
+${profile}
+</section>` : ""}
 <nav><ul>
+${profile ? `<li><a href="#depth-profile">Depth profile</a></li>` : ""}
 <li><a href="#layers">Per-layer table</a></li>
-${charts.map((c) => `<li><a href="#chart-${esc(c.id)}">${esc(c.title)}</a></li>`).join("\n")}
+${charts.filter((c) => c.id !== CHART_IDS.depthProfile).map((c) => `<li><a href="#chart-${esc(c.id)}">${esc(c.title)}</a></li>`).join("\n")}
 <li><a href="#reproduce">Reproduce this run</a></li>
 <li><a href="#config">Resolved config</a></li>
 </ul></nav>
@@ -283,7 +332,7 @@ ${layerTableHtml(run.records)}
 </section>
 <section id="charts">
 <h2>Charts</h2>
-${figures.join("\n")}
+${rest.join("\n")}
 </section>
 <section id="reproduce">
 <h2>Reproduce this run</h2>
@@ -339,6 +388,8 @@ export function comparisonTable(runs: readonly CompareInput[]) {
       finalLoss: r.summary.finalLoss ?? null,
       steps: r.summary.steps ?? null,
       verdict: d?.verdict ?? null,
+      grade: d?.grade ?? null,
+      deltaRatio: d?.deltaRatio ?? null,
       depthRatio: d?.depthRatio ?? null,
       timeRatios: d?.timeRatios ?? {},
       command: r.summary.command ?? null,
@@ -361,7 +412,8 @@ export function renderComparison(runs: readonly CompareInput[], opts: ReportOpti
   for (const cs of perRun) for (const c of cs) { const k = c.id.slice(0, c.id.lastIndexOf("--")); if (!kinds.includes(k)) kinds.push(k); }
   const table = comparisonTable(runs);
   const title = opts.title ?? `gradlab · comparison of ${runs.map((r) => r.label).join(", ")}`;
-  const rows = table.map((t) => `<tr><td class="name">${esc(t.label)}</td><td>${esc(pctText(t.testAccuracy ?? undefined))}</td><td>${esc(fmtNum(t.finalLoss))}</td><td>${esc(t.steps ?? "–")}</td><td>${esc(t.verdict ?? "–")}</td><td>${
+  const rows = table.map((t) => `<tr><td class="name">${esc(t.label)}</td><td>${esc(pctText(t.testAccuracy ?? undefined))}</td><td>${esc(fmtNum(t.finalLoss))}</td><td>${esc(t.steps ?? "–")}</td><td>${esc(verdictText(t))}</td><td>${
+    esc(t.deltaRatio === null ? "–" : `${ratioText(t.deltaRatio)} (${fmtNum(t.deltaRatio)})`)}</td><td>${
     esc(t.depthRatio === null ? "–" : `${ratioText(t.depthRatio)} (${fmtNum(t.depthRatio)})`)}</td><td>${
     esc(Object.entries(t.timeRatios).map(([k, v]) => `${k}: ${ratioText(v)}`).join(", ") || "–")}</td></tr>`).join("\n");
   const multiples = kinds.map((k) => {
@@ -374,7 +426,7 @@ export function renderComparison(runs: readonly CompareInput[], opts: ReportOpti
 </header>
 <section id="runs">
 <h2>Runs</h2>
-<table class="runs"><thead><tr><th class="name">run</th><th>test accuracy</th><th>final loss</th><th>steps</th><th>verdict</th><th>‖∂L/∂W‖ first ÷ last layer at init</th><th>‖∂ℓ/∂h‖ first ÷ last time step at the end</th></tr></thead>
+<table class="runs"><thead><tr><th class="name">run</th><th>test accuracy</th><th>final loss</th><th>steps</th><th>verdict</th><th>‖δ‖ first ÷ last layer at init</th><th>‖∂L/∂W‖ first ÷ last layer at init</th><th>‖∂ℓ/∂h‖ first ÷ last time step at the end</th></tr></thead>
 <tbody>
 ${rows}
 </tbody></table>

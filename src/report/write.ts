@@ -140,10 +140,10 @@ export function writeComparison(runDirs: readonly string[], outDir: string, opts
   const runs: CompareInput[] = runDirs.map((d, i) => ({ ...readRun(d), label: labels[i] }));
   const col = collector();
   const html = renderComparison(runs, { onChart: col.onChart });
-  const csv = ["label,testAccuracy,finalLoss,steps,verdict,depthRatio,command", ...runs.map((r) => {
+  const csv = ["label,testAccuracy,finalLoss,steps,verdict,depthRatio,command,grade,deltaRatio", ...runs.map((r) => {
     const s = r.summary;
     const q = (v: unknown) => { const t = v === null || v === undefined ? "" : String(v); return /[",\n]/.test(t) ? `"${t.replace(/"/g, '""')}"` : t; };
-    return [r.label, s.testAccuracy, s.finalLoss, s.steps, s.diagnosis?.verdict, s.diagnosis?.depthRatio, s.command].map(q).join(",");
+    return [r.label, s.testAccuracy, s.finalLoss, s.steps, s.diagnosis?.verdict, s.diagnosis?.depthRatio, s.command, s.diagnosis?.grade, s.diagnosis?.deltaRatio].map(q).join(",");
   })].join("\n") + "\n";
   const files: [string, string | Uint8Array][] = [["report.html", html], ["runs.csv", csv]];
   if (opts.png ?? true) for (const [c, svg] of col.charts) files.push([`charts/${c.id}.png`, svgToPng(svg, opts.pngScale)]);

@@ -63,6 +63,7 @@ function layerFrom(v: unknown, where: string): LayerRecord {
     ps[k] = {
       gradNorm: numOrNull(p.gradNorm) as number, gradMeanAbs: numOrNull(p.gradMeanAbs) as number, gradMaxAbs: numOrNull(p.gradMaxAbs) as number,
       gradRms: numOrNull(p.gradRms) as number, updateRatio: numOrNull(p.updateRatio), nonFinite: numOrNull(p.nonFinite) as number,
+      ...(p.zeros !== undefined ? { zeros: numOrNull(p.zeros) as number } : {}),
     };
   }
   const a = v.activation;

@@ -43,7 +43,8 @@ describe.runIf(rnnReady)("an exploding RNN", () => {
     expect(summary.status).toBe("stopped");
     expect(summary.stopped).toEqual({ step: 1, reason: "the loss became NaN at step 1", cause: "loss", layer: "rnn1", param: "weight_ih" });
     expect(summary.steps).toBe(1);
-    expect(summary.diagnosis.verdict).toBe("exploding");
+    // Changed: a run that ended on a NaN/Inf has its own verdict, "stopped" (docs/diagnosis.md).
+    expect(summary.diagnosis.verdict).toBe("stopped");
     expect(summary.diagnosis.text).toContain("Training stopped at step 1: the loss became NaN at step 1 (first non-finite gradient in rnn1.weight_ih).");
     // step 0 (finite, huge) and the non-finite step 1 are both in metrics.jsonl
     const lines = readFileSync(join(dir, "run", "metrics.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l));

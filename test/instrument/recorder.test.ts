@@ -9,12 +9,12 @@ import { diagnose, ratioText } from "../../src/instrument/diagnosis.ts";
 import { Recorder, type StepRecord } from "../../src/instrument/recorder.ts";
 import { ACT_HIST_EDGES, GRAD_HIST_EDGES, histogram, sigmaMax, sumRowNorms, vectorStats } from "../../src/instrument/stats.ts";
 
-function recordOnce(layers: LayerSpec[], D: number, opts: { lr?: number; B?: number; seed?: number; prepare?: (m: ReturnType<typeof buildModel>) => void } = {}): StepRecord {
+function recordOnce(layers: LayerSpec[], D: number, opts: { lr?: number; B?: number; seed?: number; prepare?: (m: ReturnType<typeof buildModel>) => void; zeroInputs?: number[] } = {}): StepRecord {
   const B = opts.B ?? 8;
   const model = buildModel({ layers }, [D], 3, { dtype: "f64", seed: opts.seed ?? 1 });
   opts.prepare?.(model);
   const rng = new Rng(5);
-  const x = Float64Array.from({ length: B * D }, () => rng.uniform());
+  const x = Float64Array.from({ length: B * D }, (_, i) => (opts.zeroInputs?.includes(i % D) ? 0 : rng.uniform()));
   const y = Int32Array.from({ length: B }, (_, i) => i % 3);
   const rec = new Recorder(model, { histograms: true });
   const loss = model.forwardBackward(x, y, B, LOSSES.cross_entropy);
@@ -24,9 +24,19 @@ function recordOnce(layers: LayerSpec[], D: number, opts: { lr?: number; B?: num
 }
 
 describe("stats", () => {
-  it("vectorStats: norm, mean |x|, max |x|, RMS by hand; NaN/Inf counted and skipped", () => {
-    const s = vectorStats(Float64Array.of(3, -4, NaN, Infinity));
-    expect(s).toEqual({ norm: 5, meanAbs: 3.5, maxAbs: 4, rms: Math.sqrt(12.5), nonFinite: 2 });
+  it("vectorStats: norm, mean |x|, max |x|, RMS and exact zeros by hand", () => {
+    // 3² + 4² = 25 → norm 5; mean |x| = 7/3; RMS = √(25/3); one exact zero (and −0 counts too)
+    expect(vectorStats(Float64Array.of(3, -4, 0))).toEqual({ norm: 5, meanAbs: 7 / 3, maxAbs: 4, rms: Math.sqrt(25 / 3), nonFinite: 0, zeros: 1 });
+    expect(vectorStats(Float32Array.of(0, -0, 1e-30)).zeros).toBe(2);
+  });
+  it("vectorStats: a NaN/Inf entry makes every statistic non-finite, never a small number from the rest", () => {
+    // Changed: the norm used to skip non-finite entries, so an exploded gradient read as 5 (or 0).
+    const inf = vectorStats(Float64Array.of(3, -4, Infinity, -Infinity, 0));
+    expect(inf).toEqual({ norm: Infinity, meanAbs: Infinity, maxAbs: Infinity, rms: Infinity, nonFinite: 2, zeros: 1 });
+    const nan = vectorStats(Float32Array.of(NaN, Infinity, 1));
+    expect(Number.isNaN(nan.norm)).toBe(true);
+    expect(nan.nonFinite).toBe(2);
+    expect(nan.norm).not.toBe(0);
   });
   it("sumRowNorms is the sum of per-row L2 norms", () => {
     expect(sumRowNorms(Float64Array.of(3, 4, 0, 1), 2, 2)).toBe(6);
@@ -98,6 +108,17 @@ describe("recorder", () => {
     expect(r.layers[0].activation!.dead).toBeNull();
     expect(r.layers[0].hist!.grad.length).toBe(GRAD_HIST_EDGES.length + 1);
   });
+  it("exact-zero gradient entries are counted per parameter: inputs 0 for the whole batch give whole zero columns of ∂L/∂W", () => {
+    // ∂L/∂W[u, i] = Σ_b δ[b, u]·x[b, i]: inputs 1 and 4 are 0 in every example, so 2 columns × 4
+    // units = 8 entries of dense1.weight are exactly 0 (hand derivation); nothing else is.
+    const r = recordOnce([{ type: "dense", units: 4, activation: "sigmoid" }, { type: "dense", units: 3 }], 6, { zeroInputs: [1, 4] });
+    expect(r.layers[0].params.weight.zeros).toBe(8);
+    expect(r.layers[0].params.bias.zeros).toBe(0);
+    expect(r.layers[1].params.weight.zeros).toBe(0);
+    // they are also in the histogram's lowest bin (below 1e-10), which the zero count splits
+    expect(r.layers[0].hist!.grad[0]).toBeGreaterThanOrEqual(8);
+    expect(recordOnce([{ type: "dense", units: 4, activation: "sigmoid" }, { type: "dense", units: 3 }], 6).layers[0].params.weight.zeros).toBe(0);
+  });
   it("gain is the ratio of successive δ norms, null for the last layer", () => {
     const r = recordOnce([{ type: "dense", units: 4, activation: "sigmoid" }, { type: "dense", units: 4, activation: "sigmoid" }, { type: "dense", units: 3 }], 6);
     expect(r.layers[0].gain).toBeCloseTo(r.layers[0].deltaNorm! / r.layers[1].deltaNorm!, 14);
@@ -112,17 +133,26 @@ describe("recorder", () => {
 });
 
 describe("diagnosis", () => {
-  it("an 8-layer sigmoid MLP at standard init is diagnosed as vanishing, naming first and last layer", () => {
+  it("an 8-layer sigmoid MLP at standard init is diagnosed as vanishing (severe), naming first and last layer", () => {
+    // Changed: the verdict now has a grade and is judged on ‖δ‖; the text names the ‖δ‖ share.
+    // Sigmoid passes at most ×0.25 per layer times ‖W‖ < 1 at standard init, so over 8 layers
+    // ‖δ‖ falls far below SEVERE_RATIO (1e-3) of the output's.
     const layers: LayerSpec[] = [...Array.from({ length: 8 }, () => ({ type: "dense" as const, units: 16, activation: "sigmoid" as const })), { type: "dense", units: 3 }];
     const r = recordOnce(layers, 20);
     const d = diagnose(r, r);
     expect(d.verdict).toBe("vanishing");
+    expect(d.grade).toBe("severe");
+    expect(d.deltaRatio!).toBeLessThan(1e-3);
+    expect(d.deltaRatio!).toBeCloseTo(r.layers[0].deltaNorm! / r.layers[8].deltaNorm!, 12);
+    expect(d.layerFactor!).toBeCloseTo(d.deltaRatio! ** (1 / 8), 12);
     expect(d.depthRatio!).toBeLessThan(1e-2);
-    expect(d.text).toMatch(/layer dense1 receives 1\/[\d.e+]+ of the gradient of dense9/);
+    expect(d.text).toMatch(/dense1 gets 1\/[\d.e+]+ of the error that reaches dense9/);
   });
   it("a 2-layer relu MLP with He init is healthy", () => {
     const r = recordOnce([{ type: "dense", units: 16, activation: "relu", init: "he" }, { type: "dense", units: 3, init: "he" }], 20);
-    expect(diagnose(r, r).verdict).toBe("healthy");
+    const d = diagnose(r, r);
+    expect(d.verdict).toBe("healthy");
+    expect(d.grade).toBeNull();
   });
   it("ratioText reads like a person would say it", () => {
     expect(ratioText(1 / 37)).toBe("1/37");

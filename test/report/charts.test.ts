@@ -78,7 +78,8 @@ describe("chart options", () => {
 
   it("runCharts: the ids of an MLP-like, a CNN and an RNN run", () => {
     const mlp = [0, 1].map((step) => ({ step, epoch: 0, loss: 2, accuracy: 0.1, layers: [dense("dense1", 0.01, 0.01, 0.1, { saturated: 0 }), dense("dense2", 0.1, 1, null, null)] }));
-    const base = [CHART_IDS.loss, CHART_IDS.gradNorm, CHART_IDS.deltaNorm, CHART_IDS.gradHeatmap];
+    // Changed: the depth profile leads every run's charts.
+    const base = [CHART_IDS.depthProfile, CHART_IDS.loss, CHART_IDS.gradNorm, CHART_IDS.deltaNorm, CHART_IDS.gradHeatmap];
     const tail = [CHART_IDS.gradHist, CHART_IDS.actHist, CHART_IDS.saturation];
     expect(runCharts({ records: mlp }).map((c) => c.id)).toEqual([...base, ...tail]);
     expect(runCharts({ records: cnnRecords() }).map((c) => c.id)).toEqual([...base, ...tail]);
@@ -114,14 +115,18 @@ describe("chart options", () => {
     expect(ga.range).toEqual(gb.range);
     const cmp = compareCharts([a, b]);
     expect(cmp.map((c) => c.id)).toEqual(["cmp-loss", "cmp-accuracy", "cmp-depth", "cmp-time"]);
-    // depth profile: the diagnosis' weighted layers (batch norm excluded), input first
+    // depth profile: the diagnosis' weighted layers (batch norm excluded), input first.
+    // Changed: it plots ‖δ‖ (how fast a layer learns), no longer ‖∂L/∂W‖.
     expect(cmp[2].series[0].data.map((d) => d[0])).toEqual([1, 2, 3, 4]);
-    expect(cmp[2].series[0].data[0][1]).toBe(cnnRecords()[0].layers[0].params.weight.gradNorm);
+    expect(cmp[2].series[0].data[0][1]).toBe(cnnRecords()[0].layers[0].deltaNorm);
   });
 
   it("charts.ts imports neither node:* nor echarts (the browser app reuses it)", () => {
     const src = readFileSync(join(import.meta.dirname, "../../src/report/charts.ts"), "utf8");
     const imports = [...src.matchAll(/^import .* from "([^"]+)";/gm)].map((m) => m[1]);
-    expect(imports).toEqual(["../instrument/recorder.ts", "../instrument/stats.ts"]);
+    // profile.ts: which layers the depth profile shows (records only, type imports only)
+    expect(imports).toEqual(["../instrument/profile.ts", "../instrument/recorder.ts", "../instrument/stats.ts"]);
+    const profile = readFileSync(join(import.meta.dirname, "../../src/instrument/profile.ts"), "utf8");
+    expect([...profile.matchAll(/^import (type )?.* from "([^"]+)";/gm)].map((m) => [m[1], m[2]])).toEqual([["type ", "./recorder.ts"]]);
   });
 });

@@ -16,7 +16,8 @@ describe("metricsToCsv", () => {
     const csv = metricsToCsv(rnnRecords(4));
     const [header, first] = parseCsv(csv);
     expect(header.slice(0, 14)).toEqual(["step", "epoch", "loss", "accuracy", "layer", "type", "deltaNorm", "gain", "act_mean", "act_std", "saturated", "dead", "sigmaMax", "pascanu"]);
-    const stats = ["gradNorm", "gradMeanAbs", "gradMaxAbs", "gradRms", "updateRatio", "nonFinite"];
+    // Changed: p_zeros (exact-zero gradient entries) follows p_nonFinite.
+    const stats = ["gradNorm", "gradMeanAbs", "gradMaxAbs", "gradRms", "updateRatio", "nonFinite", "zeros"];
     expect(header.slice(14)).toEqual(["weight_ih", "weight_hh", "bias_ih", "bias_hh", "weight", "bias"].flatMap((k) => stats.map((s) => `${k}_${s}`)));
     // lstm1 has no dense weight: those cells are empty
     expect(first[header.indexOf("layer")]).toBe("lstm1");

@@ -24,6 +24,18 @@ export function expectedCharts(records: StepRecord[], epochs?: { epoch: number; 
   const at = (r: StepRecord, n: string) => r.layers.find((l) => l.name === n);
   const out = new Map<string, Series[]>();
 
+  // The depth profile (README, "The charts"): per weighted layer, batch/layer norm left out,
+  // input first, ‖δ‖ and the weight's update ratio at the first record and (if later) the last.
+  const profile = first.layers.filter((l) => Object.keys(l.params).length > 0 && l.type !== "batchnorm" && l.type !== "layernorm").map((l) => l.name);
+  const dp: Series[] = [];
+  for (const [key, label, f] of [["delta", "‖δ‖", (l: LayerRecord) => l.deltaNorm], ["update", "‖ΔW‖/‖W‖", (l: LayerRecord) => weight(l)?.updateRatio]] as const) {
+    for (const [when, rec] of [["at init", first], ["now", last]] as const) {
+      if (when === "now" && last === first) continue;
+      dp.push({ name: `${label} ${when} (step ${rec.step})`, panel: key, data: profile.filter((n) => pos(at(rec, n) && f(at(rec, n)!))).map((n) => [n, f(at(rec, n)!)!]) });
+    }
+  }
+  out.set("depth-profile", dp);
+
   const loss: Series[] = [
     { name: "loss", data: records.map((r) => [r.step, r.loss]) },
     { name: "batch accuracy", data: records.map((r) => [r.step, r.accuracy]) },
@@ -44,7 +56,7 @@ export function expectedCharts(records: StepRecord[], epochs?: { epoch: number; 
   const rnn = all.filter((n) => records.some((r) => at(r, n)?.hGradNorm));
   for (const n of rnn) {
     const cells: (number | string)[][] = [];
-    for (const r of records) at(r, n)?.hGradNorm?.forEach((h, t) => { if (pos(h)) cells.push([r.step, t, Math.log10(h)]); });
+    for (const r of records) at(r, n)?.hGradNorm?.forEach((h, t) => { if (pos(h)) cells.push([r.step, t + 1, Math.log10(h)]); }); // t = 1…T
     out.set(`time-heatmap-${n}`, [{ name: `${n} log10 ‖∂ℓ/∂h_t‖`, data: cells }]);
   }
   if (rnn.length) {
@@ -52,7 +64,7 @@ export function expectedCharts(records: StepRecord[], epochs?: { epoch: number; 
     for (const n of rnn) {
       for (const [when, rec] of [["init", first], ["end", last]] as const) {
         const l = at(rec, n)!;
-        const line = (v: number[]) => v.map((x, t) => [t, x]).filter((p) => pos(p[1]));
+        const line = (v: number[]) => v.map((x, t) => [t + 1, x]).filter((p) => pos(p[1])); // t = 1…T
         tn.push({ name: `${n} ‖∂ℓ/∂h_t‖ ${when} (step ${rec.step})`, panel: when, data: line(l.hGradNorm!) });
         if (l.cGradNorm) tn.push({ name: `${n} ‖∂ℓ/∂c_t‖ ${when} (step ${rec.step})`, panel: when, data: line(l.cGradNorm) });
       }
@@ -68,7 +80,10 @@ export function expectedCharts(records: StepRecord[], epochs?: { epoch: number; 
         const c = l.hist?.[kind];
         if (!c || c.length === 0) continue;
         const total = c.reduce((a, b) => a + b, 0);
-        s.push({ name: l.name, panel, data: c.map((x) => x / total) as unknown as (number | string)[][] });
+        // gradients: exact zeros (the weight's `zeros`) first, taken out of the lowest bin
+        const z = kind === "grad" ? weight(l)?.zeros : undefined;
+        const counts = typeof z === "number" ? [z, c[0] - z, ...c.slice(1)] : c;
+        s.push({ name: l.name, panel, data: counts.map((x) => x / total) as unknown as (number | string)[][] });
       }
     }
     out.set(`${kind}-hist`, s);

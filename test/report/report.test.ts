@@ -76,7 +76,7 @@ describe("report of a real MLP run", () => {
   it("writes report.html with every chart, plotting exactly the numbers of metrics.jsonl", () => {
     const files = writeReport(run);
     expect(files.map((f) => f.slice(run.length + 1)).sort()).toEqual([
-      "charts/act-hist.png", "charts/delta-norm.png", "charts/grad-heatmap.png", "charts/grad-hist.png",
+      "charts/act-hist.png", "charts/delta-norm.png", "charts/depth-profile.png", "charts/grad-heatmap.png", "charts/grad-hist.png",
       "charts/grad-norm.png", "charts/loss.png", "charts/saturation.png", "metrics.csv", "report.html",
     ]);
     const html = readFileSync(join(run, "report.html"), "utf8");
@@ -95,6 +95,50 @@ describe("report of a real MLP run", () => {
     expect(html).toContain("&quot;histograms&quot;: true");
     // self-contained: nothing is fetched
     expect(html).not.toMatch(/<link|<img|src=|@import|https?:\/\/(?!www\.w3\.org)/);
+  });
+
+  it("leads with the depth profile: the first chart, in #depth-profile, plotting metrics.jsonl's ‖δ‖ and update ratios", () => {
+    const html = readFileSync(join(run, "report.html"), "utf8");
+    const records = readRecords(run);
+    const data = reportData(html);
+    expect(data.charts[0].id).toBe("depth-profile");
+    // the first figure of the page sits in the element with id="depth-profile", right after the diagnosis
+    const firstFigure = html.indexOf("<figure");
+    const section = html.indexOf(`<section id="depth-profile">`);
+    expect(section).toBeGreaterThan(html.indexOf(`id="diagnosis"`));
+    expect(section).toBeGreaterThanOrEqual(0);
+    expect(firstFigure).toBeGreaterThan(section);
+    expect(firstFigure).toBeLessThan(html.indexOf("</section>", section));
+    // its numbers are metrics.jsonl's: step 0 dashed, step 62 solid, layer by layer, input first
+    const [first, last] = [records[0], records[records.length - 1]];
+    const dp = data.charts[0].series;
+    expect(dp.map((x) => x.name)).toEqual(["‖δ‖ at init (step 0)", "‖δ‖ now (step 62)", "‖ΔW‖/‖W‖ at init (step 0)", "‖ΔW‖/‖W‖ now (step 62)"]);
+    expect(dp[0].data).toEqual(first.layers.map((l) => [l.name, l.deltaNorm]));
+    expect(dp[1].data).toEqual(last.layers.map((l) => [l.name, l.deltaNorm]));
+    expect(dp[2].data).toEqual(first.layers.map((l) => [l.name, l.params.weight.updateRatio]));
+    expect(dp[3].data).toEqual(last.layers.map((l) => [l.name, l.params.weight.updateRatio]));
+    // the seed's verdict, with its grade, in the header
+    expect(html).toMatch(/<dt>verdict<\/dt><dd>vanishing \(mild\)<\/dd>/);
+  });
+
+  it("the header reads the run's actual epochs (the preset's description says 5)", () => {
+    const html = readFileSync(join(run, "report.html"), "utf8");
+    // this run: --epochs 1 on 2,000 examples (beforeAll); the seed preset's description says "5 epochs"
+    expect(html).toContain(`<p class="run">This run: 1 epoch of 2,000 training examples, batch 32, sgd with lr 0.5.</p>`);
+    expect(html).toContain("<dt>epochs</dt><dd>1</dd>");
+    expect(html).toContain("this run trained 1 epoch");
+  });
+
+  it("the gradient histogram shows exact zeros apart, and says why they occur", () => {
+    const records = readRecords(run);
+    const chart = reportData(readFileSync(join(run, "report.html"), "utf8")).charts.find((c) => c.id === "grad-hist")!;
+    const init1 = chart.series.find((x) => x.name === "dense1" && x.panel === "init")!;
+    const w = records[0].layers[0].params.weight;
+    const total = records[0].layers[0].hist!.grad.reduce((a, b) => a + b, 0);
+    expect(w.zeros!).toBeGreaterThan(0); // blank border pixels: MNIST's corners are 0 in every image
+    expect(init1.data[0]).toEqual(["= 0", w.zeros! / total]);
+    expect(init1.data[1]).toEqual(["<-10", (records[0].layers[0].hist!.grad[0] - w.zeros!) / total]);
+    expect(chart.subtitle).toContain("blank border pixels give exactly zero weight gradients");
   });
 
   it("draws the weight-gradient lines where the log axis puts the recorded norms", () => {
@@ -196,7 +240,8 @@ describe("a run stopped by a non-finite loss", () => {
     expect(loss.subtitle).toContain("1 non-finite loss value not shown");
     expect(data.charts.find((c) => c.id === "grad-heatmap")!.series[0].data).toHaveLength(5 * 5);
     expect(html).toContain("Training stopped at step 50: the loss became NaN at step 50");
-    expect(html).toContain("Verdict: exploding gradients.");
+    // Changed: a run that ended on a NaN is "stopped" (it used to be called exploding).
+    expect(html).toContain("Verdict: stopped: a value became NaN or infinite");
   });
 });
 
@@ -229,9 +274,10 @@ describe("comparison", () => {
     const rnn = synth.records;
     const h = rnn[rnn.length - 1].layers[0].hGradNorm!;
     expect((data.runs![1].timeRatios as Record<string, number>).lstm1).toBe(h[0] / h[h.length - 1]);
-    // gradient against depth: each run's weighted layers at init, input first
+    // ‖δ‖ against depth: each run's weighted layers at init, input first (changed from ‖∂L/∂W‖:
+    // the comparison's depth chart is the depth profile's ‖δ‖)
     const depth = data.charts.find((c) => c.id === "cmp-depth")!;
-    expect(depth.series.find((s) => s.name === "run init (step 0)")!.data).toEqual(readRecords(run)[0].layers.map((l, i) => [i + 1, l.params.weight.gradNorm]));
+    expect(depth.series.find((s) => s.name === "run init (step 0)")!.data).toEqual(readRecords(run)[0].layers.map((l, i) => [i + 1, l.deltaNorm]));
     expect(readFileSync(join(out, "runs.csv"), "utf8").split("\n")[1]).toContain(`run,${summary.testAccuracy},`);
   });
 });

@@ -24,7 +24,7 @@ import { createHash, type Hash } from "node:crypto";
 import { join, resolve } from "node:path";
 import { InputError } from "../../core/errors.ts";
 import { loadDataset, type Dataset } from "../../data/datasets.ts";
-import { diagnose, type Diagnosis } from "../../instrument/diagnosis.ts";
+import { diagnose, layerActivations, type Diagnosis } from "../../instrument/diagnosis.ts";
 import type { StepRecord } from "../../instrument/recorder.ts";
 import type { Config } from "../config.ts";
 import { loadConfigFile } from "../config-file.ts";
@@ -296,22 +296,14 @@ export class RunSession {
     };
   }
 
-  /** diagnose(), plus what it cannot know: skipped or non-finite steps, and a partial run. */
+  /** diagnose() with what the trainer knows besides the records: epochs, NaN/Inf, a partial run. */
   private diagnosis(status: Summary["status"]): Diagnosis {
     const t = this.trainer;
-    const d = diagnose(this.first!, this.last!, status === "stopped" ? t.stopped : null);
-    const nf = t.nonFinite;
-    if (nf.first && status !== "stopped") {
-      const what = nf.first.cause === "loss" ? "the loss" : nf.first.cause === "gradient" ? `a gradient (${nf.first.tensor})` : `the weights (${nf.first.tensor}) after the update`;
-      d.findings.push(`${nf.steps} step(s) had NaN or infinite values, first at step ${nf.first.step} in ${what}; ${t.config.train.onNonFinite === "skip-step" ? `${t.skippedSteps} batch(es) were skipped` : "training continued regardless"} (train.onNonFinite = "${t.config.train.onNonFinite}").`);
-      d.verdict = "exploding";
-    }
-    if (status === "interrupted") {
-      d.findings.unshift(`Partial run: interrupted at step ${t.step} of ${t.totalSteps}${this.outDir ? `; resume with gradlab run --resume ${this.outDir}` : ""}.`);
-    }
-    const headline = d.verdict === "vanishing" ? "Verdict: vanishing gradients." : d.verdict === "exploding" ? "Verdict: exploding gradients." : "Verdict: the gradient reaches every layer in usable size.";
-    d.text = [headline, ...d.findings].join(" ");
-    return d;
+    return diagnose(this.first!, this.last!, status === "stopped" ? t.stopped : null, {
+      records: this.records, epochs: t.epochs, finalLoss: t.finalLoss, activations: layerActivations(t.model),
+      nonFinite: t.nonFinite, onNonFinite: t.config.train.onNonFinite, skippedSteps: t.skippedSteps,
+      partial: status === "interrupted" ? { step: t.step, totalSteps: t.totalSteps, resume: this.outDir ? `gradlab run --resume ${this.outDir}` : null } : null,
+    });
   }
 
   /** Train to the end (or the interrupt) without yielding. */
