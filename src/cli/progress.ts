@@ -14,6 +14,7 @@ import type { StepRecord } from "../instrument/recorder.ts";
 /** What the progress reads from the trainer: steps done so far, of how many. */
 export interface StepCount { step: number; totalSteps: number; done: boolean }
 
+/** Where the progress goes and how often the bar is redrawn. */
 export interface ProgressOptions {
   /** where the bar is drawn (a terminal shows it; anything else gets plain lines) */
   stream: NodeJS.WritableStream & { isTTY?: boolean };
@@ -27,6 +28,7 @@ export interface ProgressOptions {
 
 const FORMAT = "training [{bar}] {percentage}% | step {value}/{total} | loss {loss}";
 
+/** The progress of one run: call step() after every training step, epoch() after each epoch, stop() at the end. */
 export class RunProgress {
   private bar: SingleBar | null = null;
   private started = false;

@@ -81,14 +81,17 @@ export const SEVERE_RATIO = 1e-3;
 export const SEVERE_TRAINED_RATIO = 1e-2;
 /** exploding through depth: the first layer's ‖δ‖ is more than 10× the output layer's */
 export const EXPLODE_RATIO = 10;
-/** through time: ‖∂ℓ/∂h_1‖ below 1/100 of ‖∂ℓ/∂h_T‖ is vanishing (below 1e-4 severe), above 100× exploding */
+/** through time: ‖∂ℓ/∂h_1‖ below 1/100 of ‖∂ℓ/∂h_T‖ is vanishing … */
 export const TIME_VANISH = 1e-2;
+/** … below 1e-4 severe … */
 export const TIME_SEVERE = 1e-4;
+/** … and above 100× exploding */
 export const TIME_EXPLODE = 1e2;
 /** diverged: the training loss at the end is at least 100× the loss at initialization */
 export const DIVERGE_LOSS = 100;
-/** diverged: accuracy once reached 3× chance and ends at or below 1.5× chance */
+/** diverged: the batch accuracy once reached 3× chance … */
 export const LEARNED_CHANCE = 3;
+/** … and the run ends at or below 1.5× chance */
 export const AT_CHANCE = 1.5;
 /** dead: at least half of a relu layer's units are dead at the end */
 export const DEAD_FRACTION = 0.5;

@@ -9,6 +9,12 @@ import { parseShard, shardPlans } from "../../src/experiment/sweep.ts";
 import { openRun, type RunSession } from "../../src/experiment/run-folder/session.ts";
 import { gradlab, tempDir } from "../helpers/cli.ts";
 
+/**
+ * Each of these tests runs several sweeps through the CLI: about a minute on an idle two-core
+ * machine, several on a shared one, where vitest's default timeout would fail them for the load.
+ */
+const SWEEP_TIMEOUT = 600_000;
+
 const base = {
   name: "x", data: { train: 600, test: 200 },
   model: { layers: [{ repeat: "$depth", layers: [{ type: "dense", units: 8, activation: "$act" }] }, { type: "dense", units: 10 }] },
@@ -67,7 +73,7 @@ describe("suite expansion", () => {
 });
 
 describe("gradlab sweep", () => {
-  it("2 worker threads give byte-identical metrics to running the runs one by one; shards 0/2 + 1/2 cover the grid once", () => {
+  it("2 worker threads give byte-identical metrics to running the runs one by one; shards 0/2 + 1/2 cover the grid once", { timeout: SWEEP_TIMEOUT }, () => {
     const dir = tempDir();
     const file = join(dir, "sweep.json");
     writeFileSync(file, JSON.stringify({ ...sweep, grid: { act: ["sigmoid", "relu"], depth: [1, 2] } }));
@@ -114,7 +120,7 @@ describe("gradlab sweep", () => {
 });
 
 describe("gradlab sweep --resume", () => {
-  it("carries on an interrupted sweep: finished runs kept, unfinished ones resumed, missing ones run — metrics byte-identical to an uninterrupted sweep", () => {
+  it("carries on an interrupted sweep: finished runs kept, unfinished ones resumed, missing ones run — metrics byte-identical to an uninterrupted sweep", { timeout: SWEEP_TIMEOUT }, () => {
     const dir = tempDir();
     const file = join(dir, "sweep.json");
     const spec = { ...sweep, base: { ...base, train: { epochs: 1, checkpointEvery: 4 } }, grid: { act: ["sigmoid", "relu"], depth: [1, 2] } };
