@@ -10,10 +10,10 @@
  * by depth for deep stacks; both colour-blind safe), and every axis names its quantity and unit.
  *
  * @example
- * const charts = runCharts({ records });            // loss, grad-norm, delta-norm, grad-heatmap, …
+ * const charts = runCharts({ records });            // depth-profile, loss, grad-norm, delta-norm, …
  * echartsInstance.setOption(charts[0].option);      // in the browser
  */
-import type { LayerRecord, StepRecord } from "../instrument/recorder.ts";
+import { profileLayers, weightKeyOf, type LayerRecord, type StepRecord } from "../instrument/recorder.ts";
 import { ACT_HIST_EDGES, GRAD_HIST_EDGES } from "../instrument/stats.ts";
 
 /** An ECharts option object (kept structural so this module needs no echarts import). */
@@ -43,6 +43,7 @@ export interface ChartSpec {
 
 /** The ids of the charts of one run (time-heatmap has one chart per recurrent layer). */
 export const CHART_IDS = {
+  depthProfile: "depth-profile",
   loss: "loss",
   gradNorm: "grad-norm",
   deltaNorm: "delta-norm",
@@ -74,6 +75,10 @@ export interface RunData {
 
 /** Fixed axis ranges, so the charts of several runs can share them. Computed by sharedScales. */
 export interface Scales {
+  /** log range of the depth profile's ‖δ‖ panel */
+  profileDelta?: [number, number];
+  /** log range of the depth profile's ‖ΔW‖/‖W‖ panel */
+  profileUpdate?: [number, number];
   gradNorm?: [number, number];
   deltaNorm?: [number, number];
   /** log10 range of the layer × step heatmap colours */
@@ -176,11 +181,7 @@ function droppedNote(n: number): string {
 const joinNotes = (...notes: string[]) => notes.filter((s) => s !== "").join(" · ");
 
 /** The weight tensor whose gradient stands for the layer (as in the diagnosis). */
-export function weightKey(l: LayerRecord): string | undefined {
-  if (l.params.weight) return "weight";
-  if (l.params.weight_ih) return "weight_ih";
-  return Object.keys(l.params)[0];
-}
+export const weightKey = weightKeyOf;
 
 /** Layer names in order of first appearance (input → output). */
 export function layerNames(records: readonly StepRecord[]): string[] {
@@ -267,6 +268,79 @@ function spec(id: string, title: string, subtitle: string, option: ChartOption, 
 /** A subtitle part for sampled lines: "every 3rd recorded step shown" style. */
 function sampledNote(n: number, shown: number, what: string): string {
   return shown < n ? `${shown} of ${n} ${what} shown, evenly spaced` : "";
+}
+
+// ---------------------------------------------------------------------------------------------
+// The depth profile: the lesson at a glance.
+
+/**
+ * The depth profile: per layer (input layer on the left; normalization layers left out), how
+ * fast it learns — ‖δ‖, the mean per-example ‖∂ℓ/∂z‖ at its pre-activation, which for a dense
+ * layer is the per-example bias gradient ‖∂ℓ/∂b‖ ("how fast the biases learn"), and the update
+ * ratio ‖ΔW‖/‖W‖ of its weights — at initialization (dashed, the first record) and now (solid,
+ * the last record), each in its own panel on a log axis. Unlike ‖∂L/∂W‖, neither grows with the
+ * layer's fan-in, so a falling line toward the input is the vanishing gradient itself.
+ *
+ * @example
+ * const c = depthProfileChart({ records });
+ * c.series.map((s) => s.name) // ["‖δ‖ at init (step 0)", "‖δ‖ now (step 9374)", "‖ΔW‖/‖W‖ at init (step 0)", …]
+ */
+export function depthProfileChart(run: RunData, scales: Scales = {}): ChartSpec {
+  const recs = run.records;
+  const first = recs[0], last = recs[recs.length - 1];
+  const names = first ? profileNames(first, last) : [];
+  const when: [string, StepRecord, "dashed" | "solid"][] = [];
+  if (first) when.push([`at init (step ${first.step})`, first, "dashed"]);
+  if (last && last !== first) when.push([`now (step ${last.step})`, last, "solid"]);
+  const quantities = [
+    { key: "delta", label: "‖δ‖", color: OKABE_ITO[0], value: (l: LayerRecord) => l.deltaNorm },
+    { key: "update", label: "‖ΔW‖/‖W‖", color: OKABE_ITO[1], value: (l: LayerRecord) => { const k = weightKeyOf(l); return k === undefined ? null : l.params[k].updateRatio; } },
+  ] as const;
+  const series: SeriesData[] = [];
+  const opt: ChartOption[] = [];
+  const values: number[][] = [[], []];
+  let dropped = 0;
+  quantities.forEach((q, gi) => {
+    for (const [label, rec, dash] of when) {
+      const data: (number | string)[][] = [];
+      for (const name of names) {
+        const l = layerAt(rec, name);
+        const v = l ? q.value(l) : undefined;
+        if (positive(v)) { data.push([name, v]); values[gi].push(v); } else dropped++;
+      }
+      const sname = `${q.label} ${label}`;
+      series.push({ name: sname, panel: q.key, data });
+      opt.push(line(sname, data, q.color, dash, { xAxisIndex: gi, yAxisIndex: gi, showSymbol: true, symbolSize: 6 }));
+    }
+  });
+  const ranges = [scales.profileDelta ?? decadeRange(values[0]), scales.profileUpdate ?? decadeRange(values[1])];
+  const title = "Depth profile: how fast each layer learns";
+  const subtitle = joinNotes(
+    "left: ‖δ‖, the error reaching each layer (mean per-example ‖∂ℓ/∂z‖ = ‖∂ℓ/∂b‖, how fast its biases learn); right: ‖ΔW‖/‖W‖, how much one update changes its weights",
+    "input layer on the left, log scale · dashed: at initialization, solid: now",
+    droppedNote(dropped), names.length === 0 ? "no layer with weights" : "",
+  );
+  const f = frame(title, subtitle, series.map((s) => s.name));
+  const panelW = (W - 78 - f.right - 70) / 2;
+  const lefts = [78, 78 + panelW + 70];
+  const xAxis = (gi: number): ChartOption => ({ type: "category", gridIndex: gi, data: names, name: "layer (input → output)", nameLocation: "middle", nameGap: 30, boundaryGap: false, axisLabel: { fontSize: 10 } });
+  const yAxis = (gi: number): ChartOption => ({ ...logAxis(gi === 0 ? "‖δ‖ (mean per example)" : "‖ΔW‖/‖W‖ per update", ranges[gi]), gridIndex: gi, nameGap: 52 });
+  const option: ChartOption = {
+    ...f.base,
+    tooltip: { trigger: "item" },
+    grid: lefts.map((left) => ({ left, width: panelW, top: f.top, bottom: 52 })),
+    xAxis: [xAxis(0), xAxis(1)],
+    yAxis: [yAxis(0), yAxis(1)],
+    series: opt,
+  };
+  return spec(CHART_IDS.depthProfile, title, subtitle, option, series, 400, W, ranges[0]);
+}
+
+/** The depth profile's layers, input → output: those of the first record, then any new in the last. */
+function profileNames(first: StepRecord, last: StepRecord): string[] {
+  const names = profileLayers(first).map((l) => l.name);
+  for (const l of profileLayers(last)) if (!names.includes(l.name)) names.push(l.name);
+  return names;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -721,9 +795,13 @@ export function runCharts(run: RunData, scales: Scales = {}): ChartSpec[] {
 
 export interface CompareRun extends RunData { label: string }
 
+/** Whole decades around the values of one panel of a chart. */
+const panelRange = (c: ChartSpec, panel: string) => decadeRange(c.series.filter((s) => s.panel === panel).flatMap((s) => s.data.map((p) => p[1] as number)));
+
 /** Axis ranges covering every run, so their charts share axes. */
 export function sharedScales(runs: readonly RunData[]): Scales {
   const each = runs.map((r) => ({
+    pd: panelRange(depthProfileChart(r), "delta"), pu: panelRange(depthProfileChart(r), "update"),
     g: gradNormChart(r).range, d: deltaNormChart(r).range, gh: gradHeatmapChart(r).range,
     th: recurrentLayers(r.records).map((n) => timeHeatmapChart(r, n).range),
     h: recurrentLayers(r.records).length ? timeNormChart(r).range : undefined,
@@ -734,6 +812,8 @@ export function sharedScales(runs: readonly RunData[]): Scales {
   const steps = runs.flatMap((r) => r.records.map((x) => x.step));
   const max = (xs: (number | undefined)[]) => { const ok = xs.filter((x): x is number => x !== undefined); return ok.length ? Math.max(...ok) : undefined; };
   return {
+    profileDelta: unionRange(each.map((e) => e.pd)),
+    profileUpdate: unionRange(each.map((e) => e.pu)),
     gradNorm: unionRange(each.map((e) => e.g)),
     deltaNorm: unionRange(each.map((e) => e.d)),
     gradHeat: unionRange(each.map((e) => e.gh)),
