@@ -64,6 +64,8 @@ export class RunController {
   samplesPerSecond: number | null = null;
   curves: Curve[] = [];
   lastWalk: Walk | null = null;
+  /** the network now (paused, stepped or not yet trained), measured on the next batch; null while training */
+  now: StepRecord | null = null;
 
   constructor(readonly side: "a" | "b", private readonly dataUrl: string, private readonly onChange: (run: RunController, what: "progress" | "status" | "walk" | "curves") => void) {
     this.worker = this.spawn();
@@ -128,6 +130,7 @@ export class RunController {
       case "progress": {
         const p = msg.progress;
         this.store.push(p.records);
+        this.now = p.now;
         this.epochs.push(...p.epochs);
         if (p.units.length) this.units = p.units;
         this.step = p.step;
@@ -167,6 +170,7 @@ export class RunController {
     this.playing = false;
     this.samplesPerSecond = null;
     this.lastWalk = null;
+    this.now = null;
     this.error = null;
     if (!config) { this.model = null; this.fail(error ?? "no configuration"); return; }
     this.status = "checking";
@@ -176,6 +180,18 @@ export class RunController {
   }
 
   reset(): void { this.configure(this.config, this.error, true); }
+
+  /** The newest view of the network: the network now when paused, else the latest record. */
+  get latest(): StepRecord | undefined {
+    const last = this.store.last;
+    return this.now && (!last || this.now.step > last.step) ? this.now : last;
+  }
+
+  /** The records the charts draw: those kept, then the network now when it is newer. */
+  get chartRecords(): StepRecord[] {
+    const latest = this.latest;
+    return latest && latest !== this.store.last ? [...this.store.records, latest] : this.store.records;
+  }
 
   get canTrain(): boolean { return this.config !== null && this.status !== "error" && !this.done; }
 

@@ -18,6 +18,11 @@ export interface LearnLive {
   activation: string | null;
   /** each layer's activation, by layer name */
   layerActivations: Record<string, string | null>;
+  /**
+   * per remedy id, why it would change nothing (null: it applies): `here` for the network being
+   * edited ("apply"), `ab` for A, which "compare in A/B" starts from
+   */
+  remedyNotes: Record<string, { here: string | null; ab: string | null }>;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -137,7 +142,7 @@ function activationPlot(curve: Curve | undefined, units: UnitStats[], layersWith
   const xs = (z: number) => L + ((z + 6) / 12) * (W - L - 10);
   const ys = (v: number) => T + ((ymax - v) / (ymax - ymin)) * (H - T - B);
   const line = (vals: Float32Array) => Array.from(vals, (v, i) => `${i ? "L" : "M"}${xs(curve.z[i]).toFixed(1)},${ys(v).toFixed(1)}`).join("");
-  const svg = s("svg", { width: W, height: H, class: "act-plot", role: "img", "aria-label": `${curve.name}(z) and its derivative; the derivative never exceeds ${fmt(curve.maxDf)}` },
+  const svg = s("svg", { width: W, height: H, viewBox: `0 0 ${W} ${H}`, class: "act-plot", role: "img", "aria-label": `${curve.name}(z) and its derivative; the derivative never exceeds ${fmt(curve.maxDf)}` },
     s("line", { x1: L, x2: W - 10, y1: ys(0), y2: ys(0), class: "axis" }),
     s("line", { x1: xs(0), x2: xs(0), y1: T, y2: H - B, class: "axis" }),
     s("line", { x1: L, x2: W - 10, y1: ys(curve.maxDf), y2: ys(curve.maxDf), class: "maxline" }),
@@ -174,7 +179,7 @@ function productPlot(rho: number, n: number): SVGSVGElement {
   const lo = Math.min(-1, Math.floor(Math.min(...logs))), hi = Math.max(1, Math.ceil(Math.max(...logs)));
   const bw = (W - L - 10) / vals.length;
   const y = (lv: number) => 8 + ((hi - lv) / (hi - lo)) * (H - 8 - B);
-  const svg = s("svg", { width: W, height: H, role: "img", class: "prod-plot", "aria-label": `${rho} to the power k for k up to ${n}: ${fmt(vals[n])} after ${n} factors` });
+  const svg = s("svg", { width: W, height: H, viewBox: `0 0 ${W} ${H}`, role: "img", class: "prod-plot", "aria-label": `${rho} to the power k for k up to ${n}: ${fmt(vals[n])} after ${n} factors` });
   for (let d = lo; d <= hi; d++) {
     svg.append(s("line", { x1: L, x2: W - 10, y1: y(d), y2: y(d), class: "wb-grid" }));
     svg.append(s("text", { x: L - 4, y: y(d) + 4, "text-anchor": "end", class: "tiny", text: `1e${d}` }));
@@ -199,7 +204,9 @@ export class LearnPanel {
   private prodBox = h("div", {});
   private prodText = h("p", { "aria-live": "polite" });
   private liveGain = h("p", { class: "live" });
-  private live: LearnLive = { curves: [], units: [], last: undefined, activation: null, layerActivations: {} };
+  private live: LearnLive = { curves: [], units: [], last: undefined, activation: null, layerActivations: {}, remedyNotes: {} };
+  /** the remedy buttons and their note cells, by remedy id */
+  private remedyButtons = new Map<string, { here: HTMLButtonElement; ab: HTMLButtonElement; note: HTMLElement }>();
   private chosenAct: string | null = null;
 
   constructor(readonly el: HTMLElement, private readonly onRemedy: (id: string, mode: "here" | "ab") => void) {
@@ -211,11 +218,13 @@ export class LearnPanel {
     this.depth.addEventListener("input", () => this.renderProduct());
     const remedies = h("table", { class: "remedies" },
       h("thead", {}, h("tr", {}, h("th", { text: "remedy" }), h("th", { text: "fixes" }), h("th", { text: "why" }), h("th", { text: "try it" }))),
-      h("tbody", {}, ...REMEDIES.map((r) => h("tr", {},
-        h("td", { text: r.title }), h("td", { text: r.fixes }), h("td", { text: r.why }),
-        h("td", { class: "nowrap" },
-          h("button", { type: "button", "data-key": `remedy-${r.id}`, onclick: () => this.onRemedy(r.id, "here") }, "apply"),
-          h("button", { type: "button", "data-key": `remedy-ab-${r.id}`, title: "B = the current network with this remedy, trained beside it from the same seed", onclick: () => this.onRemedy(r.id, "ab") }, "compare in A/B"))))));
+      h("tbody", {}, ...REMEDIES.map((r) => {
+        const here = h("button", { type: "button", "data-key": `remedy-${r.id}`, title: "change the network being edited", onclick: () => this.onRemedy(r.id, "here") }, "apply");
+        const ab = h("button", { type: "button", "data-key": `remedy-ab-${r.id}`, title: "B = network A with this remedy, trained beside it from the same seed", onclick: () => this.onRemedy(r.id, "ab") }, "compare in A/B");
+        const note = h("span", { class: "muted small", id: `remedy-note-${r.id}` });
+        this.remedyButtons.set(r.id, { here, ab, note });
+        return h("tr", {}, h("td", { text: r.title }), h("td", { text: r.fixes }), h("td", { text: r.why }), h("td", { class: "nowrap" }, here, ab, note));
+      })));
     fill(el,
       h("section", { class: "lesson" }, h("h3", { text: "1 · What a gradient is" }), this.demo.el),
       h("section", { class: "lesson" }, h("h3", { text: "2 · Sigmoid and its derivative" }),
@@ -236,6 +245,14 @@ export class LearnPanel {
 
   update(live: LearnLive): void {
     this.live = live;
+    for (const [id, { here, ab, note }] of this.remedyButtons) {
+      const why = live.remedyNotes[id] ?? { here: null, ab: null };
+      for (const [b, reason] of [[here, why.here], [ab, why.ab]] as const) {
+        b.disabled = reason !== null;
+        if (reason) b.setAttribute("aria-describedby", note.id); else b.removeAttribute("aria-describedby");
+      }
+      note.textContent = why.here ?? why.ab ?? "";
+    }
     if (!this.chosenAct && live.activation) this.actSel.value = live.activation;
     this.renderAct();
     this.renderLiveGain();

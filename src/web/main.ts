@@ -1,13 +1,14 @@
 /**
  * The lab's page: it holds the state (state.ts, mirrored in the URL hash), validates each
  * configuration with the CLI's own schema, hands valid ones to a training worker per side
- * (lab-run.ts), and redraws the diagram, the charts and the panels at most ~10 times a second.
- * Only types come from src/core; the engine runs in the workers.
+ * (lab-run.ts), and redraws the headline (the depth profile), the diagram, the charts and the
+ * panels at most ~10 times a second. Only types come from src/core; the engine runs in the
+ * workers.
  */
 import { parseConfig, type Config } from "../experiment/config.ts";
 import type { StepRecord } from "../instrument/recorder.ts";
-import { ChartBoard, type BoardRun } from "./charts-view.ts";
-import { drawDiagram } from "./diagram.ts";
+import { ChartBoard, headlineCharts, type BoardRun } from "./charts-view.ts";
+import { diagramRange, drawDiagram } from "./diagram.ts";
 import { download, fill, fmt, h, s } from "./dom.ts";
 import { renderEditor } from "./editor.ts";
 import { cliFor, hasTimeData, metricsJsonl, metricsToCsv, parseMetricsFile, safeName, timeToCsv, MAX_METRICS_BYTES } from "./io.ts";
@@ -15,7 +16,7 @@ import { RunController } from "./lab-run.ts";
 import { LearnPanel } from "./learn.ts";
 import { loadPresets } from "./presets.ts";
 import type { ModelInfo, SpeedSetting } from "./protocol.ts";
-import { remedy } from "./remedies.ts";
+import { remedy, remedyFor, REMEDIES } from "./remedies.ts";
 import {
   decodeState, defaultState, encodeState, field, fieldFromText, getPath, labLimits, rawFromConfig, setPath, sideConfig, SPEEDS, unrepresented,
   type LabState, type RawConfig, type Speed,
@@ -136,6 +137,31 @@ const GROUPS: { title: string; keys: string[] }[] = [
   { title: "Data and loss", keys: ["view", "train", "test", "loss"] },
   { title: "Recording", keys: ["every", "hist", "evalBatch", "onNonFinite"] },
 ];
+/** What each setting does, shown on hover and focus (title) and read by screen readers. */
+const HELP: Record<string, string> = {
+  opt: "the optimizer: plain SGD, Adam or RMSprop",
+  lr: "learning rate: how far each update moves the weights along −∂L/∂W",
+  batch: "training examples per step; the loss is their mean",
+  epochs: "passes over the training examples",
+  seed: "one number for the initial weights and the order of the examples (A and B share it)",
+  momentum: "fraction of the previous update added to this one",
+  nesterov: "Nesterov's momentum: the gradient is taken a step ahead",
+  betas: "Adam's decay rates for the mean and the mean square of the gradient",
+  alpha: "RMSprop's decay rate for the mean square of the gradient",
+  eps: "added to the denominator so it is never 0",
+  wd: "weight decay: shrinks every weight a little at each step",
+  clipNorm: "if the whole gradient's norm exceeds this, scale it down to it (empty: off)",
+  clipValue: "clip every gradient entry to ± this (empty: off)",
+  view: "how an image is fed: flat 784 values, a 1×28×28 image, 28 rows (an RNN's 28 steps) or 784 pixels one at a time",
+  train: "training examples used (of MNIST's 60,000)",
+  test: "test examples for the accuracy after each epoch (of 10,000)",
+  loss: "cross-entropy on softmax, or mean squared error",
+  every: "record the statistics every this many steps (the lab also records the first steps densely)",
+  hist: "record histograms of gradients and activations",
+  evalBatch: "examples per batch when measuring test accuracy",
+  onNonFinite: "what happens when a NaN or infinity appears: stop, skip that step, or continue",
+};
+
 /** Optimizer fields that apply only to some optimizers. */
 const OPT_ONLY: Record<string, string[]> = { momentum: ["sgd", "rmsprop"], nesterov: ["sgd"], betas: ["adam"], alpha: ["rmsprop"], eps: ["adam", "rmsprop"] };
 const DEFAULTS = defaultState().a;
@@ -169,19 +195,19 @@ function control(key: string): HTMLElement | null {
   };
   let input: HTMLElement;
   if (f.kind === "enum") {
-    const sel = h("select", { id, "data-key": id }, ...f.values.map((o) => h("option", { value: o, selected: o === v, text: o })));
+    const sel = h("select", { id, "data-key": id, title: HELP[key] }, ...f.values.map((o) => h("option", { value: o, selected: o === v, text: o })));
     sel.addEventListener("change", () => apply(sel.value));
     input = sel;
   } else if (f.kind === "bool") {
     const on = v === undefined ? key === "hist" : v === true;
-    const cb = h("input", { type: "checkbox", id, "data-key": id, checked: on });
+    const cb = h("input", { type: "checkbox", id, "data-key": id, checked: on, title: HELP[key] });
     cb.addEventListener("change", () => apply(cb.checked ? "1" : "0"));
     input = cb;
   } else {
     const text = v === undefined ? "" : Array.isArray(v) ? v.join(",") : String(v);
     const isNum = f.kind === "int" || f.kind === "num";
     const inp = h("input", {
-      id, "data-key": id, value: text, type: isNum ? "number" : "text", step: f.kind === "int" ? 1 : "any", class: isNum ? "num" : "",
+      id, "data-key": id, value: text, type: isNum ? "number" : "text", step: f.kind === "int" ? 1 : "any", class: isNum ? "num" : "", title: HELP[key],
       min: isNum ? f.min : undefined, max: isNum ? f.max : undefined, placeholder: optional ? "off" : "", inputmode: isNum ? "decimal" : undefined,
       "aria-invalid": err ? "true" : undefined, "aria-describedby": err ? `${id}-err` : undefined,
     });
@@ -189,14 +215,14 @@ function control(key: string): HTMLElement | null {
     input = inp;
   }
   return h("div", { class: `field ${f.kind === "bool" ? "inline" : ""}` },
-    h("label", { for: id, text: f.label + (f.scope === "shared" && state.b ? " (A and B)" : "") }), input,
+    h("label", { for: id, title: HELP[key], text: f.label + (f.scope === "shared" && state.b ? " (A and B)" : "") }), input,
     err ? h("span", { class: "error", id: `${id}-err`, text: err }) : null);
 }
 
 let controlsKey = "";
 /** Rebuild the left column when anything it shows changed (else only the status lines). */
 function renderControls(): void {
-  const el = $("controls");
+  const el = $("settings-body");
   const raw = editRaw();
   const run = runOf(editing);
   const p = parsed[editing];
@@ -208,12 +234,12 @@ function renderControls(): void {
   controlsKey = key;
   const focused = (document.activeElement as HTMLElement | null)?.dataset?.key;
   // The run box.
-  const speed = h("select", { id: "speed", "data-key": "speed", "aria-label": "training speed" },
+  const speed = h("select", { id: "speed", "data-key": "speed", "aria-label": "training speed", title: "steps per second: slow enough to follow at 10, or as fast as the engine goes" },
     ...SPEEDS.map((sp) => h("option", { value: sp, selected: sp === state.ui.speed, text: sp === "max" ? "as fast as possible" : `${sp} steps/s` })));
   speed.addEventListener("change", () => update(() => { state.ui.speed = speed.value as Speed; }));
   const runBox = h("section", { class: "box run-box", "aria-label": "training" },
     h("div", { class: "buttons" },
-      h("button", { type: "button", class: "primary big", id: "play", "data-key": "play", disabled: !canTrain && !playing, "aria-keyshortcuts": "Space", onclick: playPause }, playing ? "❚❚ Pause" : allDone ? "✓ Done" : "▶ Play"),
+      h("button", { type: "button", class: "primary big", id: "play", "data-key": "play", disabled: !canTrain && !playing, "aria-keyshortcuts": "Space", title: "train, or pause (Space)", onclick: playPause }, playing ? "❚❚ Pause" : allDone ? "✓ Done" : "▶ Play"),
       h("button", { type: "button", id: "step", "data-key": "step", disabled: !canTrain, "aria-keyshortcuts": "S", title: "one training step (S)", onclick: stepAll }, "Step"),
       h("button", { type: "button", id: "reset", "data-key": "reset", disabled: !!viewer, "aria-keyshortcuts": "R", title: "a new network from the seed (R)", onclick: resetAll }, "Reset")),
     h("label", { class: "ctl" }, h("span", { text: "speed" }), speed),
@@ -224,7 +250,7 @@ function renderControls(): void {
   // Presets.
   const current = presetOf(raw);
   const groups = [...new Set(presets.map((x) => x.group))];
-  const presetSel = h("select", { id: "preset", "data-key": "preset" },
+  const presetSel = h("select", { id: "preset", "data-key": "preset", title: "a network and its settings from the CLI's experiments" },
     h("option", { value: "", selected: current === "", text: "(custom)" }),
     ...groups.map((g) => {
       const og = document.createElement("optgroup");
@@ -240,7 +266,7 @@ function renderControls(): void {
     update(() => { const r = rawFromConfig(pr.config); if (editing === "b" && state.b) state.b = r; else state.a = r; });
   });
   const desc = presets.find((x) => x.id === current)?.description;
-  const nameInp = h("input", { id: "f-name", "data-key": "f-name", value: String(getPath(raw, ["name"]) ?? ""), maxlength: 200 });
+  const nameInp = h("input", { id: "f-name", "data-key": "f-name", value: String(getPath(raw, ["name"]) ?? ""), maxlength: 200, title: "the run's name (the exported files are named after it)" });
   nameInp.addEventListener("change", () => update(() => setPath(raw, ["name"], nameInp.value)));
   const groupsEl = GROUPS.map((g) => {
     const fields = g.keys.map(control).filter((x): x is HTMLElement => x !== null);
@@ -254,7 +280,8 @@ function renderControls(): void {
     checking: run.status === "checking",
     onChange: (layers) => update(() => setPath(raw, ["model", "layers"], layers)),
   });
-  fill(el, runBox, sideTabs,
+  fill($("runbox"), runBox, sideTabs);
+  fill(el,
     h("section", { class: "box" },
       h("div", { class: "field" }, h("label", { for: "preset", text: "preset" }), presetSel),
       desc ? h("p", { class: "muted small", text: desc }) : null,
@@ -262,7 +289,7 @@ function renderControls(): void {
     h("section", { class: "box", "aria-label": "architecture" }, h("h2", { text: `Architecture${state.b ? ` (${editing.toUpperCase()})` : ""}` }), editor),
     ...groupsEl,
     h("p", { class: "muted small keys", text: "Keys: Space play/pause · S step · R reset · W walk backprop · C charts · L learn" }));
-  if (focused) el.querySelector<HTMLElement>(`[data-key="${CSS.escape(focused)}"]`)?.focus();
+  if (focused) $("controls").querySelector<HTMLElement>(`[data-key="${CSS.escape(focused)}"]`)?.focus();
   renderStatus();
 }
 
@@ -279,7 +306,8 @@ function renderStatus(): void {
       : r.status === "loading" ? `loading ${r.loading ?? "MNIST"}…`
       : `step ${r.step.toLocaleString("en")} / ${r.totalSteps.toLocaleString("en")} · epoch ${Math.min(r.step / Math.max(1, r.stepsPerEpoch), 1e9).toFixed(2)}`;
     const metrics = last ? `loss ${fmt(last.loss)} · batch acc ${fmt(100 * last.accuracy, 3)}%${test ? ` · test acc ${fmt(100 * test.testAccuracy, 3)}% (epoch ${test.epoch})` : ""}` : "";
-    const speed = r.playing && r.samplesPerSecond ? `engine: ${fmt(r.samplesPerSecond / 1000, 3)}k samples/s while training` : r.done ? (r.stopped ? `stopped: ${r.stopped.reason}` : "finished") : "";
+    const stopped = r.stopped && r.stopped.cause !== "interrupted" ? `${runs.b ? r.side.toUpperCase() : "the run"} diverged at step ${r.stopped.step}: ${r.stopped.reason}` : r.stopped ? `stopped: ${r.stopped.reason}` : null;
+    const speed = r.playing && r.samplesPerSecond ? `engine: ${fmt(r.samplesPerSecond / 1000, 3)}k samples/s while training` : r.done ? (stopped ?? "finished") : "";
     return h("p", { class: `status-line side-${r.side}`, "data-status": r.side }, h("b", { text: label }), line, metrics ? h("br") : null, metrics, speed ? h("br") : null, speed);
   }));
 }
@@ -347,6 +375,7 @@ async function openFile(file: File): Promise<void> {
     for (const r of activeRuns()) if (r.playing) r.pause();
     viewer = { name: file.name, records };
     board.clear();
+    headline.clear();
     showBanner([]);
     renderTop();
     renderControls();
@@ -359,6 +388,7 @@ async function openFile(file: File): Promise<void> {
 function closeViewer(): void {
   viewer = null;
   board.clear();
+  headline.clear();
   showBanner([]);
   renderTop();
   renderControls();
@@ -378,6 +408,7 @@ function showBanner(lines: string[], transient = false): void {
 // ---------------------------------------------------------------------------------------------
 // Tabs and panels.
 
+const headline = new ChartBoard($("headline"), headlineCharts, false);
 const board = new ChartBoard($("panel-charts"));
 const walkView = new WalkView($("panel-walk"), requestWalk, () => {
   const r = runOf(editing);
@@ -393,8 +424,10 @@ const learn = new LearnPanel($("panel-learn"), (id, mode) => {
     else if (editing === "b" && state.b) state.b = rem.apply(state.b);
     else state.a = rem.apply(state.a);
   });
-  showBanner([`Applied: ${rem.title}${mode === "ab" ? " to B; press Play to train A and B side by side" : ""}.`], true);
-  selectTab("charts");
+  // The depth profile and the diagrams at the top of the page show the effect; the page goes
+  // up to them (opening the charts tab would make the reader wait for a dozen charts to draw).
+  showBanner([`Applied: ${rem.title}${mode === "ab" ? " to B; press Play to train A and B side by side, and compare their depth profiles and diagrams above" : ""}.`], true);
+  $("main").scrollIntoView({ block: "start" });
 });
 
 function selectTab(t: typeof tab): void {
@@ -447,7 +480,7 @@ function boardRuns(): BoardRun[] {
   if (viewer) return [{ label: viewer.name, records: viewer.records }];
   return activeRuns().map((r) => ({
     label: `${runs.b ? `${r.side.toUpperCase()}: ` : ""}${r.config?.name ?? "(invalid)"}`,
-    records: r.store.records, epochs: r.epochs, stepsPerEpoch: r.stepsPerEpoch || undefined,
+    records: r.chartRecords, epochs: r.epochs, stepsPerEpoch: r.stepsPerEpoch || undefined,
   }));
 }
 
@@ -457,20 +490,25 @@ function renderNow(): void {
   // Diagrams.
   const diagrams = viewer
     ? [{ label: viewer.name, model: modelFromRecords(viewer.records), rec: viewer.records[viewer.records.length - 1], units: [] }]
-    : activeRuns().map((r) => ({ label: runs.b ? `${r.side.toUpperCase()}: ${r.config?.name ?? ""}` : r.config?.name ?? "", model: r.status === "error" ? null : r.model, rec: r.store.last, units: r.units }));
+    : activeRuns().map((r) => ({ label: runs.b ? `${r.side.toUpperCase()}: ${r.config?.name ?? ""}` : r.config?.name ?? "", model: r.status === "error" ? null : r.model, rec: r.latest, units: r.units }));
+  // One colour scale for every diagram shown, so A and B compare by colour.
+  const range = diagramRange(diagrams.map((d) => d.rec));
   const svgs = diagrams.map((d) => {
-    const svg = s("svg", { class: "diagram", role: "img", "aria-label": `${d.label}: each layer coloured by the size of its gradient` });
-    drawDiagram(svg, d.model, d.rec, d.units, d.label);
+    const svg = s("svg", { class: "diagram", role: "img", "aria-label": `${d.label}: ${d.rec ? `step ${d.rec.step}; ` : ""}each layer coloured by ‖δ‖, the error reaching it: ${d.rec?.layers.filter((l) => l.deltaNorm !== null).map((l) => `${l.name} ${fmt(l.deltaNorm)}`).join(", ") ?? "not measured yet"}` });
+    drawDiagram(svg, d.model, d.rec, d.units, d.label, range);
     return h("div", { class: "diagram-wrap" }, svg);
   });
   fill($("diagrams"), ...svgs);
-  if (tab === "charts") board.render(boardRuns());
+  const boards = boardRuns();
+  if (boards.some((b) => b.records.length)) headline.render(boards);
+  if (tab === "charts") board.render(boards);
   if (tab === "learn") {
     const r = runOf(editing);
     const acts: Record<string, string | null> = {};
     for (const l of r.model?.layers ?? []) acts[l.name] = l.activation;
     const firstHidden = r.model?.layers.find((l) => l.activation && l.activation !== "linear")?.activation ?? null;
-    learn.update({ curves: r.curves, units: r.units, last: r.store.last, activation: firstHidden, layerActivations: acts });
+    const remedyNotes = Object.fromEntries(REMEDIES.map((rem) => [rem.id, { here: remedyFor(rem, editRaw()), ab: remedyFor(rem, state.a) }]));
+    learn.update({ curves: r.curves, units: r.units, last: r.latest, activation: firstHidden, layerActivations: acts, remedyNotes });
   }
   if (tab === "walk" && !walkView.walk) walkView.render();
 }
@@ -504,20 +542,25 @@ window.addEventListener("hashchange", () => {
 // Hooks for the end-to-end test (and for anyone curious in the console).
 
 declare global { interface Window { __gradlab: unknown } }
+const chartAt = (key: string) => headline.chart(key) ?? board.chart(key);
 window.__gradlab = {
   ready: () => activeRuns().every((r) => r.status === "ready"),
   status: (side: Side = "a") => {
     const r = runOf(side);
-    return { status: r.status, error: r.error, step: r.step, totalSteps: r.totalSteps, playing: r.playing, done: r.done, records: r.store.records.length, epochs: r.epochs };
+    return { status: r.status, error: r.error, step: r.step, totalSteps: r.totalSteps, playing: r.playing, done: r.done, stopped: r.stopped, records: r.store.records.length, epochs: r.epochs, config: r.config };
   },
   records: async (side: Side = "a") => (await runOf(side).allRecords()).records,
   epochs: (side: Side = "a") => runOf(side).epochs,
-  chartKeys: () => board.keys(),
+  chartKeys: () => [...headline.keys(), ...board.keys()],
   /** series ECharts draws in a chart, e.g. "grad-norm:a" */
-  drawnSeries: (key: string) => board.chart(key)?.drawnSeries() ?? null,
-  specSeries: (key: string) => board.chart(key)?.spec?.series.map((x) => x.name) ?? null,
+  drawnSeries: (key: string) => chartAt(key)?.drawnSeries() ?? null,
+  specSeries: (key: string) => chartAt(key)?.spec?.series.map((x) => x.name) ?? null,
+  /** the numbers a chart draws, series by series */
+  specData: (key: string) => chartAt(key)?.spec?.series ?? null,
   /** points ECharts draws per series of a chart */
-  drawnPoints: (key: string) => board.chart(key)?.drawnPoints() ?? null,
+  drawnPoints: (key: string) => chartAt(key)?.drawnPoints() ?? null,
+  /** the step each diagram is drawn at (null: not measured yet) */
+  diagramSteps: () => activeRuns().map((r) => r.latest?.step ?? null),
   bench: async (raw: unknown, steps: number, warmup: number) => runs.a.bench(parseConfig(raw), steps, warmup),
   problems: () => problems,
   renders: () => renders,
@@ -527,6 +570,8 @@ window.__gradlab = {
 // ---------------------------------------------------------------------------------------------
 
 buildTabs();
+// On a phone the settings start folded, below the diagram and the charts.
+if (matchMedia("(max-width: 700px)").matches) ($("settings") as HTMLDetailsElement).open = false;
 selectTab("charts");
 showBanner(problems.map((p) => `Link: ${p}`));
 applyState();

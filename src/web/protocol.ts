@@ -8,6 +8,10 @@
 import type { Config } from "../experiment/config.ts";
 import type { EpochResult, Stop } from "../experiment/trainer.ts";
 import type { StepRecord } from "../instrument/recorder.ts";
+import type { ModelInfo, UnitStats, Walk } from "../instrument/walk.ts";
+
+/** The model description, per-unit view and backward walk (src/instrument/walk.ts) travel as they are. */
+export type { LayerInfo, ModelInfo, UnitStats, Walk, WalkStage } from "../instrument/walk.ts";
 
 /** Steps per second, or "max" for as fast as the engine goes. */
 export type SpeedSetting = number | "max";
@@ -29,46 +33,22 @@ export type ToWorker =
   /** time `steps` training steps of `config` on a fresh Trainer (after `warmup` untimed steps) */
   | { type: "bench"; id: number; config: Config; dataUrl: string; steps: number; warmup: number };
 
-/** One layer of a built model, depth-first (nested layers of a residual block at depth 1). */
-export interface LayerInfo {
-  name: string;
-  type: string;
-  depth: number;
-  /** index path in the config: "model.layers[2].layers[0]" */
-  path: string;
-  inShape: number[];
-  outShape: number[];
-  params: number;
-  activation: string | null;
-  recurrent: boolean;
-}
-
-export interface ModelInfo {
-  layers: LayerInfo[];
-  params: number;
-  inShape: number[];
-  classes: number;
-}
-
-/** Live per-unit view of the latest step: mean |δ| per unit (first units only) and mean f′(z). */
-export interface UnitStats {
-  name: string;
-  /** mean over the batch of |∂ℓ/∂z| per unit, for at most MAX_UNITS units; [units] */
-  meanAbsDelta: Float32Array;
-  /** units in the layer (meanAbsDelta may show fewer) */
-  units: number;
-  /** mean of f′(z) over the batch and units; null without an activation */
-  meanDf: number | null;
-  maxDf: number | null;
-}
-
 export interface Progress {
   step: number;
   epoch: number;
   totalSteps: number;
   stepsPerEpoch: number;
-  /** new records since the last progress message, in step order */
+  /**
+   * new records since the last progress message, in step order: the config's (the CLI's) and the
+   * lab's denser ones early in the run (see cadence.ts)
+   */
   records: StepRecord[];
+  /**
+   * the network as it is now, measured on the next batch without training (the record step
+   * `step` will produce, update ratios null); sent when training pauses, so a paused or stepped
+   * run is drawn at its current step
+   */
+  now: StepRecord | null;
   /** new per-epoch test results */
   epochs: EpochResult[];
   units: UnitStats[];
@@ -77,38 +57,6 @@ export interface Progress {
   stopped: Stop | null;
   /** training samples per second over the last tick (null when not measured) */
   samplesPerSecond: number | null;
-}
-
-/** One stage of the backward walk through a top-level layer. */
-export interface WalkStage {
-  name: string;
-  type: string;
-  activation: string | null;
-  /** mean per-example ‖∂ℓ/∂y‖ arriving from above */
-  inNorm: number;
-  /** mean per-example ‖δ‖ = ‖∂ℓ/∂y ⊙ f′(z)‖ after the activation's derivative (null: no activation stage) */
-  deltaNorm: number | null;
-  /** mean per-example ‖∂ℓ/∂x‖ passed down (after multiplying by Wᵀ, or the layer's own backward) */
-  outNorm: number;
-  /** mean and max of f′(z) over the batch (null: no activation stage) */
-  meanDf: number | null;
-  maxDf: number | null;
-  /** the vectors for the first example, at most WALK_VALUES entries each */
-  inVec: Float32Array;
-  deltaVec: Float32Array | null;
-  outVec: Float32Array;
-  /** shape of ∂ℓ/∂x per example (a 28×28 input gradient can be drawn as an image) */
-  outShape: number[];
-}
-
-export interface Walk {
-  step: number;
-  batch: number;
-  loss: number;
-  /** the first example of the batch: its pixels (28×28, 0..1) and label */
-  image: Float32Array;
-  label: number;
-  stages: WalkStage[];
 }
 
 /** Activation curves sampled by the engine itself, for the learn panel. */
@@ -126,7 +74,3 @@ export type FromWorker =
   | { type: "bench"; id: number; samplesPerSecond: number; steps: number; seconds: number }
   | { type: "bench-error"; id: number; message: string }
   | { type: "curves"; curves: Curve[] };
-
-/** Units per layer sent for the diagram; walk vectors per stage. */
-export const MAX_UNITS = 64;
-export const WALK_VALUES = 1024;

@@ -20,7 +20,8 @@ import { decodeRison, encodeRison, RisonError } from "./rison.ts";
 /** A config as JSON, before validation (what the URL and the editor hold). */
 export type RawConfig = Record<string, unknown>;
 
-export const SPEEDS = ["10", "100", "1000", "max"] as const;
+/** Training speeds offered, in steps per second; the lab opens on the slowest, slow enough to narrate. */
+export const SPEEDS = ["10", "30", "100", "300", "1000", "max"] as const;
 export type Speed = (typeof SPEEDS)[number];
 
 export interface UiState {
@@ -151,9 +152,12 @@ export function unrepresented(config: Config): string[] {
   return out;
 }
 
-/** The state the lab opens on: the seed preset, training at 1000 steps per second. */
+/**
+ * The state the lab opens on: the seed preset, training at 10 steps per second, so the first
+ * hundred steps, where the first layer learns slowest, take ten seconds to watch.
+ */
 export function defaultState(): LabState {
-  return { a: rawFromConfig(seedPreset), b: null, ui: { speed: "1000" } };
+  return { a: rawFromConfig(seedPreset), b: null, ui: { speed: "10" } };
 }
 
 /** The full config of one side, for validation: B always carries A's seed. */

@@ -4,7 +4,8 @@
  * At each layer the error arriving from above, ∂ℓ/∂y, is first multiplied elementwise by the
  * activation's derivative f′(z), giving δ = ∂ℓ/∂z, then by Wᵀ, giving ∂ℓ/∂x for the layer below.
  * Each bar is a size (mean over the batch of the per-example L2 norm, log scale); each step
- * says by what factor it changed and why.
+ * says by what factor it changed and why. A NaN or infinite size is drawn as a red bar across
+ * the whole scale with the value written out, never as a length.
  */
 import { kindOf } from "../core/layers/registry.ts";
 import { diverging, fill, fmt, h, s } from "./dom.ts";
@@ -113,27 +114,30 @@ export class WalkView {
     const start = h("button", { type: "button", class: "primary", "data-key": "walk-start", disabled: why !== null, onclick: () => this.request() }, this.walk ? "Walk the next batch" : "Walk backprop on the next batch");
     if (!this.walk) { fill(this.el, intro, start, why ? h("p", { class: "muted", text: why }) : null); return; }
     const w = this.walk, pts = this.points, cur = pts[this.cursor];
-    const logs = pts.map((p) => Math.log10(Math.max(p.value, 1e-30)));
-    const lo = Math.floor(Math.min(...logs)) - 0.2, hi = Math.ceil(Math.max(...logs));
+    const logs = pts.filter((p) => Number.isFinite(p.value)).map((p) => Math.log10(Math.max(p.value, 1e-30)));
+    const lo = logs.length ? Math.floor(Math.min(...logs)) - 0.2 : -1.2, hi = logs.length ? Math.max(Math.ceil(Math.max(...logs)), Math.floor(Math.min(...logs)) + 1) : 0;
     const W = 520, rowH = 22, left = 330;
-    const svg = s("svg", { width: W + left + 80, height: pts.length * rowH + 30, class: "walk-bars", role: "img", "aria-label": `sizes along the backward pass; step ${this.cursor + 1} of ${pts.length}` });
+    const svgW = W + left + 80, svgH = pts.length * rowH + 30;
+    const svg = s("svg", { viewBox: `0 0 ${svgW} ${svgH}`, style: `max-width: ${svgW}px`, class: "walk-bars", role: "img", "aria-label": `sizes along the backward pass; step ${this.cursor + 1} of ${pts.length}` });
     pts.forEach((p, i) => {
       const y = 8 + i * rowH;
-      const len = Math.max(2, (W * (Math.log10(Math.max(p.value, 1e-30)) - lo)) / (hi - lo));
+      const finite = Number.isFinite(p.value);
+      const len = finite ? Math.max(2, (W * (Math.log10(Math.max(p.value, 1e-30)) - lo)) / (hi - lo)) : W;
       const on = i <= this.cursor;
       svg.append(s("text", { x: left - 8, y: y + 14, "text-anchor": "end", class: i === this.cursor ? "wb-label current" : "wb-label", text: p.label }));
-      svg.append(s("rect", { x: left, y: y + 3, width: on ? len : 2, height: rowH - 6, class: on ? (i === this.cursor ? "wb-bar current" : "wb-bar") : "wb-bar off" }));
+      svg.append(s("rect", { x: left, y: y + 3, width: on ? len : 2, height: rowH - 6, class: on ? (!finite ? "wb-bar bad" : i === this.cursor ? "wb-bar current" : "wb-bar") : "wb-bar off" }));
       if (on) svg.append(s("text", { x: left + len + 6, y: y + 14, class: "wb-num", text: `${fmt(p.value)}${p.factor !== null ? `  (×${fmt(p.factor, 2)})` : ""}` }));
+      if (on && !finite) svg.append(s("text", { x: left + 8, y: y + 14, class: "wb-num wb-bad", text: `${fmt(p.value)}: the error is no longer a number` }));
     });
     for (let d = Math.ceil(lo); d <= hi; d++) {
       const x = left + (W * (d - lo)) / (hi - lo);
       svg.append(s("line", { x1: x, x2: x, y1: 4, y2: pts.length * rowH + 10, class: "wb-grid" }));
       svg.append(s("text", { x, y: pts.length * rowH + 24, "text-anchor": "middle", class: "wb-tick", text: `1e${d}` }));
     }
-    const vecMax = cur.vec.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+    const vecMax = cur.vec.reduce((m, v) => (Number.isFinite(v) ? Math.max(m, Math.abs(v)) : m), 0);
     const strip = h("div", { class: "strip", role: "img", "aria-label": `the vector at this step for the first example: ${cur.vec.length} values, largest |value| ${fmt(vecMax)}` },
       ...Array.from(cur.vec.slice(0, 256), (v) => h("span", { style: `background:${diverging(vecMax > 0 ? v / vecMax : 0)}`, title: fmt(v) })));
-    const total = pts[pts.length - 1].value / pts[0].value;
+    const total = pts[pts.length - 1].value / pts[0].value; // NaN when a size is not a number: fmt writes it out
     fill(this.el,
       intro,
       h("div", { class: "walk-controls" },

@@ -2,26 +2,24 @@
  * The training worker: it owns the model. It loads MNIST, builds the same Trainer the CLI uses
  * (src/experiment/trainer.ts) and trains in ticks of at most ~40 ms, so commands (pause, step,
  * speed) are answered between ticks and the page never waits on training. After each tick it
- * posts the new metrics records, the new per-epoch test results and a per-unit view of the last
- * step (Float32Arrays, transferred). One worker trains one configuration; A/B mode runs two.
+ * posts the new metrics records (the config's, and the lab's denser ones early on: cadence.ts),
+ * the new per-epoch test results and a per-unit view of the last step (Float32Arrays,
+ * transferred); when training pauses, and before the first step, it also posts the network as
+ * it is now, measured on the next batch without training (src/instrument/walk.ts look), so the
+ * page always draws the current step. The measuring lives in src/instrument; this file only
+ * schedules. One worker trains one configuration; A/B mode runs two.
  */
 /// <reference lib="webworker" />
 import { ACTIVATIONS } from "../core/activations.ts";
 import { InputError } from "../core/errors.ts";
-import type { Layer } from "../core/layers/layer.ts";
-import { buildModel, type Model } from "../core/model.ts";
-import type { LayerSpec } from "../core/spec.ts";
-import { size, type FloatArray } from "../core/tensor.ts";
 import { viewShape } from "../data/views.ts";
 import type { Config } from "../experiment/config.ts";
 import { Trainer, type EpochResult } from "../experiment/trainer.ts";
 import type { StepRecord } from "../instrument/recorder.ts";
-import { sumRowNorms } from "../instrument/stats.ts";
+import { checkModel, describeModel, look, unitStats, type ModelInfo, type UnitStats } from "../instrument/walk.ts";
+import { labRecords } from "./cadence.ts";
 import { loadMnist } from "./mnist.ts";
-import {
-  MAX_UNITS, WALK_VALUES,
-  type Curve, type FromWorker, type LayerInfo, type ModelInfo, type SpeedSetting, type ToWorker, type UnitStats, type WalkStage,
-} from "./protocol.ts";
+import type { Curve, FromWorker, SpeedSetting, ToWorker } from "./protocol.ts";
 
 declare const self: DedicatedWorkerGlobalScope;
 
@@ -33,7 +31,7 @@ const TICK_MS = 40;
 const MAX_PARAMS = 20_000_000;
 
 let gen = 0;
-let trainer: Trainer | null = null;
+let trainer: LabTrainer | null = null;
 /** play: train until paused or done; steps: train this many more steps, then pause */
 let mode: { kind: "idle" } | { kind: "play" } | { kind: "steps"; left: number } = { kind: "idle" };
 let speed: SpeedSetting = 1000;
@@ -65,34 +63,24 @@ function message(e: unknown): string {
   return `internal error: ${e instanceof Error ? e.message : String(e)}`;
 }
 
-// ---------------------------------------------------------------------------------------------
-// Model descriptions.
-
-function describe(model: Model, specs: LayerSpec[], classes: number): ModelInfo {
-  const out: LayerInfo[] = [];
-  const walk = (layers: Layer[], ls: LayerSpec[], path: string, depth: number) => {
-    layers.forEach((l, i) => {
-      const p = `${path}[${i}]`;
-      const spec = ls[i];
-      out.push({
-        name: l.name, type: l.type, depth, path: p, inShape: [...l.inShape], outShape: [...l.outShape],
-        params: l.params.reduce((s, q) => s + q.value.length, 0),
-        activation: l.probe()?.act?.name ?? (spec && "activation" in spec && spec.activation ? spec.activation : null),
-        recurrent: typeof l.timeProbe === "function",
-      });
-      if (l.children && spec?.type === "residual") walk(l.children, spec.layers, `${p}.layers`, depth + 1);
-    });
-  };
-  walk(model.layers, specs, "model.layers", 0);
-  return { layers: out, params: model.params.reduce((s, q) => s + q.value.length, 0), inShape: [...model.inShape], classes };
-}
-
 /** Build the model once to learn its shapes (MNIST: 28×28 inputs, 10 classes). */
 function check(config: Config): ModelInfo {
-  const model = buildModel(config.model, viewShape(config.data.view, 28, 28), 10, { seed: config.train.seed });
-  const info = describe(model, config.model.layers, 10);
-  if (info.params > MAX_PARAMS) throw new InputError(`model.layers: ${info.params.toLocaleString("en")} parameters; the browser lab builds at most ${MAX_PARAMS.toLocaleString("en")}`);
-  return info;
+  return checkModel(config.model, viewShape(config.data.view, 28, 28), 10, config.train.seed, MAX_PARAMS, "the browser lab");
+}
+
+/**
+ * The CLI's Trainer, recording besides the config's steps the lab's (cadence.ts) and, while
+ * `everyStep` is set (the Step button), every step.
+ */
+class LabTrainer extends Trainer {
+  everyStep = false;
+  override isRecorded(s: number): boolean {
+    return super.isRecorded(s) || labRecords(s) || this.everyStep;
+  }
+  /** Whether `gradlab run` records this record too (its schedule, or the first non-finite step). */
+  cliRecords(rec: StepRecord): boolean {
+    return super.isRecorded(rec.step) || this.nonFinite.first?.step === rec.step;
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -110,22 +98,25 @@ async function init(g: number, config: Config, dataUrl: string): Promise<void> {
     check(config); // cheap refusal of models too large to build twice
     const data = await loadMnist(dataUrl, config.data.train, config.data.test, (what, done, total) => post({ type: "loading", gen: g, what, done, total }));
     if (g !== gen) return;
-    const t = new Trainer(config, data);
+    const t = new LabTrainer(config, data);
     trainer = t;
-    post({ type: "ready", gen: g, model: describe(t.model, config.model.layers, t.classes), totalSteps: t.totalSteps, stepsPerEpoch: t.stepsPerEpoch, batchSize: t.batchSize, nTrain: data.nTrain, nTest: data.nTest });
+    post({ type: "ready", gen: g, model: describeModel(t.model, config.model.layers, t.classes), totalSteps: t.totalSteps, stepsPerEpoch: t.stepsPerEpoch, batchSize: t.batchSize, nTrain: data.nTrain, nTest: data.nTest });
     if (mode.kind !== "idle") { lastTick = performance.now(); schedule(0); }
+    else flush(null); // the network at initialization, drawn before the first step
   } catch (e) {
     if (g === gen) post({ type: "error", gen: g, message: message(e) });
   }
 }
 
-/** One training step, keeping its record. */
-function trainOne(t: Trainer): void {
+/** One training step, keeping its record (for export only the records the CLI keeps too). */
+function trainOne(t: LabTrainer): void {
   const inEpoch = t.step % t.stepsPerEpoch;
   lastBatch = Math.min(t.batchSize, t.source.n - inEpoch * t.batchSize);
+  t.everyStep = mode.kind === "steps";
   const rec = t.trainStep();
   if (!rec) return;
   unsent.push(rec);
+  if (!t.cliRecords(rec)) return;
   kept.push(rec);
   if (kept.length > MAX_KEPT_RECORDS) {
     kept = kept.filter((_, i) => i === 0 || i === kept.length - 1 || i % 2 === 1);
@@ -159,128 +150,42 @@ function tick(): void {
   lastTick = t0;
   const seconds = (performance.now() - t0) / 1000;
   if (t.done || (mode.kind === "steps" && mode.left <= 0)) mode = { kind: "idle" };
-  flush(n > 0 && seconds > 0 ? (n * t.batchSize) / seconds : null);
+  flush(n > 0 && seconds > 0 ? (n * t.batchSize) / seconds : null, n > 0);
   if (mode.kind !== "idle") schedule(mode.kind === "steps" || speed === "max" ? 0 : 50);
 }
 
-/** Post what is new: records, epoch results, and the per-unit view of the last step. */
-function flush(samplesPerSecond: number | null): void {
+/**
+ * Post what is new: records, epoch results, and the per-unit view of the last trained step
+ * (`trained`); when training is paused, the network now, measured on the next batch.
+ */
+function flush(samplesPerSecond: number | null, trained = false): void {
   const t = trainer;
   if (!t) return;
   const epochs: EpochResult[] = t.epochs.slice(epochsSent);
   epochsSent = t.epochs.length;
-  const units = unitStats(t);
+  let units: UnitStats[] = trained ? unitStats(t.model, lastBatch) : [];
+  let now: StepRecord | null = null;
+  if (mode.kind === "idle" && !t.done) {
+    const seen = look(t);
+    now = seen.record;
+    units = seen.units;
+  }
   post({
     type: "progress", gen,
     progress: {
       step: t.step, epoch: t.epoch, totalSteps: t.totalSteps, stepsPerEpoch: t.stepsPerEpoch,
-      records: unsent, epochs, units, playing: mode.kind !== "idle", done: t.done, stopped: t.stopped, samplesPerSecond,
+      records: unsent, now, epochs, units, playing: mode.kind !== "idle", done: t.done, stopped: t.stopped, samplesPerSecond,
     },
   }, units.map((u) => u.meanAbsDelta.buffer));
   unsent = [];
 }
 
-/**
- * Mean |δ| per unit over the last batch (per channel for [C, H, W] layers, the first MAX_UNITS)
- * and the mean of f′(z), read from the layers' probes after the step.
- */
-function unitStats(t: Trainer): UnitStats[] {
-  const out: UnitStats[] = [];
-  const B = lastBatch;
-  if (t.step === 0 || B === 0) return out;
-  for (const layer of t.model.allLayers) {
-    const p = layer.probe();
-    if (!p || !p.dz) continue;
-    const spatial = layer.outShape.length === 3 ? layer.outShape[1] * layer.outShape[2] : 1;
-    const channels = Math.max(1, Math.round(p.units / spatial));
-    const shown = Math.min(channels, MAX_UNITS);
-    const mean = new Float32Array(shown);
-    for (let b = 0; b < B; b++) {
-      for (let c = 0; c < shown; c++) {
-        let s = 0;
-        for (let k = 0, o = b * p.units + c * spatial; k < spatial; k++) s += Math.abs(p.dz[o + k]);
-        mean[c] += s / spatial / B;
-      }
-    }
-    let meanDf: number | null = null;
-    if (p.act && p.z && p.y) {
-      let s = 0;
-      const n = Math.min(B * p.units, p.z.length, p.y.length);
-      for (let i = 0; i < n; i++) s += p.act.df(p.z[i], p.y[i]);
-      meanDf = n > 0 ? s / n : null;
-    }
-    out.push({ name: layer.name, meanAbsDelta: mean, units: channels, meanDf, maxDf: p.act?.maxDf ?? null });
-  }
-  return out;
-}
-
-// ---------------------------------------------------------------------------------------------
-// The backward walk: the next batch, layer by layer, without training.
-
-/** The first `n` values of example 0 of a [B, …] buffer. */
-function firstExample(x: FloatArray, perExample: number): Float32Array {
-  return Float32Array.from(x.subarray(0, Math.min(perExample, WALK_VALUES)));
-}
-
-function walk(): void {
-  const t = trainer;
-  if (!t) return;
-  const m = t.model;
-  const src = t.source;
-  const inEpoch = t.step % t.stepsPerEpoch;
-  const B = Math.min(t.batchSize, src.n - inEpoch * t.batchSize);
-  const perExample = size(t.inShape);
-  const x = new Float32Array(B * perExample); // [B, ...inShape]
-  const y = new Int32Array(B);                // [B]
-  if (inEpoch === 0) {
-    // The next step shuffles first: draw that shuffle, then put the generator back, so the
-    // run continues exactly as if the walk had not happened.
-    const rng = src.rngState;
-    const order = src.order.slice();
-    src.shuffle();
-    src.fill(0, B, x, y);
-    src.rngState = rng;
-    src.order.set(order);
-  } else src.fill(inEpoch * t.batchSize, B, x, y);
-  const saved = m.buffers.map((b) => b.value.slice()); // batch norm's running statistics
-  try {
-    const logits = m.forward(x, B, true);
-    const C = t.classes;
-    const dLogits = new Float32Array(B * C); // [B, C]
-    const loss = t.loss.forwardBackward(logits, y, B, C, dLogits);
-    let d: FloatArray = dLogits;
-    const stages: WalkStage[] = [];
-    for (let i = m.layers.length - 1; i >= 0; i--) {
-      const layer = m.layers[i];
-      const outSize = size(layer.outShape), inSize = size(layer.inShape);
-      const inNorm = sumRowNorms(d, B, outSize);
-      const inVec = firstExample(d, outSize);
-      const dx: FloatArray = layer.backward(d, B, true)!;
-      const p = layer.probe();
-      let deltaNorm: number | null = null, deltaVec: Float32Array | null = null, meanDf: number | null = null, maxDf: number | null = null;
-      if (p && p.dz && p.act && p.z && p.y) {
-        deltaNorm = sumRowNorms(p.dz, B, p.units);
-        deltaVec = firstExample(p.dz, p.units);
-        let s = 0;
-        for (let k = 0; k < B * p.units; k++) s += p.act.df(p.z[k], p.y[k]);
-        meanDf = s / (B * p.units);
-        maxDf = p.act.maxDf;
-      }
-      stages.push({
-        name: layer.name, type: layer.type, activation: p?.act?.name ?? null,
-        inNorm, deltaNorm, outNorm: sumRowNorms(dx, B, inSize), meanDf, maxDf,
-        inVec, deltaVec, outVec: firstExample(dx, inSize), outShape: [...layer.inShape],
-      });
-      d = dx;
-    }
-    const image = x.slice(0, perExample);
-    const transfer: Transferable[] = [image.buffer];
-    for (const s of stages) transfer.push(s.inVec.buffer, s.outVec.buffer, ...(s.deltaVec ? [s.deltaVec.buffer] : []));
-    post({ type: "walk", gen, walk: { step: t.step, batch: B, loss, image, label: y[0], stages } }, transfer);
-  } finally {
-    t.optimizer.zeroGrad();
-    m.buffers.forEach((b, i) => b.value.set(saved[i]));
-  }
+/** The backward walk through the next batch (nothing trained), posted with its vectors transferred. */
+function walk(t: Trainer): void {
+  const w = look(t).walk;
+  const transfer: Transferable[] = [w.image.buffer];
+  for (const st of w.stages) transfer.push(st.inVec.buffer, st.outVec.buffer, ...(st.deltaVec ? [st.deltaVec.buffer] : []));
+  post({ type: "walk", gen, walk: w }, transfer);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -339,7 +244,7 @@ self.onmessage = (e: MessageEvent<ToWorker>) => {
         catch (err) { post({ type: "checked", id: msg.id, ok: false, message: message(err) }); }
         break;
       case "backprop":
-        if (msg.gen === gen && trainer) walk();
+        if (msg.gen === gen && trainer && !trainer.done) walk(trainer);
         break;
       case "records":
         post({ type: "records", id: msg.id, gen, records: msg.gen === gen ? kept : [], epochs: msg.gen === gen && trainer ? trainer.epochs : [], thinned });

@@ -16,7 +16,7 @@ import { cliFor, metricsJsonl, metricsToCsv, parseMetricsFile, safeName } from "
 import { RecordStore } from "../../src/web/lab-run.ts";
 import { ascent, gradient, hills, powers } from "../../src/web/learn.ts";
 import type { Walk, WalkStage } from "../../src/web/protocol.ts";
-import { REMEDIES, remedy } from "../../src/web/remedies.ts";
+import { REMEDIES, remedy, remedyFor } from "../../src/web/remedies.ts";
 import { defaultState, sideConfig } from "../../src/web/state.ts";
 import { walkPoints } from "../../src/web/walk-view.ts";
 
@@ -86,6 +86,16 @@ describe("bounded history", () => {
 });
 
 describe("remedies", () => {
+  it("say when they would change nothing (a change of learning rate alone does not count)", () => {
+    expect(remedyFor(remedy("lstm"), seedRaw())).toBe("changes nothing here: it needs a plain recurrent (rnn) layer");
+    expect(remedyFor(remedy("relu"), seedRaw())).toBeNull();
+    const relu = remedy("relu").apply(seedRaw());
+    expect(remedyFor(remedy("relu"), { ...relu, optimizer: { type: "sgd", lr: 0.5 } })).toMatch(/^changes nothing here/);
+    expect(remedyFor(remedy("clip"), remedy("clip").apply(seedRaw()))).toMatch(/^changes nothing here/);
+    const rnn = { ...seedRaw(), data: { dataset: "mnist", view: "rows" }, model: { layers: [{ type: "rnn", units: 16, activation: "relu", recurrentInit: { type: "identity", gain: 1.2 } }, { type: "dense", units: 10 }] } };
+    expect(parseConfig(remedy("glorot").apply(rnn)).model.layers[0]).toMatchObject({ init: "glorot", recurrentInit: "glorot" });
+  });
+
   it("each turns the seed network into one the engine builds", () => {
     for (const r of REMEDIES) {
       const config = parseConfig(r.apply(seedRaw()));
@@ -99,6 +109,11 @@ describe("remedies", () => {
     expect(layers("batchnorm").map((l) => l.type)).toEqual(["dense", "batchnorm", "dense", "batchnorm", "dense"]);
     expect(layers("layernorm").map((l) => [l.type, l.activation])).toEqual([["dense", undefined], ["layernorm", "sigmoid"], ["dense", undefined], ["layernorm", "sigmoid"], ["dense", undefined]]);
     expect(layers("residual").map((l) => l.type)).toEqual(["dense", "residual", "dense"]);
+    expect((layers("residual")[1].layers as Record<string, unknown>[])[0].init).toBe("zeros"); // the block starts as the identity
+    // relu + He trains plain SGD at 0.1 at most (the remedies preset's rate); adam is left alone
+    expect(parseConfig(remedy("relu").apply(seedRaw())).optimizer.lr).toBe(0.1);
+    expect(parseConfig(remedy("relu").apply({ ...seedRaw(), optimizer: { type: "adam", lr: 0.002 } })).optimizer.lr).toBe(0.002);
+    expect(parseConfig(remedy("glorot").apply(seedRaw())).optimizer.lr).toBe(0.5);
     expect(parseConfig(remedy("clip").apply(seedRaw())).optimizer.clipNorm).toBe(1);
     const rnn = { ...seedRaw(), data: { dataset: "mnist", view: "rows" }, model: { layers: [{ type: "rnn", units: 16, activation: "tanh" }, { type: "dense", units: 10 }] } };
     expect(parseConfig(remedy("lstm").apply(rnn)).model.layers[0]).toEqual({ type: "lstm", units: 16 });
@@ -184,7 +199,8 @@ describe("the page takes only types from src/core", () => {
     expect(core.filter((f) => /^src\/core\/(model|losses|optim|rng)\.ts$/.test(f))).toEqual([]);
     expect(rel).not.toContain("src/web/worker.ts");
     expect(rel).not.toContain("src/web/mnist.ts");
-    expect(rel.filter((f) => f.startsWith("src/data/") || f.startsWith("src/instrument/recorder"))).toEqual([]);
+    expect(rel).not.toContain("src/instrument/walk.ts");
+    expect(rel.filter((f) => f.startsWith("src/data/") || f.startsWith("src/experiment/trainer"))).toEqual([]);
     // and the worker is the one place that builds models
     const web = readdirSync(join(ROOT, "src/web")).filter((f) => f.endsWith(".ts"));
     for (const f of web) {

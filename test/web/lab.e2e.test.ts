@@ -4,19 +4,26 @@
 // (the expected numbers come from the engine itself, run here in Node). Also: the charts draw
 // one series per layer, a link reproduces the state, hostile links are neutralised, the
 // browser's training throughput is at least half of Node's, and a screenshot is saved to
-// test/.artifacts/lab.png for people to look at. Nothing is skipped: without /usr/bin/chromium
-// the test fails and says how to install it.
+// test/.artifacts/lab.png for people to look at. The lesson on the default page: the depth
+// profile above the fold at 1280×800, the diagram drawn before the first step and at every
+// Step, every remedy button of every preset training B without NaN, a diverging run written
+// out as such, and the page usable at 390 px (screenshots test/.artifacts/lab-desktop.png and
+// lab-phone.png). Nothing is skipped: without /usr/bin/chromium the test fails and says how
+// to install it.
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium, type BrowserContext, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadDataset } from "../../src/data/datasets.ts";
 import { parseConfig, type Config } from "../../src/experiment/config.ts";
-import { Trainer, type EpochResult } from "../../src/experiment/trainer.ts";
+import { expandSuite, isSuite } from "../../src/experiment/suite.ts";
+import { Trainer, type EpochResult, type Stop } from "../../src/experiment/trainer.ts";
 import type { StepRecord } from "../../src/instrument/recorder.ts";
-import { defaultState, encodeState, type LabState } from "../../src/web/state.ts";
+import { labRecords } from "../../src/web/cadence.ts";
+import { REMEDIES, remedyFor } from "../../src/web/remedies.ts";
+import { defaultState, encodeState, rawFromConfig, type LabState } from "../../src/web/state.ts";
 import { serveStatic, type StaticServer } from "./static-server.ts";
 
 const ROOT = join(import.meta.dirname, "../..");
@@ -127,9 +134,11 @@ describe("the lab in Chromium", () => {
     expect(firstDifference(browser, node.records)).toBeNull();
     expect(firstDifference(await lab<EpochResult[]>(page, "epochs", "a"), node.epochs)).toBeNull();
 
-    // The charts, redrawn from the records: one series per layer.
-    // the next ≤ 10 Hz redraw draws all 20 records
-    await page.waitForFunction(() => (window as unknown as { __gradlab: { drawnPoints(k: string): number[] | null } }).__gradlab.drawnPoints("grad-norm:a")?.[0] === 20);
+    // The charts, redrawn from the records: one series per layer, over the config's records and
+    // the lab's denser ones (cadence.ts: every step below 100, every 10th below 1000).
+    const charted = Array.from({ length: 189 }, (_, s) => s).filter((s) => s % 10 === 0 || s === 188 || labRecords(s)).length;
+    expect(charted).toBe(110); // steps 0–99, 100–180 by 10, and the last, 188
+    await page.waitForFunction((n) => (window as unknown as { __gradlab: { drawnPoints(k: string): number[] | null } }).__gradlab.drawnPoints("grad-norm:a")?.[0] === n, charted);
     const layers = ["dense1", "dense2", "dense3"];
     expect(await lab(page, "drawnSeries", "grad-norm:a")).toEqual(layers);
     expect(await lab(page, "drawnSeries", "delta-norm:a")).toEqual(layers);
@@ -259,3 +268,152 @@ describe("the lab in Chromium", () => {
     await Promise.all([page.close(), huge.close(), shape.close()]);
   }, 60_000);
 });
+
+type Hooks = {
+  ready(): boolean;
+  status(side?: string): { status: string; step: number; done: boolean; playing: boolean; stopped: Stop | null; config: { name: string } | null };
+  diagramSteps(): (number | null)[];
+  chartKeys(): string[];
+  specData(key: string): { name: string; data: (number | string)[][] }[] | null;
+  renders(): number;
+};
+type W = { __gradlab: Hooks };
+
+/** Attributes anywhere in the page whose value holds NaN or Infinity (broken SVG geometry). */
+const brokenAttributes = (page: Page) => page.evaluate(() => [...document.querySelectorAll("*")].flatMap((el) =>
+  [...el.attributes].filter((a) => /\bNaN\b|Infinity/.test(a.value) && a.name !== "aria-label" && a.name !== "title").map((a) => `<${el.tagName.toLowerCase()} ${a.name}="${a.value}">`)));
+
+/** Every preset as the page lists it: experiments/*.json, suites expanded (src/web/presets.ts). */
+function presets(): { id: string; config: Config }[] {
+  const dir = join(ROOT, "experiments");
+  return readdirSync(dir).filter((f) => f.endsWith(".json")).sort().flatMap((f) => {
+    const raw = JSON.parse(readFileSync(join(dir, f), "utf8"));
+    const group = f.replace(/\.json$/, "");
+    return isSuite(raw) ? expandSuite(raw, f).runs.map((r) => ({ id: `${group}/${r.label}`, config: r.config })) : [{ id: group, config: parseConfig(raw, f) }];
+  });
+}
+
+describe("the lesson on the default page", () => {
+  it("shows the depth profile above the fold at 1280×800, draws the diagram before the first step, and at every Step", async () => {
+    const page = await openLab("");
+    await page.setViewportSize({ width: 1280, height: 800 });
+    // Before any training: the network at initialization, measured on the first batch.
+    await page.waitForFunction(() => { const x = (window as unknown as W).__gradlab; return x.diagramSteps()[0] === 0 && x.chartKeys().includes("depth-profile:a"); }, null, { timeout: 60_000 });
+    expect(await lab(page, "status")).toMatchObject({ step: 0, playing: false });
+    const box = await page.locator('[data-chart="depth-profile:a"]').boundingBox();
+    expect(box).not.toBeNull();
+    expect(box!.y).toBeGreaterThanOrEqual(0);
+    expect(box!.y + box!.height).toBeLessThanOrEqual(800);
+    // The seed network's lesson at step 0: ‖δ‖ grows from the input layer to the output.
+    const profile = (await lab<{ name: string; data: [string, number][] }[]>(page, "specData", "depth-profile:a"))!;
+    const delta0 = profile.find((x) => x.name.startsWith("‖δ‖ at init"))!.data;
+    expect(delta0.map((p) => p[0])).toEqual(["dense1", "dense2", "dense3"]);
+    expect(delta0[0][1]).toBeLessThan(delta0[1][1]);
+    expect(delta0[1][1]).toBeLessThan(delta0[2][1]);
+    expect(await page.locator("#diagrams svg text.dg-label").textContent()).toContain("step 0");
+    expect(await page.locator("#speed").inputValue()).toBe("10");
+    mkdirSync(ARTIFACTS, { recursive: true });
+    await page.screenshot({ path: join(ARTIFACTS, "lab-desktop.png") });
+
+    // One click of Step: the status, the diagram and the charts all show step 1.
+    await page.click("#step");
+    await page.waitForFunction(() => { const x = (window as unknown as W).__gradlab; return x.status().step === 1 && x.diagramSteps()[0] === 1; }, null, { timeout: 30_000 });
+    await page.waitForFunction(() => document.querySelector("#diagrams svg text.dg-label")?.textContent?.includes("step 1"));
+    await page.waitForFunction(() => { const x = (window as unknown as W).__gradlab; return (x.specData("depth-profile:a") ?? []).some((s) => s.name === "‖δ‖ now (step 1)"); }, null, { timeout: 30_000 });
+    await page.waitForFunction(() => { const d = (window as unknown as W).__gradlab.specData("delta-norm:a")?.[0]?.data; return !!d && d[d.length - 1][0] === 1; });
+    expect(await page.locator("#status").textContent()).toContain("step 1 /");
+    await page.click("#step");
+    await page.waitForFunction(() => { const x = (window as unknown as W).__gradlab; return x.status().step === 2 && x.diagramSteps()[0] === 2; }, null, { timeout: 30_000 });
+    expect(await brokenAttributes(page)).toEqual([]);
+    expect(pageErrors).toEqual([]);
+    await page.close();
+  }, 90_000);
+
+  it("is usable at 390×844: nothing wider than the screen, Play and the diagram first, the settings folded", async () => {
+    const page = await context.newPage();
+    page.on("pageerror", (e) => pageErrors.push(e.message));
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.goto(server.url);
+    await page.waitForFunction(() => { const x = (window as unknown as W).__gradlab; return x.diagramSteps()[0] === 0 && x.chartKeys().includes("delta-norm:a"); }, null, { timeout: 60_000 });
+    await page.click("#play");
+    await page.waitForFunction(() => { const x = (window as unknown as W).__gradlab; return x.status().step >= 3; }, null, { timeout: 30_000 });
+    await page.click("#play");
+    await page.waitForTimeout(300); // the next ≤ 10 Hz redraw
+    const layout = await page.evaluate(() => {
+      const top = (sel: string) => document.querySelector(sel)!.getBoundingClientRect().top;
+      const wide = [...document.querySelectorAll("body *")].filter((e) => e.getBoundingClientRect().right > window.innerWidth + 1).map((e) => `${e.tagName.toLowerCase()}.${e.className}`);
+      return { wide, play: top("#play"), diagram: top("#diagrams"), headline: top("#headline"), settings: top("#settings"), settingsOpen: (document.getElementById("settings") as HTMLDetailsElement).open, scrollWidth: document.documentElement.scrollWidth };
+    });
+    expect(layout.wide).toEqual([]);
+    expect(layout.scrollWidth).toBeLessThanOrEqual(390);
+    expect(layout.play).toBeLessThan(layout.diagram);
+    expect(layout.diagram).toBeLessThan(844);
+    expect(layout.diagram).toBeLessThan(layout.headline);
+    expect(layout.headline).toBeLessThan(layout.settings);
+    expect(layout.settingsOpen).toBe(false);
+    // targets of at least 24 × 24 px, and every setting explained on hover and focus
+    await page.click("#settings > summary");
+    const checks = await page.evaluate(() => ({
+      small: [...document.querySelectorAll("button, select, input:not([type=file]), summary")].filter((e) => { const r = e.getBoundingClientRect(); return r.width > 0 && (r.width < 24 || r.height < 24); }).map((e) => e.outerHTML.slice(0, 80)),
+      unexplained: [...document.querySelectorAll("#settings-body fieldset [data-key]")].filter((e) => !e.getAttribute("title") && !e.getAttribute("aria-describedby")).map((e) => e.id),
+    }));
+    expect(checks.small).toEqual([]);
+    expect(checks.unexplained).toEqual([]);
+    await page.screenshot({ path: join(ARTIFACTS, "lab-phone.png"), fullPage: true });
+    expect(pageErrors).toEqual([]);
+    await page.close();
+  }, 90_000);
+
+  it("trains B without NaN for every remedy button of every preset, and writes a diverging run out as such", async () => {
+    const page = await openLab("");
+    await page.click("#tab-learn");
+    let trained = 0;
+    const t0 = performance.now();
+    for (const p of presets()) {
+      // The preset on 40 batches of 32, one epoch; B starts as A so its worker stays.
+      const state = defaultState();
+      state.a = rawFromConfig(p.config);
+      state.a.data = { ...(state.a.data as object), train: 1280, test: 100 };
+      state.a.train = { ...(state.a.train as object), epochs: 1 };
+      state.b = structuredClone(state.a);
+      state.ui.speed = "max";
+      await page.evaluate((h) => { location.hash = h; }, encodeState(state));
+      await page.waitForFunction(() => { const x = (window as unknown as W).__gradlab; return x.ready(); }, null, { timeout: 60_000 });
+      for (const r of REMEDIES) {
+        const why = remedyFor(r, state.a);
+        const button = page.locator(`[data-key="remedy-ab-${r.id}"]`);
+        // the panel has caught up with this preset when the button says what Node says
+        await page.waitForFunction(([k, off]) => (document.querySelector(`[data-key="${k}"]`) as HTMLButtonElement).disabled === off, [`remedy-ab-${r.id}`, why !== null] as const);
+        if (why) { expect(why, `${p.id} ${r.id}`).toMatch(/^changes nothing here/); continue; }
+        await button.click();
+        await page.waitForFunction((name) => { const x = (window as unknown as W).__gradlab; return x.status("b").config?.name === name && x.status("b").status === "ready"; }, `${String(state.a.name)}+${r.id}`, { timeout: 60_000 });
+        await page.click("#play");
+        await page.waitForFunction(() => { const x = (window as unknown as W).__gradlab; return x.status("b").done; }, null, { timeout: 60_000 });
+        const b = await lab<{ stopped: Stop | null; step: number }>(page, "status", "b");
+        expect(b.stopped, `${p.id} + ${r.id}`).toBeNull();
+        expect(b.step).toBe(40);
+        const losses = (await lab<StepRecord[]>(page, "records", "b")).map((x) => x.loss);
+        expect(losses.every(Number.isFinite), `${p.id} + ${r.id}: ${losses}`).toBe(true);
+        if ((await lab<{ playing: boolean }>(page, "status", "a")).playing) await page.click("#play");
+        trained++;
+      }
+      if (p.id === "exploding/no-clipping") {
+        // A explodes by design: said in words, drawn without NaN geometry.
+        if (!(await lab<{ done: boolean }>(page, "status", "a")).done) await page.click("#play");
+        await page.waitForFunction(() => { const x = (window as unknown as W).__gradlab; return x.status("a").done; }, null, { timeout: 60_000 });
+        const a = await lab<{ stopped: Stop | null }>(page, "status", "a");
+        expect(a.stopped?.step).toBeGreaterThan(0);
+        await page.waitForFunction((st) => document.querySelector("[data-status=a]")?.textContent?.includes(`A diverged at step ${st}`), a.stopped!.step);
+        await page.click("#tab-walk");
+        await page.click("[data-key=walk-start]").catch(() => undefined);
+        await page.click("#tab-learn");
+      }
+      expect(await brokenAttributes(page), p.id).toEqual([]);
+      console.log(`${p.id}: ${Math.round(performance.now() - t0)} ms`);
+    }
+    expect(trained).toBeGreaterThan(60);
+    expect(pageErrors).toEqual([]);
+    await page.close();
+  }, 600_000);
+});
+

@@ -35,7 +35,7 @@ describe("URL state round trip", () => {
     expect(hash).toBe(
       "name=seed&view=flat&train=60000&test=10000"
       + "&layers=!((type:dense,units:5,activation:sigmoid,init:standard),(type:dense,units:5,activation:sigmoid,init:standard),(type:dense,units:10,init:standard))"
-      + "&loss=cross_entropy&opt=sgd&lr=0.5&epochs=5&batch=32&every=100&seed=1&speed=1000",
+      + "&loss=cross_entropy&opt=sgd&lr=0.5&epochs=5&batch=32&every=100&seed=1&speed=10",
     );
     expect(roundTrip(s)).toEqual({ state: s, problems: [] });
   });
