@@ -1,13 +1,21 @@
 /**
- * Which layers a depth profile compares, read from metrics records and the layer registry's
- * roles: every layer with a weight tensor, input → output, except normalization layers, which
- * rescale δ by construction.
+ * Which layers a depth profile compares, read from metrics records alone (no engine code, so the
+ * browser page can use it): every layer with a weight tensor, input → output, except
+ * normalization layers, which rescale δ by construction.
  */
-import { isNormalization } from "../core/layers/registry.ts";
 import type { LayerRecord, StepRecord } from "./recorder.ts";
 
-/** Whether a layer type normalizes its input (the registry's role "normalizes"): such a layer rescales δ by construction. */
-export { isNormalization };
+/**
+ * Whether a layer type normalizes its input (batch norm, layer norm). Such a layer rescales δ
+ * by construction, so the depth profile and the diagnosis leave it out of the layer-to-layer
+ * comparison. A list of names rather than a look-up in the layer registry, so that the report's
+ * charts (and the browser page that draws them) need no engine code; test/core/registry.test.ts
+ * keeps it equal to the kinds whose role is "normalizes".
+ * @example isNormalization("batchnorm") // true
+ */
+export function isNormalization(type: string): boolean {
+  return type === "batchnorm" || type === "layernorm";
+}
 
 /** The key of the weight tensor that stands for a layer ("weight", "weight_ih" for recurrent layers, else the first). */
 export function weightKeyOf(l: LayerRecord): string | undefined {

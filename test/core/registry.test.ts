@@ -12,6 +12,7 @@ import { childSpecs, isNormalization, KINDS, kindOf, kindProblems, LAYER_TYPES, 
 import { buildNetwork } from "../../src/core/model.ts";
 import type { LayerSpec } from "../../src/core/spec.ts";
 import { parseConfig } from "../../src/experiment/config.ts";
+import { isNormalization as profileIsNormalization } from "../../src/instrument/profile.ts";
 
 /** One small valid spec of each kind, with an input shape it fits. */
 const SAMPLES: Record<string, [LayerSpec, number[]]> = {
@@ -88,6 +89,11 @@ describe("the layer registry", () => {
       expect(k.walk.through("x1")).toContain("x1");
     });
   }
+
+  it("the report's own list of normalizing types (instrument/profile.ts, kept free of engine code) is the registry's", () => {
+    // a new kind with role "normalizes" must be added there too, or the depth profile compares it as a layer
+    for (const type of [...LAYER_TYPES, "unknown"]) expect(profileIsNormalization(type), type).toBe(isNormalization(type));
+  });
 
   it("the PyTorch fixtures script names every kind with the same prefix and builds each", () => {
     const script = readFileSync(join(import.meta.dirname, "../reference/make_reference.py"), "utf8");
