@@ -12,6 +12,7 @@
  */
 import { InputError } from "../core/errors.ts";
 import type { Layer } from "../core/layers/layer.ts";
+import { childSpecs } from "../core/layers/registry.ts";
 import { countCorrect, type Loss } from "../core/losses.ts";
 import { buildModel, type Model } from "../core/model.ts";
 import type { RngState } from "../core/rng.ts";
@@ -108,7 +109,8 @@ export function describeModel(model: Model, specs: readonly LayerSpec[], classes
         activation: l.probe()?.act?.name ?? (spec && "activation" in spec && spec.activation ? spec.activation : null),
         recurrent: typeof l.timeProbe === "function",
       });
-      if (l.children && spec?.type === "residual") visit(l.children, spec.layers, `${p}.layers`, depth + 1);
+      const inner = spec ? childSpecs(spec) : null;
+      if (l.children && inner) visit(l.children, inner, `${p}.layers`, depth + 1);
     });
   };
   visit(model.layers, specs, "model.layers", 0);
