@@ -68,32 +68,6 @@ export interface StepRecord {
 
 export interface RecorderOptions { histograms?: boolean }
 
-/**
- * Whether a layer type normalizes its input (batch norm, layer norm). Such a layer rescales δ
- * by construction, so the depth profile and the diagnosis leave it out of the layer-to-layer
- * comparison. The one place that decides it by type name.
- * @example isNormalization("batchnorm") // true
- */
-export function isNormalization(type: string): boolean {
-  return type === "batchnorm" || type === "layernorm";
-}
-
-/** The key of the weight tensor that stands for a layer ("weight", "weight_ih" for recurrent layers, else the first). */
-export function weightKeyOf(l: LayerRecord): string | undefined {
-  if (l.params.weight) return "weight";
-  if (l.params.weight_ih) return "weight_ih";
-  return Object.keys(l.params)[0];
-}
-
-/**
- * The layers of a depth profile, input → output: every layer with a weight tensor, except
- * normalization layers.
- * @example profileLayers(rec).map((l) => l.name) // ["dense1", "dense2", "dense3"]
- */
-export function profileLayers(rec: StepRecord): LayerRecord[] {
-  return rec.layers.filter((l) => weightKeyOf(l) !== undefined && !isNormalization(l.type));
-}
-
 export class Recorder {
   /** the layers that are recorded: all with parameters or a probe, depth-first */
   readonly layers: Layer[];
