@@ -18,7 +18,7 @@ import { parseSize } from "../experiment/memory.ts";
 import { startHelper } from "./helper.ts";
 import { printable, printableLine } from "./printable.ts";
 import { RunProgress } from "./progress.ts";
-import { columns, layerTable, num, sparkTable } from "./table.ts";
+import { columns, layerTable, num, presetsTable, sparkTable } from "./table.ts";
 import { writeComparison, writeReport } from "../report/write.ts";
 
 const cli = cac("gradlab");
@@ -310,10 +310,7 @@ cli
   });
 
 cli.command("presets", "list the preset experiments").action(() => {
-  const presets = listPresets();
-  const names = presets.map((p) => printableLine(p.name));
-  const w = Math.max(...names.map((n) => n.length));
-  presets.forEach((p, i) => say(`${names[i].padEnd(w)}  ${printableLine(p.description)}${p.runs > 1 ? ` (${p.runs} runs)` : ""}`));
+  say(presetsTable(listPresets()));
 });
 
 cli.help();

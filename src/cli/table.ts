@@ -61,3 +61,14 @@ export function sparkTable(records: StepRecord[]): string {
   });
   return columns(rows);
 }
+
+/**
+ * The `gradlab presets` listing: name, description and the number of runs of a suite, names
+ * aligned on their escaped width.
+ * @example presetsTable([{ name: "seed", description: "784-5-5-10", runs: 1 }]) // "seed  784-5-5-10"
+ */
+export function presetsTable(presets: { name: string; description: string; runs: number }[]): string {
+  const names = presets.map((p) => printableLine(p.name));
+  const w = Math.max(...names.map((n) => n.length));
+  return presets.map((p, i) => `${names[i].padEnd(w)}  ${printableLine(p.description)}${p.runs > 1 ? ` (${p.runs} runs)` : ""}`).join("\n");
+}
