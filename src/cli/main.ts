@@ -16,11 +16,17 @@ import { writeFileAtomic } from "../experiment/run-folder/atomic.ts";
 import { computeGradients, encodeGradients, parseRange } from "../experiment/grads.ts";
 import { parseSize } from "../experiment/memory.ts";
 import { startHelper } from "./helper.ts";
+import { printable, printableLine } from "./printable.ts";
 import { RunProgress } from "./progress.ts";
-import { columns, layerTable, num, sparkTable } from "./table.ts";
+import { columns, layerTable, num, presetsTable, sparkTable } from "./table.ts";
 import { writeComparison, writeReport } from "../report/write.ts";
 
 const cli = cac("gradlab");
+
+/** Print to stdout with control characters made visible: names, paths and labels are user text. */
+function say(text: string): void {
+  console.log(printable(text));
+}
 
 // `gradlab … | head` closes our stdout early: the run goes on to the end (its folder is what
 // matters) and the rest of the output is dropped, instead of crashing on EPIPE.
@@ -57,24 +63,24 @@ function overrideSuite(suite: Suite, o: Overrides): Suite {
 /** Run a suite and print one line per run plus a closing table. */
 async function runSuiteCli(suite: Suite, out: string, workers: number, shard: [number, number] | undefined, quiet: boolean, png: boolean, resume = false): Promise<void> {
   const n = shard ? suite.runs.filter((_, i) => i % shard[1] === shard[0]).length : suite.runs.length;
-  console.log(`gradlab: ${suite.name} — ${n} run(s)${shard ? ` (shard ${shard[0]}/${shard[1]} of ${suite.runs.length})` : ""} on ${Math.min(workers, n)} worker(s) → ${resolve(out)}`);
+  say(`gradlab: ${printableLine(suite.name)} — ${n} run(s)${shard ? ` (shard ${shard[0]}/${shard[1]} of ${suite.runs.length})` : ""} on ${Math.min(workers, n)} worker(s) → ${resolve(out)}`);
   let done = 0;
   const results = await runSuite(suite, out, {
     workers, shard, command: commandLine(), png, resume,
     workerEntry: new URL("./sweep-worker.boot.js", import.meta.url),
     finalize: (dir) => writeReport(dir, { png }),
-    onStart: (plan) => { if (!quiet) console.log(`  start  ${plan.label}`); },
+    onStart: (plan) => { if (!quiet) say(`  start  ${printableLine(plan.label)}`); },
     onDone: (r) => {
       done++;
       const s = r.summary;
-      console.log(`  [${done}/${n}] ${r.label}: ${s ? `test accuracy ${(100 * s.testAccuracy).toFixed(2)}%, ${s.diagnosis.grade ? `${s.diagnosis.verdict} (${s.diagnosis.grade})` : s.diagnosis.verdict}${r.kept ? " (finished before; kept)" : r.resumedFrom != null ? ` (resumed from step ${r.resumedFrom})` : ""}` : `error: ${r.error}`}`);
+      say(`  [${done}/${n}] ${printableLine(r.label)}: ${s ? `test accuracy ${(100 * s.testAccuracy).toFixed(2)}%, ${s.diagnosis.grade ? `${s.diagnosis.verdict} (${s.diagnosis.grade})` : s.diagnosis.verdict}${r.kept ? " (finished before; kept)" : r.resumedFrom != null ? ` (resumed from step ${r.resumedFrom})` : ""}` : `error: ${printableLine(String(r.error))}`}`);
     },
   });
-  console.log(`\n${suiteTable(results)}\n`);
+  say(`\n${suiteTable(results)}\n`);
   const ok = results.filter((r) => r.summary);
   if (ok.length > 1) {
     writeComparison(ok.map((r) => r.dir), join(resolve(out), shard && shard[1] > 1 ? `compare.${shard[0]}-of-${shard[1]}` : "compare"), { png });
-    console.log(`comparison report: ${join(resolve(out), shard && shard[1] > 1 ? `compare.${shard[0]}-of-${shard[1]}` : "compare", "report.html")}`);
+    say(`comparison report: ${join(resolve(out), shard && shard[1] > 1 ? `compare.${shard[0]}-of-${shard[1]}` : "compare", "report.html")}`);
   }
   if (results.some((r) => r.error)) process.exitCode = 2;
 }
@@ -194,8 +200,8 @@ function secondThread(): void {
 
 /** One run (new or resumed) with its terminal output, signal handling and exit code. */
 async function runOne(opts: RunOpts, open: (hooks: RunHooks, runOpts: RunOptions) => RunSession, maxMemory: number | undefined): Promise<void> {
-  const progress = new RunProgress({ stream: process.stderr, print: (s) => console.log(s), quiet: !!opts.quiet });
-  const log = (s: string) => { if (!opts.quiet) console.log(s); };
+  const progress = new RunProgress({ stream: process.stderr, print: (s) => say(s), quiet: !!opts.quiet });
+  const log = (s: string) => { if (!opts.quiet) say(s); };
   const signals = interruptOnSignals((signal) => {
     progress.stop();
     process.stderr.write(`\ngradlab: ${signal}: stopping at the next step boundary (again to quit at once)…\n`);
@@ -215,27 +221,27 @@ async function runOne(opts: RunOpts, open: (hooks: RunHooks, runOpts: RunOptions
     }, { maxMemory, interrupt: signals.reason });
     const c = session.config;
     if (session.resumedFrom === null) {
-      log(`gradlab: ${c.name} — ${c.model.layers.length} layers, ${c.data.train} training examples, ${c.train.epochs} epoch(s)`);
+      log(`gradlab: ${printableLine(c.name)} — ${c.model.layers.length} layers, ${c.data.train} training examples, ${c.train.epochs} epoch(s)`);
     } else {
-      for (const note of session.notes) process.stderr.write(`gradlab: skipped unusable checkpoint: ${note}\n`);
-      log(`gradlab: resuming ${c.name} in ${session.outDir} at step ${session.resumedFrom} of ${session.trainer.totalSteps}`);
+      for (const note of session.notes) process.stderr.write(`gradlab: skipped unusable checkpoint: ${printableLine(note)}\n`);
+      log(`gradlab: resuming ${printableLine(c.name)} in ${session.outDir} at step ${session.resumedFrom} of ${session.trainer.totalSteps}`);
     }
     const result = await session.runAsync();
     progress.stop();
     const s = result.summary;
     if (result.interrupted !== null) {
-      console.log(`\ninterrupted (${result.interrupted}) at step ${s.steps} of ${session.trainer.totalSteps}; checkpoint and partial report written to ${result.outDir}`);
-      console.log(`resume with: gradlab run --resume ${result.outDir}`);
+      say(`\ninterrupted (${result.interrupted}) at step ${s.steps} of ${session.trainer.totalSteps}; checkpoint and partial report written to ${result.outDir}`);
+      say(`resume with: gradlab run --resume ${result.outDir}`);
       process.exitCode = 130;
       return;
     }
     log(`\nAt the end (step ${result.last.step}), loss ${result.last.loss === null ? "NaN" : result.last.loss.toFixed(4)}:\n${layerTable(result.last)}\n`);
     log(`‖δ‖, the error reaching each layer, over training (log scale, ${result.records.length} records):\n${sparkTable(result.records)}\n`);
-    console.log(`test accuracy ${(100 * s.testAccuracy).toFixed(2)}%  ·  final loss ${s.finalLoss.toFixed(4)}  ·  ${s.steps} steps in ${s.seconds.toFixed(1)} s (${Math.round(s.samplesPerSecond)} samples/s)`);
-    console.log(`\n${s.diagnosis.text}\n`);
-    console.log(`run folder: ${result.outDir}  (report: ${join(result.outDir!, "report.html")})`);
+    say(`test accuracy ${(100 * s.testAccuracy).toFixed(2)}%  ·  final loss ${s.finalLoss.toFixed(4)}  ·  ${s.steps} steps in ${s.seconds.toFixed(1)} s (${Math.round(s.samplesPerSecond)} samples/s)`);
+    say(`\n${s.diagnosis.text}\n`);
+    say(`run folder: ${result.outDir}  (report: ${join(result.outDir!, "report.html")})`);
     if (s.stopped) {
-      console.log(`stopped: ${s.stopped.reason}${s.stopped.layer ? ` (first non-finite gradient in ${s.stopped.layer}.${s.stopped.param})` : ""}`);
+      say(`stopped: ${s.stopped.reason}${s.stopped.layer ? ` (first non-finite gradient in ${s.stopped.layer}.${s.stopped.param})` : ""}`);
       process.exitCode = 3;
     }
   } finally {
@@ -260,7 +266,7 @@ cli
     const target = resolve(opts.out);
     mkdirSync(dirname(target), { recursive: true });
     writeFileAtomic(target, encodeGradients(grads));
-    console.log(JSON.stringify({ loss: grads.loss, examples: grads.examples, out: target }));
+    say(JSON.stringify({ loss: grads.loss, examples: grads.examples, out: target }));
   });
 
 cli
@@ -288,7 +294,7 @@ cli
   .option("--no-png", "skip the PNG export")
   .action((dir: string, opts: { png?: boolean }) => {
     const files = writeReport(dir, { png: opts.png !== false });
-    console.log(`wrote ${files.length} files; report: ${join(resolve(dir), "report.html")}`);
+    say(`wrote ${files.length} files; report: ${join(resolve(dir), "report.html")}`);
   });
 
 cli
@@ -299,14 +305,12 @@ cli
     const runDirs = expandRunDirs(dirs);
     const out = opts.out ?? "runs/compare";
     writeComparison(runDirs, out, { png: opts.png !== false });
-    console.log(compareTable(runDirs));
-    console.log(`\ncomparison report: ${join(resolve(out), "report.html")}`);
+    say(compareTable(runDirs));
+    say(`\ncomparison report: ${join(resolve(out), "report.html")}`);
   });
 
 cli.command("presets", "list the preset experiments").action(() => {
-  const presets = listPresets();
-  const w = Math.max(...presets.map((p) => p.name.length));
-  for (const p of presets) console.log(`${p.name.padEnd(w)}  ${p.description}${p.runs > 1 ? ` (${p.runs} runs)` : ""}`);
+  say(presetsTable(listPresets()));
 });
 
 cli.help();
@@ -314,11 +318,34 @@ cli.version("0.1.0");
 
 /** One line, exit 2: the contract for bad input. */
 function fail(message: string): never {
-  process.stderr.write(`gradlab: ${message}\n`);
+  process.stderr.write(`gradlab: ${printableLine(message)}\n`);
   process.exit(2);
 }
 
+/** What each option that takes a value expects, for the refusal of an empty one. */
+const OPTION_VALUES: Record<string, string> = {
+  resume: "a run folder", out: "a path", weights: "a .safetensors file", examples: "a range A:B", shard: "i/n",
+  epochs: "a number", seed: "a number", train: "a number", test: "a number", every: "a number",
+  "max-memory": "a size", workers: "a number", threads: "1 or 2",
+};
+
+/**
+ * The first option given an empty string (`--resume ''`, `--out=`), as a refusal; the parser
+ * would read it as 0 and the message would name a folder called "0".
+ */
+function emptyOption(args: string[]): string | null {
+  for (let i = 0; i < args.length; i++) {
+    if (args[i] === "--") return null;
+    const m = /^--([\w-]+)(=(.*))?$/.exec(args[i]);
+    if (!m || !(m[1] in OPTION_VALUES)) continue;
+    if (m[2] !== undefined ? m[3] === "" : args[i + 1] === "") return `--${m[1]}: expected ${OPTION_VALUES[m[1]]}, got an empty string`;
+  }
+  return null;
+}
+
 try {
+  const empty = emptyOption(process.argv.slice(2));
+  if (empty) fail(empty);
   cli.parse(process.argv, { run: false });
   if (!cli.matchedCommand && cli.args.length > 0) fail(`unknown command "${cli.args[0]}"; expected one of ${cli.commands.map((c) => c.name).filter(Boolean).join(", ")}`);
   if (!cli.matchedCommand && !cli.options.help && !cli.options.version) cli.outputHelp();

@@ -6,6 +6,7 @@
  */
 import type { LayerRecord, StepRecord } from "../instrument/recorder.ts";
 import { sparkline } from "../report/sparkline.ts";
+import { printableLine } from "./printable.ts";
 
 /** 3 significant digits, exponent form outside [1e-3, 1e4). @example num(0.000123) // "1.23e-4" */
 export function num(x: number | null | undefined): string {
@@ -29,8 +30,9 @@ export function normCell(p: { gradNorm: number | null; nonFinite: number } | und
   return p.nonFinite > 0 ? `${p.gradNorm === null ? "non-finite" : String(p.gradNorm)} (${p.nonFinite})` : num(p.gradNorm);
 }
 
-/** Render rows as aligned columns; the first row is the header. */
-export function columns(rows: string[][]): string {
+/** Render rows as aligned columns; the first row is the header. Control characters in a cell are made visible (see printable.ts). */
+export function columns(cells: string[][]): string {
+  const rows = cells.map((r) => r.map(printableLine));
   const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => [...(r[c] ?? "")].length)));
   return rows.map((r) => r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join("  ")).join("\n");
 }
@@ -58,4 +60,15 @@ export function sparkTable(records: StepRecord[]): string {
     rows.push([l.name, sparkline(values, 24), num(values[0]), num(values[values.length - 1])]);
   });
   return columns(rows);
+}
+
+/**
+ * The `gradlab presets` listing: name, description and the number of runs of a suite, names
+ * aligned on their escaped width.
+ * @example presetsTable([{ name: "seed", description: "784-5-5-10", runs: 1 }]) // "seed  784-5-5-10"
+ */
+export function presetsTable(presets: { name: string; description: string; runs: number }[]): string {
+  const names = presets.map((p) => printableLine(p.name));
+  const w = Math.max(...names.map((n) => n.length));
+  return presets.map((p, i) => `${names[i].padEnd(w)}  ${printableLine(p.description)}${p.runs > 1 ? ` (${p.runs} runs)` : ""}`).join("\n");
 }

@@ -17,6 +17,8 @@ export interface ModelOptions {
   dtype?: DType;
   /** seed for the initial weights (stream 1 of the run's seed) */
   seed?: number;
+  /** a label beyond the others and its file (see Dataset.strayLabel): named when the model has fewer classes */
+  strayLabel?: { label: number; file: string };
 }
 
 export class Model {
@@ -132,6 +134,11 @@ export function buildNetwork(spec: ModelSpec, inShape: number[], opts: ModelOpti
 export function buildModel(spec: ModelSpec, inShape: number[], classes: number, opts: ModelOptions = {}): Model {
   const model = buildNetwork(spec, inShape, opts);
   const outShape = model.outShape;
+  const stray = opts.strayLabel;
+  if (stray && outShape.length === 1 && outShape[0] < classes) {
+    const k = outShape[0];
+    throw new InputError(`${stray.file}: holds a label ${stray.label}, outside 0..${k - 1} (the ${k} classes the model has, one per output of the last layer)`);
+  }
   if (outShape.length !== 1 || outShape[0] !== classes) {
     throw new InputError(
       `model.layers: the last layer must output ${classes} values (one per class); it outputs ${shapeText(outShape)}`,

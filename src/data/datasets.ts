@@ -26,6 +26,11 @@ export interface Dataset {
   rows: number;
   cols: number;
   classes: number; // max label + 1 over train and test
+  /**
+   * The largest label and the labels file holding it, when some label below it never occurs
+   * (0..9 and a 200): then a model with fewer outputs is told about the label, not asked for 201.
+   */
+  strayLabel?: { label: number; file: string };
 }
 
 const FASHION_DIR = "/usr/share/datasets/fashion-mnist";
@@ -117,7 +122,20 @@ export function loadDataset(spec: DatasetSpec, opts: { train?: number; test?: nu
     rows,
     cols,
     classes: Math.max(maxOf(trainLabels.data), maxOf(testLabels.data)) + 1, // ≤ 256: labels are bytes
+    strayLabel: strayLabel([paths.trainLabels!, trainLabels.data], [paths.testLabels!, testLabels.data]),
   };
+}
+
+/** The largest label and its file when not every label from 0 to it occurs; else undefined. */
+function strayLabel(...files: [string, Uint8Array][]): { label: number; file: string } | undefined {
+  const seen = new Uint8Array(256); // [label]
+  let max = 0, file = files[0][0];
+  for (const [path, labels] of files) {
+    for (let i = 0; i < labels.length; i++) seen[labels[i]] = 1;
+    const m = maxOf(labels);
+    if (m > max) { max = m; file = path; }
+  }
+  return seen.subarray(0, max + 1).every((v) => v === 1) ? undefined : { label: max, file };
 }
 
 /** The path of `base` in `dir`, trying raw, .gz and the dotted `train-images.idx3-ubyte` spelling. */

@@ -7,6 +7,7 @@ import { basename, isAbsolute, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { InputError } from "../core/errors.ts";
 import { parseConfig, parseJsonText, type Config } from "./config.ts";
+import { decodeUtf8 } from "./json-text.ts";
 import { expandSuite, isSuite, type Suite } from "./suite.ts";
 
 /** Absolute path of <repo>/experiments, where the preset configs live. */
@@ -18,15 +19,17 @@ function displayPath(file: string): string {
   return rel !== "" && !rel.startsWith("..") && !isAbsolute(rel) ? rel : file;
 }
 
-/** Reads a file as text; a missing or unreadable file is an InputError naming it. */
+/** Reads a file as strict UTF-8 text; a missing, unreadable or non-UTF-8 file is an InputError naming it. */
 function readText(file: string, what: string): string {
+  let bytes: Uint8Array;
   try {
-    return readFileSync(file, "utf8");
+    bytes = readFileSync(file);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     const why = code === "ENOENT" ? "no such file" : code === "EISDIR" ? "is a directory, not a file" : `cannot read (${code ?? String(e)})`;
     throw new InputError(`${displayPath(file)}: ${why} (${what})`);
   }
+  return decodeUtf8(bytes, displayPath(resolve(file)));
 }
 
 /**

@@ -9,6 +9,7 @@ import { InputError } from "../core/errors.ts";
 import { INIT_NAMES } from "../core/init.ts";
 import type { Field } from "../core/layers/kind.ts";
 import { childSpecs, KINDS, LAYER_TYPES } from "../core/layers/registry.ts";
+import { checkNoDuplicateKeys } from "./json-text.ts";
 import type { InitSpec, LayerSpec, LossName, ModelSpec, OptimizerSpec } from "../core/spec.ts";
 
 /** Where the data come from and how an image is presented to the network. */
@@ -441,17 +442,21 @@ function lineColumn(text: string, at: number): string {
 }
 
 /**
- * JSON.parse with a one-line InputError naming `shown` and line:column on a syntax error.
+ * JSON.parse with a one-line InputError naming `shown` and line:column on a syntax error, and
+ * naming the path of a key that appears twice in one object (JSON.parse would keep the last).
  * @example parseJsonText('{"a": 1,}', "my.json") // throws `my.json:1:9: invalid JSON: trailing comma before "}"`
  */
 export function parseJsonText(text: string, shown: string): unknown {
   const body = text.replace(/^\uFEFF/, "");
+  let value: unknown;
   try {
-    return JSON.parse(body);
+    value = JSON.parse(body);
   } catch (e) {
     const err = jsonSyntaxError(body);
     throw new InputError(err
       ? `${shown}:${lineColumn(body, err.at)}: invalid JSON: ${err.reason}`
       : `${shown}: invalid JSON: ${(e as Error).message}`);
   }
+  checkNoDuplicateKeys(body, shown);
+  return value;
 }

@@ -119,7 +119,7 @@ export class Trainer {
     const { train } = config;
     this.inShape = viewShape(config.data.view, data.rows, data.cols);
     this.classes = data.classes;
-    this.model = buildModel(config.model, this.inShape, this.classes, { dtype, seed: train.seed });
+    this.model = buildModel(config.model, this.inShape, this.classes, { dtype, seed: train.seed, strayLabel: data.strayLabel });
     this.optimizer = new Optimizer(config.optimizer, this.model.params);
     this.loss = lossFor(config.loss);
     this.recorder = new Recorder(this.model, { histograms: config.record.histograms });

@@ -36,19 +36,27 @@ export const REPORT_DATA_FORMAT = "gradlab-report/1";
 
 const HTML_ESCAPES: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" };
 
-/** Escape text for HTML content and attribute values. @example esc(`<b a="1">`) // "&lt;b a=&quot;1&quot;&gt;" */
+/**
+ * Escape text for HTML content and attribute values; control characters (C0 but newline, tab and
+ * carriage return, DEL, C1) are shown as a visible `\u001b`, never passed on raw.
+ * @example esc(`<b a="1">`) // "&lt;b a=&quot;1&quot;&gt;"
+ * @example esc("x\u001b[2J") // "x\\u001b[2J"
+ */
 export function esc(value: unknown): string {
-  return String(value).replace(/[&<>"']/g, (c) => HTML_ESCAPES[c]);
+  return String(value)
+    .replace(/[&<>"']/g, (c) => HTML_ESCAPES[c])
+    .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
 }
 
 /**
- * JSON for a <script type="application/json"> block: `<`, `>`, `&` and the JS line separators
- * become \u escapes, so no string can close the script element; JSON.parse reads it unchanged.
+ * JSON for a <script type="application/json"> block: `<`, `>`, `&`, the JS line separators, DEL
+ * and C1 become \u escapes, so no string can close the script element; JSON.parse reads it unchanged.
  */
 export function jsonForScript(value: unknown): string {
   return JSON.stringify(value)
     .replace(/</g, "\\u003c").replace(/>/g, "\\u003e").replace(/&/g, "\\u0026")
-    .replace(/\u2028/g, "\\u2028").replace(/\u2029/g, "\\u2029");
+    .replace(/\u2028/g, "\\u2028").replace(/\u2029/g, "\\u2029")
+    .replace(/[\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);  // DEL and C1 (JSON leaves them raw)
 }
 
 /**

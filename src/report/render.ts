@@ -27,7 +27,9 @@ export function renderSvg(option: ChartOption, { width, height, idPrefix = "gl0"
     chart.setOption({ ...option, animation: false } as echarts.EChartsCoreOption);
     const svg = chart.renderToSVGString();
     // zrender names things zr<instance>-…; rename them in attributes and the style block only.
-    return svg.replace(/(class="|id="|url\(#|\.)zr\d+-/g, `$1${idPrefix}-`);
+    // Control characters in a name (ECharts writes them raw; XML forbids most) show as a visible \u001b.
+    return svg.replace(/(class="|id="|url\(#|\.)zr\d+-/g, `$1${idPrefix}-`)
+      .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
   } finally {
     chart.dispose();
   }

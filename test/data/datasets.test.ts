@@ -10,6 +10,8 @@ import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { InputError } from "../../src/core/errors.ts";
 import { datasetDir, loadDataset } from "../../src/data/datasets.ts";
+import { parseConfig } from "../../src/experiment/config.ts";
+import { Trainer } from "../../src/experiment/trainer.ts";
 
 /** IDX bytes of type 0x08: magic 00 00 08 ndim, big-endian u32 dims, data. */
 function idx(dims: number[], data: ArrayLike<number>): Uint8Array {
@@ -170,5 +172,34 @@ describe("real datasets", () => {
     // 6000 training and 1000 test images per class.
     expect(counts(ds.trainLabels, 10)).toEqual(new Array(10).fill(6000));
     expect(counts(ds.testLabels, 10)).toEqual(new Array(10).fill(1000));
+  });
+});
+
+describe("a label outside the model's classes", () => {
+  // Tiny 2×3 images; the labels are what matters: the digits 0..9, and in one case a 200 among them.
+  const strayFiles = (trainLabels: number[]) => ({
+    "train-images-idx3-ubyte": idx([trainLabels.length, 2, 3], new Array(trainLabels.length * 6).fill(7)),
+    "train-labels-idx1-ubyte": idx([trainLabels.length], trainLabels),
+    "t10k-images-idx3-ubyte": idx([2, 2, 3], new Array(12).fill(9)),
+    "t10k-labels-idx1-ubyte": idx([2], [0, 1]),
+  });
+  const digitsAnd200 = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 200, 3];
+
+  it("is reported with its file, and a model of 10 outputs is told about the label, not asked for 201", () => {
+    const dir = folder(strayFiles(digitsAnd200));
+    const ds = loadDataset({ idx: dir });
+    expect(ds.classes).toBe(201);
+    expect(ds.strayLabel).toEqual({ label: 200, file: join(dir, "train-labels-idx1-ubyte") });
+    const config = parseConfig({ name: "stray", data: { dataset: { idx: dir } }, model: { layers: [{ type: "dense", units: 10 }] }, optimizer: { type: "sgd", lr: 0.1 } });
+    expect(() => new Trainer(config, ds)).toThrow(
+      `${join(dir, "train-labels-idx1-ubyte")}: holds a label 200, outside 0..9 (the 10 classes the model has, one per output of the last layer)`);
+  });
+
+  it("labels 0..9 all present: a model of 5 outputs is still asked for 10 (the model is what is wrong)", () => {
+    const dir = folder(strayFiles([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]));
+    const ds = loadDataset({ idx: dir });
+    expect(ds.strayLabel).toBeUndefined();
+    const config = parseConfig({ name: "five", data: { dataset: { idx: dir } }, model: { layers: [{ type: "dense", units: 5 }] }, optimizer: { type: "sgd", lr: 0.1 } });
+    expect(() => new Trainer(config, ds)).toThrow("model.layers: the last layer must output 10 values (one per class); it outputs [5]");
   });
 });

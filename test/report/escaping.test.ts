@@ -79,6 +79,19 @@ describe("escaping", () => {
     expect(html).toContain(`<h1>${esc(EVIL_NAME)} vs x&quot;&amp;&#39;</h1>`);
   });
 
+  it("control characters in a config name or run label show as visible \\u escapes, never raw in the page", () => {
+    // ESC [2J clears a terminal; NUL, DEL and the C1 CSI (0x9b) must not reach a page or a viewer raw either.
+    const name = "x\u001b[2J\u0000\u007f\u009by";
+    const run = evilRun();
+    const nasty = { ...run, config: { ...run.config, name }, summary: { ...run.summary, name } };
+    for (const html of [renderReport(nasty), renderComparison([{ ...nasty, label: name }, { ...nasty, label: "b" }])]) {
+      expect(html).not.toMatch(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/);
+      expect(html).toContain("x\\u001b[2J\\u0000\\u007f\\u009by");
+      expectNoInjection(html);
+    }
+    expect(esc("a\u001bb\n\tc")).toBe("a\\u001bb\n\tc"); // newline and tab are text, kept
+  });
+
   it("ECharts' server-side SVG escapes titles, axis names and series names", () => {
     const svg = renderSvg({
       title: { text: EVIL_NAME, subtext: `a & b "c"` },

@@ -52,7 +52,7 @@ export function lockHolder(runDir: string): LockHolder | null {
  * // "runs/seed: in use by another gradlab run (pid 42 on lab, since 2026-01-01T00:00:00Z); two runs never share a folder (…)"
  */
 export function inUseError(runDir: string, h: LockHolder): InputError {
-  return new InputError(`${runDir}: in use by another gradlab run (pid ${h.pid} on ${h.host}, since ${h.started}); two runs never share a folder (if no such run exists, delete ${join(runDir, LOCK_FILE)})`);
+  return new InputError(`${runDir}: in use by another gradlab run (pid ${h.pid} on ${h.host}, since ${h.started}); two runs never share a folder (if no gradlab run is using it, delete ${join(runDir, LOCK_FILE)})`);
 }
 
 /** Throw inUseError when a live run holds `runDir`'s lock. */
@@ -99,5 +99,5 @@ export function acquireLock(runDir: string): RunLock {
     }
     rmSync(aside, { force: true });
   }
-  throw new InputError(`${runDir}: could not take ${LOCK_FILE}; another run is starting in this folder`);
+  throw new InputError(`${runDir}: could not take ${LOCK_FILE}; another run is starting in this folder (if no gradlab run is using it, delete ${file})`);
 }
