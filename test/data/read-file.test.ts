@@ -86,7 +86,7 @@ describe("readChecked: only regular files, never past the cap", () => {
 
   it("reads a .safetensors file no further than its header declares", () => {
     // encodeSafetensors writes header + 2 float32 = 8 data bytes; one byte appended is refused.
-    const bytes = encodeSafetensors({ w: { dtype: "F32", shape: [2], data: new Float32Array([1, 2]) } });
+    const bytes = encodeSafetensors({ w: { shape: [2], data: new Float32Array([1, 2]) } });
     writeFileSync(join(dir, "w.safetensors"), bytes);
     expect(readSafetensorsChecked(join(dir, "w.safetensors"), "x").equals(Buffer.from(bytes))).toBe(true);
     writeFileSync(join(dir, "w.safetensors"), Buffer.concat([bytes, Buffer.from([0])]));
