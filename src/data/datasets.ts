@@ -141,11 +141,14 @@ export function idxClaimedSize(head: Uint8Array): number | null {
   return total === 0 ? null : headerLength + total;
 }
 
-/** The first 20 bytes (the longest IDX header) of gzip data, or fewer when it has fewer. */
-function gunzipHead(bytes: Uint8Array): Uint8Array {
+/**
+ * The first 20 bytes (the longest IDX header) of gzip data, inflated from its start without its
+ * 8-byte trailer (whose checks only the whole inflation makes); null when even that fails.
+ */
+function gunzipHead(bytes: Uint8Array): Uint8Array | null {
   try {
-    return gunzipSync(bytes.subarray(0, Math.min(bytes.length, 1 << 16)), { finishFlush: zlibConstants.Z_SYNC_FLUSH }).subarray(0, 20);
-  } catch { return new Uint8Array(0); }
+    return gunzipSync(bytes.subarray(0, Math.max(10, Math.min(bytes.length - 8, 1 << 16))), { finishFlush: zlibConstants.Z_SYNC_FLUSH }).subarray(0, 20);
+  } catch { return null; }
 }
 
 /**
@@ -162,14 +165,17 @@ function readIdx(path: string): IdxArray {
   let bytes: Uint8Array;
   if (isGzip(head)) {
     const packed = readChecked(path, { cap: MAX_BYTES, expected });
-    const claimed = checkClaim(path, gunzipHead(packed));
+    const head = gunzipHead(packed);
+    const claimed = head === null ? MAX_BYTES : checkClaim(path, head);  // no header: inflating says what is wrong
     try {
       bytes = gunzipSync(packed, { maxOutputLength: claimed });
     } catch (e) {
       const code = (e as { code?: string }).code;
       throw new InputError(
         code === "ERR_BUFFER_TOO_LARGE"
-          ? `${path}: trailing bytes in IDX file: gzip data decompresses to more than the ${claimed} bytes its header claims`
+          ? head === null
+            ? `${path}: gzip data decompresses to more than the ${MAX_BYTES}-byte limit`
+            : `${path}: trailing bytes in IDX file: gzip data decompresses to more than the ${claimed} bytes its header claims`
           : /unexpected end of file/i.test((e as Error).message)
             ? `${path}: truncated gzip data: the file ends before its compressed stream does (${expected})`
             : `${path}: corrupt gzip data: ${(e as Error).message}`,
