@@ -3,9 +3,10 @@
  * and what was expected, and exit code 2; anything else escaping is a bug (exit 1, with stack).
  */
 import { cac } from "cac";
-import { existsSync, readdirSync, readFileSync, statSync, mkdirSync } from "node:fs";
+import { existsSync, readdirSync, statSync, mkdirSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { InputError } from "../core/errors.ts";
+import { CAPS, readSafetensorsChecked, readTextChecked } from "../data/read-file.ts";
 import { parseConfig, type Config } from "../experiment/config.ts";
 import { listPresets, resolveExperimentArg } from "../experiment/config-file.ts";
 import { expandSuite, type Suite } from "../experiment/suite.ts";
@@ -117,7 +118,7 @@ function expandRunDirs(dirs: string[]): string[] {
 
 /** The compare command's terminal table, from each run's summary.json. */
 function compareTable(runDirs: string[]): string {
-  return runsTable(runDirs.map((d) => ({ label: d, summary: JSON.parse(readFileSync(join(d, "summary.json"), "utf8")) })));
+  return runsTable(runDirs.map((d) => ({ label: d, summary: JSON.parse(readTextChecked(join(d, "summary.json"), { cap: CAPS.small, expected: "expected a run's summary.json" })) })));
 }
 
 /** A name as a folder name. */
@@ -202,10 +203,9 @@ function secondThread(): void {
 async function runOne(opts: RunOpts, open: (hooks: RunHooks, runOpts: RunOptions) => RunSession, maxMemory: number | undefined): Promise<void> {
   const progress = new RunProgress({ stream: process.stderr, print: (s) => say(s), quiet: !!opts.quiet });
   const log = (s: string) => { if (!opts.quiet) say(s); };
-  const signals = interruptOnSignals((signal) => {
-    progress.stop();
-    process.stderr.write(`\ngradlab: ${signal}: stopping at the next step boundary (again to quit at once)…\n`);
-  });
+  // The handlers go in once the run is open: opening loads the data synchronously, and a handler
+  // installed before would hold Ctrl-C back until loading ends; without one, a signal ends it at once.
+  let signals: ReturnType<typeof interruptOnSignals> | null = null;
   try {
     const session = open({
       finalize: (dir) => writeReport(dir, { png: opts.png !== false }),
@@ -213,12 +213,16 @@ async function runOne(opts: RunOpts, open: (hooks: RunHooks, runOpts: RunOptions
         if (rec && rec.step === 0) {
           log(`\nAt initialization (step 0), loss ${rec.loss.toFixed(4)}:\n${layerTable(rec)}\n`);
         }
-        progress.step(t, rec, signals.reason() === null);
+        progress.step(t, rec, signals?.reason() == null);
       },
       onEpoch(t, e) {
         progress.epoch(t, `epoch ${e.epoch}: train loss ${e.trainLoss.toFixed(4)}, test accuracy ${(100 * e.testAccuracy).toFixed(2)}%`);
       },
-    }, { maxMemory, interrupt: signals.reason });
+    }, { maxMemory, interrupt: () => signals?.reason() ?? null });
+    signals = interruptOnSignals((signal) => {
+      progress.stop();
+      process.stderr.write(`\ngradlab: ${signal}: stopping at the next step boundary (again to quit at once)…\n`);
+    });
     const c = session.config;
     if (session.resumedFrom === null) {
       log(`gradlab: ${printableLine(c.name)} — ${c.model.layers.length} layers, ${c.data.train} training examples, ${c.train.epochs} epoch(s)`);
@@ -246,7 +250,7 @@ async function runOne(opts: RunOpts, open: (hooks: RunHooks, runOpts: RunOptions
     }
   } finally {
     progress.stop();
-    signals.dispose();
+    signals?.dispose();
   }
 }
 
@@ -260,8 +264,7 @@ cli
     if (!opts.out) throw new InputError("--out: required (the .safetensors file to write the gradients to)");
     const { config } = loadConfig(arg, {});
     const range = parseRange(String(opts.examples));
-    let bytes: Uint8Array;
-    try { bytes = readFileSync(opts.weights); } catch { throw new InputError(`${opts.weights}: cannot read the weights file (expected a .safetensors file)`); }
+    const bytes = readSafetensorsChecked(opts.weights, "expected a .safetensors file with the model's weights");
     const grads = computeGradients(config, bytes, range, opts.weights);
     const target = resolve(opts.out);
     mkdirSync(dirname(target), { recursive: true });

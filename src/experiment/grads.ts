@@ -39,7 +39,7 @@ export function parseRange(text: string): [number, number] {
  * ∂L/∂θ of L = the mean loss over training examples a..b-1 (in dataset order) for the weights in
  * `weights` (safetensors bytes; `what` names them in errors). Throws InputError when the weights
  * do not fit the config's model or the range passes the end of the training set.
- * @example computeGradients(config, readFileSync("runs/seed/weights.safetensors"), [0, 32], "weights").loss // 0.41…
+ * @example computeGradients(config, readSafetensorsChecked("runs/seed/weights.safetensors", "expected weights"), [0, 32], "weights").loss // 0.41…
  */
 export function computeGradients(config: Config, weights: Uint8Array, [a, b]: [number, number], what: string): Gradients {
   const data = datasetFor(config);

@@ -11,7 +11,7 @@
  * (whole files, decompressed), plus the training images once more (the kernels gather batches
  * from their own copy).
  */
-import { closeSync, existsSync, openSync, readSync, statSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { totalmem } from "node:os";
 import { join } from "node:path";
 import { gunzipSync, constants as zlib } from "node:zlib";
@@ -20,7 +20,9 @@ import type { Footprint } from "../core/layers/kind.ts";
 import { EVAL_CHUNK_ELEMENTS } from "../core/layers/recurrent.ts";
 import { kindOf } from "../core/layers/registry.ts";
 import type { LayerSpec } from "../core/spec.ts";
-import { datasetDir } from "../data/datasets.ts";
+import { datasetDir, idxClaimedSize } from "../data/datasets.ts";
+import { isGzip } from "../data/idx.ts";
+import { readHeadChecked } from "../data/read-file.ts";
 import { viewShape } from "../data/views.ts";
 import type { Config } from "./config.ts";
 
@@ -74,37 +76,28 @@ export function defaultMemoryLimit(): number {
   return Math.floor(total / 2);
 }
 
-/** Bytes a file will occupy once read: its size, or for gzip the size its trailer records. */
-function loadedSize(path: string): number {
-  const size = statSync(path).size;
-  const head = readHead(path, 2);
-  if (size >= 18 && head[0] === 0x1f && head[1] === 0x8b) {
-    const fd = openSync(path, "r");
-    try {
-      const tail = Buffer.alloc(4);
-      readSync(fd, tail, 0, 4, size - 4);
-      return tail.readUInt32LE(0);  // ISIZE: the size mod 2^32; datasets.ts fences files at 256 MB anyway
-    } finally { closeSync(fd); }
-  }
-  return size;
+/** The first bytes of an IDX file (raw or gzip) once inflated, through the checked reader. */
+function idxHead(path: string): Uint8Array {
+  let head: Uint8Array = readHeadChecked(path, 1 << 16, "expected an IDX file, raw or gzip");
+  if (isGzip(head)) head = gunzipSync(head, { finishFlush: zlib.Z_SYNC_FLUSH });
+  return head.subarray(0, 20);
 }
 
-function readHead(path: string, n: number): Buffer {
-  const fd = openSync(path, "r");
-  try {
-    const buf = Buffer.alloc(n);
-    const got = readSync(fd, buf, 0, n, 0);
-    return buf.subarray(0, got);
-  } finally { closeSync(fd); }
+/**
+ * Bytes a file will occupy once read: what its IDX header claims (raw or gzip; a gzip trailer's
+ * size is not trusted, since a truncated file has none). Null when the header is unreadable.
+ */
+function loadedSize(path: string): number | null {
+  return idxClaimedSize(idxHead(path));
 }
 
 /** [N, rows, cols] from an IDX image file's header (raw or gzip), or null when unreadable. */
 function imageDims(path: string): [number, number, number] | null {
   try {
-    let head = readHead(path, 1 << 16);
-    if (head[0] === 0x1f && head[1] === 0x8b) head = gunzipSync(head, { finishFlush: zlib.Z_SYNC_FLUSH });
+    const head = idxHead(path);
     if (head.length < 16 || head[0] !== 0 || head[1] !== 0 || head[2] !== 8 || head[3] !== 3) return null;
-    return [head.readUInt32BE(4), head.readUInt32BE(8), head.readUInt32BE(12)];
+    const v = new DataView(head.buffer, head.byteOffset, head.byteLength);
+    return [v.getUint32(4, false), v.getUint32(8, false), v.getUint32(12, false)];
   } catch {
     return null;
   }
@@ -114,10 +107,11 @@ function imageDims(path: string): [number, number, number] | null {
 const MAX_FILE = 256 * 2 ** 20;
 
 /**
- * The dataset's files as they will be loaded, and its image size, from the files' sizes and
- * headers only. A gzip file whose trailer claims more than the loader's 256 MB fence is refused
- * here, before anything is inflated. Image dims are trusted only when N·rows·cols matches the
- * file's size; otherwise 28×28 is assumed and the loader reports the real problem.
+ * The dataset's files as they will be loaded, and its image size, from the files' IDX headers
+ * only (read through the checked reader: a FIFO or a device is skipped here and refused by the
+ * loader). A file whose header claims more than the loader's 256 MB fence is refused here,
+ * before anything is inflated. Without a readable 3-D image header 28×28 is assumed and the
+ * loader reports the real problem.
  */
 export function datasetFootprint(config: Config): { bytes: number; rows: number; cols: number } {
   const spec = config.data.dataset;
@@ -129,9 +123,10 @@ export function datasetFootprint(config: Config): { bytes: number; rows: number;
     const dotted = base.replace(/-idx/, ".idx");
     const path = [base, `${base}.gz`, dotted, `${dotted}.gz`].map((f) => join(dir, f)).find((p) => existsSync(p));
     if (!path) continue;
-    let size: number;
-    try { size = loadedSize(path); } catch { continue; }  // unreadable: the loader reports it
-    if (size > MAX_FILE) throw new InputError(`${path}: holds ${size} bytes once decompressed, more than the ${MAX_FILE}-byte limit`);
+    let size: number | null;
+    try { size = loadedSize(path); } catch { continue; }  // unreadable, a FIFO, a device: the loader reports it
+    if (size === null) continue;  // not an IDX header: the loader reports it
+    if (size > MAX_FILE) throw new InputError(`${path}: its IDX header claims ${size} bytes, more than the ${MAX_FILE}-byte limit`);
     bytes += size;
     const d = base.startsWith("train-images") ? imageDims(path) : null;
     if (d && d[0] * d[1] * d[2] + 16 === size) dims = [d[1], d[2]];

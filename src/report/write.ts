@@ -5,9 +5,10 @@
  * failure leaves no half-written file. Bad input is an InputError with one line naming the
  * file, e.g. `runs/x/metrics.jsonl: line 17 is not valid JSON`.
  */
-import { existsSync, mkdirSync, readFileSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, statSync } from "node:fs";
 import { basename, isAbsolute, join, relative, resolve } from "node:path";
 import { InputError } from "../core/errors.ts";
+import { CAPS, readTextChecked } from "../data/read-file.ts";
 import { writeFileAtomic } from "../experiment/run-folder/atomic.ts";
 import type { StepRecord } from "../instrument/recorder.ts";
 import type { ChartSpec } from "./charts.ts";
@@ -28,20 +29,16 @@ function shown(path: string): string {
   return rel !== "" && !rel.startsWith("..") && !isAbsolute(rel) ? rel : path;
 }
 
-function readText(file: string): string {
-  try {
-    return readFileSync(file, "utf8");
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    const why = code === "ENOENT" ? "no such file (is this a gradlab run folder?)" : code === "EISDIR" ? "is a folder, not a file" : `cannot read (${code ?? String(e)})`;
-    throw new InputError(`${shown(file)}: ${why}`);
-  }
+/** A run folder's file as text: a regular file of at most `cap` bytes (read-file.ts). */
+function readText(file: string, cap: number): string {
+  if (!existsSync(file)) throw new InputError(`${shown(file)}: no such file (is this a gradlab run folder?)`);
+  return readTextChecked(file, { cap, expected: "expected a file of a gradlab run folder", shown: shown(file) });
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === "object" && !Array.isArray(v);
 
 function readJsonObject(file: string): Record<string, unknown> {
-  const text = readText(file).replace(/^\uFEFF/, "");
+  const text = readText(file, CAPS.small).replace(/^\uFEFF/, "");
   let v: unknown;
   try {
     v = JSON.parse(text);
@@ -94,7 +91,7 @@ export function readRun(runDir: string): ReportRun {
   const config = readJsonObject(join(dir, "config.json"));
   const summary = readJsonObject(join(dir, "summary.json"));
   const metricsFile = join(dir, "metrics.jsonl");
-  const records = parseMetrics(readText(metricsFile), metricsFile);
+  const records = parseMetrics(readText(metricsFile, CAPS.metrics), metricsFile);
   return { config, summary, records };
 }
 

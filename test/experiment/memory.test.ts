@@ -74,10 +74,10 @@ describe("refused before allocating: one line, nothing written", () => {
       writeFileSync(join(idx, "t10k-images-idx3-ubyte"), Buffer.concat([header([1, 28, 28]), Buffer.alloc(784)]));
       writeFileSync(join(idx, "t10k-labels-idx1-ubyte"), Buffer.concat([header([1]), Buffer.alloc(1)]));
       return mlp(5, { data: { dataset: { idx }, train: 4, test: 1 } });
-    }, /train-images-idx3-ubyte: absurd IDX size: header says 2147483648×65536×65536 = .* bytes of data, more than the 1073741824-byte limit$/);
+    }, /train-images-idx3-ubyte: its IDX header claims \d+ bytes, more than the 268435456-byte limit$/);
   });
 
-  it("a gzip file whose trailer claims 4 GB is refused before it is inflated", () => {
+  it("a gzip file whose trailer claims 4 GB is judged by its header, not its trailer", () => {
     refuse((root: string) => {
       const idx = join(root, "idx");
       mkdirSync(idx);
@@ -85,6 +85,6 @@ describe("refused before allocating: one line, nothing written", () => {
       gz.writeUInt32LE(2 ** 32 - 1, gz.length - 4);  // ISIZE: 4 GB − 1
       for (const f of ["train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz", "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"]) writeFileSync(join(idx, f), gz);
       return mlp(5, { data: { dataset: { idx }, train: 4, test: 1 } });
-    }, /train-images-idx3-ubyte\.gz: holds 4294967295 bytes once decompressed, more than the 268435456-byte limit$/);
+    }, /train-images-idx3-ubyte\.gz: unsupported IDX data type 0x00: expected 0x08/);  // 1000 zeros inflate to no IDX header
   });
 });

@@ -20,7 +20,8 @@
  * is restored.
  */
 import { createHash } from "node:crypto";
-import { closeSync, mkdirSync, openSync, readFileSync, readSync, readdirSync, rmSync, statSync } from "node:fs";
+import { closeSync, mkdirSync, readSync, readdirSync, rmSync } from "node:fs";
+import { openChecked, readChecked } from "../../data/read-file.ts";
 import { join } from "node:path";
 import { InputError } from "../../core/errors.ts";
 import type { OptimizerState } from "../../core/optim.ts";
@@ -369,7 +370,7 @@ export function saveCheckpoint(runDir: string, step: number, bytes: Uint8Array, 
 /** SHA-256 of the first `bytes` bytes of a file, read in chunks. */
 function prefixHash(file: string, bytes: number): string {
   const h = createHash("sha256");
-  const fd = openSync(file, "r");
+  const { fd } = openChecked(file, "expected the run's metrics.jsonl");
   try {
     const buf = Buffer.alloc(1 << 20);
     for (let pos = 0; pos < bytes;) {
@@ -382,10 +383,17 @@ function prefixHash(file: string, bytes: number): string {
   return h.digest("hex");
 }
 
+/** The size of a regular file, through the checked open (a FIFO or a device is refused). */
+function openSize(file: string): number {
+  const { fd, size } = openChecked(file, "expected the run's metrics.jsonl");
+  closeSync(fd);
+  return size;
+}
+
 /** Check that metrics.jsonl still starts with exactly what the checkpoint saw. */
 function checkMetrics(metricsFile: string, mark: MetricsMark, what: string): void {
   let size = 0;
-  try { size = statSync(metricsFile).size; } catch { /* missing: size 0 */ }
+  try { size = openSize(metricsFile); } catch (e) { if (e instanceof InputError && !e.message.includes("no such file")) throw e; /* missing: size 0 */ }
   if (size < mark.bytes) throw new InputError(`${what}: metrics.jsonl has ${size} bytes, fewer than the ${mark.bytes} this checkpoint recorded`);
   if (mark.bytes > 0 && prefixHash(metricsFile, mark.bytes) !== mark.sha256) {
     throw new InputError(`${what}: metrics.jsonl was changed before byte ${mark.bytes} since this checkpoint`);
@@ -405,9 +413,11 @@ export function loadLatestCheckpoint(runDir: string, trainer: Trainer, configSha
   const limit = maxBytes(trainer);
   for (const { file } of files) {
     try {
-      const size = statSync(file).size;
-      if (size > limit) throw new InputError(`${file}: ${size} bytes, more than a checkpoint of this model can have`);
-      const checkpoint = decodeCheckpoint(readFileSync(file), trainer, configSha256, file);
+      const bytes = readChecked(file, {
+        cap: limit, expected: "expected a gradlab checkpoint (.safetensors)",
+        tooBig: () => `${file}: more than the ${limit} bytes a checkpoint of this model can have`,
+      });
+      const checkpoint = decodeCheckpoint(bytes, trainer, configSha256, file);
       checkMetrics(metricsFile, checkpoint.metrics, file);
       return { checkpoint, file, notes };
     } catch (e) {

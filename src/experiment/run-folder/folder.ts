@@ -12,9 +12,10 @@
  *   interrupted  checkpoint/ and a partial summary.json (status "interrupted") with its report
  *   finished     summary.json (status "complete" or "stopped"); no checkpoint/, no run.lock
  */
-import { existsSync, readdirSync, readFileSync, rmdirSync, rmSync, statSync } from "node:fs";
+import { existsSync, readdirSync, rmdirSync, rmSync, statSync } from "node:fs";
 import { dirname, join, relative, resolve, sep } from "node:path";
 import { InputError } from "../../core/errors.ts";
+import { CAPS, readTextChecked } from "../../data/read-file.ts";
 import { tempTarget, writeFileAtomic } from "./atomic.ts";
 import { CHECKPOINT_DIR, listCheckpoints } from "./checkpoint.ts";
 import { LOCK_FILE, STALE_LOCK } from "./lock.ts";
@@ -53,7 +54,10 @@ function safeEntry(f: unknown): f is string {
 export function readManifest(dir: string): Manifest {
   const file = join(dir, MANIFEST_FILE);
   let v: unknown;
-  try { v = JSON.parse(readFileSync(file, "utf8")); } catch { v = null; }
+  try { v = JSON.parse(readTextChecked(file, { cap: CAPS.small, expected: "expected gradlab's run.json" })); } catch (e) {
+    if (e instanceof InputError && !e.message.includes("no such file")) throw e;  // a FIFO, a device, too big
+    v = null;
+  }
   const o = v as Partial<Manifest> | null;
   if (!o || typeof o !== "object" || o.format !== FORMAT || o.version !== VERSION || !Array.isArray(o.files) || !o.files.every(safeEntry)) {
     throw new InputError(`${file}: expected {"format": "${FORMAT}", "version": ${VERSION}, "files": [paths inside the folder]} (gradlab's manifest of a run folder)`);
@@ -64,7 +68,7 @@ export function readManifest(dir: string): Manifest {
 /** summary.json's status, "complete" for one from before statuses, null without a readable summary. */
 export function readStatus(dir: string): string | null {
   try {
-    const s = JSON.parse(readFileSync(join(dir, "summary.json"), "utf8"));
+    const s = JSON.parse(readTextChecked(join(dir, "summary.json"), { cap: CAPS.small, expected: "expected the run's summary.json" }));
     return typeof s?.status === "string" ? s.status : "complete";
   } catch { return null; }
 }

@@ -4,10 +4,11 @@
  * gone (kill -9) is stale and is broken by the next run; a live one refuses with inUseError's
  * one line, the only wording of that refusal.
  */
-import { closeSync, existsSync, openSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeSync } from "node:fs";
+import { closeSync, existsSync, openSync, renameSync, rmSync, statSync, unlinkSync, writeSync } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { InputError } from "../../core/errors.ts";
+import { readTextChecked } from "../../data/read-file.ts";
 
 export const LOCK_FILE = "run.lock";
 /** What a stale lock is moved aside to while it is broken: `run.lock.stale-<pid>`. */
@@ -18,9 +19,14 @@ export interface LockHolder { pid: number; host: string; started: string }
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 
+/** A lock file's text: a regular file of at most 64 KB (read-file.ts), so a FIFO never blocks. */
+function readLock(file: string): string {
+  return readTextChecked(file, { cap: 2 ** 16, expected: "expected gradlab's run lock" });
+}
+
 function readHolder(file: string): LockHolder | null {
   try {
-    const v = JSON.parse(readFileSync(file, "utf8"));
+    const v = JSON.parse(readLock(file));
     return isObject(v) && Number.isSafeInteger(v.pid) && typeof v.host === "string" && typeof v.started === "string" ? (v as unknown as LockHolder) : null;
   } catch { return null; }
 }
@@ -65,7 +71,7 @@ export function checkNotInUse(runDir: string, shown: string = runDir): void {
 export class RunLock {
   constructor(readonly file: string, private readonly content: string) {}
   release(): void {
-    try { if (readFileSync(this.file, "utf8") === this.content) unlinkSync(this.file); } catch { /* already gone */ }
+    try { if (readLock(this.file) === this.content) unlinkSync(this.file); } catch { /* already gone */ }
   }
 }
 
@@ -88,10 +94,10 @@ export function acquireLock(runDir: string): RunLock {
     // Stale: move it aside under a name of our own, and check that what we moved is what we judged
     // (another process may have replaced it in between; then put it back and yield to it).
     let before: string;
-    try { before = readFileSync(file, "utf8"); } catch { continue; }  // gone meanwhile: try again
+    try { before = readLock(file); } catch { continue; }  // gone meanwhile: try again
     const aside = `${file}.stale-${process.pid}`;
     try { renameSync(file, aside); } catch { continue; }
-    const moved = readFileSync(aside, "utf8");
+    const moved = readLock(aside);
     if (moved !== before) {
       try { renameSync(aside, file); } catch { /* it is theirs; ours to lose */ }
       const h = readHolder(file);

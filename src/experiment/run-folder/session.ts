@@ -19,10 +19,11 @@
  * the SHA-256 of what stays; restore weights, optimizer, shuffling state and trainer counters;
  * train on. Steps are pure functions of that state, so the results are byte-identical.
  */
-import { closeSync, existsSync, ftruncateSync, fsyncSync, mkdirSync, openSync, readFileSync, readSync, rmSync, writeSync } from "node:fs";
+import { closeSync, existsSync, ftruncateSync, fsyncSync, mkdirSync, openSync, readSync, rmSync, writeSync } from "node:fs";
 import { createHash, type Hash } from "node:crypto";
 import { join, resolve } from "node:path";
 import { InputError } from "../../core/errors.ts";
+import { openChecked, readTextChecked, CAPS } from "../../data/read-file.ts";
 import { loadDataset, type Dataset } from "../../data/datasets.ts";
 import { diagnose, layerActivations, type Diagnosis } from "../../instrument/diagnosis.ts";
 import type { StepRecord } from "../../instrument/recorder.ts";
@@ -171,6 +172,7 @@ export class RunSession {
   /** Open metrics.jsonl, truncated to `bytes` (whose records are `prefix`), for appending. */
   openMetrics(bytes: number, prefix: Buffer): void {
     const file = join(this.outDir!, "metrics.jsonl");
+    if (existsSync(file)) closeSync(openChecked(file, "expected the run's metrics.jsonl").fd);  // a FIFO or a device is refused
     this.metricsFd = openSync(file, existsSync(file) ? "r+" : "w");
     ftruncateSync(this.metricsFd, bytes);
     this.metricsPos = bytes;
@@ -402,8 +404,14 @@ function openResume(runDir: string, command: string, hooks: RunHooks, opts: RunO
     const bytes = found ? found.checkpoint.metrics.bytes : 0;
     const prefix = Buffer.alloc(bytes);
     if (bytes > 0) {
-      const fd = openSync(metricsFile, "r");
-      try { for (let pos = 0; pos < bytes;) pos += readSync(fd, prefix, pos, bytes - pos, pos); } finally { closeSync(fd); }
+      const { fd } = openChecked(metricsFile, "expected the run's metrics.jsonl");
+      try {
+        for (let pos = 0; pos < bytes;) {
+          const got = readSync(fd, prefix, pos, bytes - pos, pos);
+          if (got === 0) throw new InputError(`${metricsFile}: shorter than the ${bytes} bytes its checkpoint recorded`);
+          pos += got;
+        }
+      } finally { closeSync(fd); }
     }
     const session = new RunSession(trainer, dir, command, hooks, opts, lock, manifest, found ? found.checkpoint.step : 0, found ? found.notes : []);
     session.openMetrics(bytes, prefix);
@@ -432,5 +440,5 @@ function openContinue(config: Config, outDir: string, command: string, hooks: Ru
   }
   if (f.unfinished) return openResume(dir, command, hooks, opts);
   checkNotInUse(dir, outDir);
-  return new KeptRun(dir, JSON.parse(readFileSync(join(dir, "summary.json"), "utf8")) as Summary);
+  return new KeptRun(dir, JSON.parse(readTextChecked(join(dir, "summary.json"), { cap: CAPS.small, expected: "expected the run's summary.json" })) as Summary);
 }
