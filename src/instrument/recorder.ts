@@ -9,7 +9,7 @@
 import type { Layer, Param } from "../core/layers/layer.ts";
 import type { Model } from "../core/model.ts";
 import { floats, type FloatArray } from "../core/tensor.ts";
-import { ACT_HIST_EDGES, GRAD_HIST_EDGES, histogram, meanStd, sigmaMax, sumRowNorms, vectorStats } from "./stats.ts";
+import { ACT_HIST_EDGES, GRAD_HIST_EDGES, histogram, meanStd, SigmaWork, sigmaMax, sumRowNorms, vectorStats } from "./stats.ts";
 
 export interface ParamRecord {
   gradNorm: number;
@@ -72,19 +72,19 @@ export class Recorder {
   /** the layers that are recorded: all with parameters or a probe, depth-first */
   readonly layers: Layer[];
   private readonly snapshot: Map<Param, FloatArray> = new Map();
-  private readonly u: Float64Array;
-  private readonly v: Float64Array;
+  /** scratch for σ_max(W_hh), sized for the largest recurrent layer; null without one */
+  private readonly sigmaWork: SigmaWork | null;
   private pending: StepRecord | null = null;
 
   constructor(readonly model: Model, private readonly opts: RecorderOptions = {}) {
     this.layers = model.allLayers.filter((l) => l.params.length > 0 || l.probe() !== null || l.timeProbe);
-    let maxDim = 1;
-    for (const p of model.params) {
-      this.snapshot.set(p, floats(model.dtype, p.value.length));
-      maxDim = Math.max(maxDim, ...p.shape);
+    for (const p of model.params) this.snapshot.set(p, floats(model.dtype, p.value.length));
+    let rows = 0, cols = 0;
+    for (const l of this.layers) {
+      const whh = l.timeProbe ? l.params.find((p) => p.key.startsWith("weight_hh")) : undefined;
+      if (whh) { rows = Math.max(rows, whh.shape[0]); cols = Math.max(cols, whh.shape[1]); }
     }
-    this.u = new Float64Array(maxDim);
-    this.v = new Float64Array(maxDim);
+    this.sigmaWork = rows > 0 ? new SigmaWork(rows, cols) : null;
   }
 
   /**
@@ -144,7 +144,7 @@ export class Recorder {
         if (tp.dc) rec.cGradNorm = cg;
         const W = tp.weightHH.value;
         // σ_max of the full W_hh [G·H, H]; for a vanilla RNN (G = 1) this is Pascanu's σ_1.
-        rec.sigmaMax = sigmaMax(W, tp.gates * H, H, this.u, this.v);
+        rec.sigmaMax = sigmaMax(W, tp.gates * H, H, this.sigmaWork!);
         rec.pascanu = rec.sigmaMax * tp.gamma;
         rec.gates = tp.gateValues.map(({ name, values }) => {
           const n = T * B * H;

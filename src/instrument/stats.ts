@@ -64,34 +64,105 @@ export function meanStd(x: FloatArray, n: number): { mean: number; std: number }
   return { mean, std: Math.sqrt(Math.max(0, s2 / Math.max(1, n) - mean * mean)) };
 }
 
-/**
- * Largest singular value of W [rows, cols] by power iteration on WᵀW, from a fixed start vector
- * (so it is deterministic). `u` [rows] and `v` [cols] are caller-owned scratch.
- * @example sigmaMax(Float64Array.of(3, 0, 0, 2), 2, 2, new Float64Array(2), new Float64Array(2)) // 3
- */
-export function sigmaMax(W: FloatArray, rows: number, cols: number, u: Float64Array, v: Float64Array, iters = 50): number {
-  for (let j = 0; j < cols; j++) v[j] = 1 / Math.sqrt(cols) * (1 + 0.01 * j);
-  let sigma = 0;
-  for (let it = 0; it < iters; it++) {
-    // u = W v
-    for (let i = 0; i < rows; i++) { let s = 0; for (let j = 0; j < cols; j++) s += W[i * cols + j] * v[j]; u[i] = s; }
-    // v = Wᵀ u, normalised; ‖Wᵀu‖/‖u‖ → σ_max
-    let un = 0;
-    for (let i = 0; i < rows; i++) un += u[i] * u[i];
-    un = Math.sqrt(un);
-    if (un === 0 || !Number.isFinite(un)) return un;
-    for (let j = 0; j < cols; j++) v[j] = 0;
-    for (let i = 0; i < rows; i++) { const ui = u[i] / un; for (let j = 0; j < cols; j++) v[j] += W[i * cols + j] * ui; }
-    let vn = 0;
-    for (let j = 0; j < cols; j++) vn += v[j] * v[j];
-    vn = Math.sqrt(vn);
-    if (vn === 0) return 0;
-    for (let j = 0; j < cols; j++) v[j] /= vn;
-    const prev = sigma;
-    sigma = vn;
-    if (Math.abs(sigma - prev) <= 1e-10 * sigma) break;
+/** Scratch for sigmaMax, allocated once for the largest matrix a recorder measures. */
+export class SigmaWork {
+  /** W·q [rows] */
+  readonly u: Float64Array;
+  /** the Lanczos vectors q_0 … q_steps, each [cols] */
+  readonly q: Float64Array;
+  /** the next vector [cols] */
+  readonly w: Float64Array;
+  /** the tridiagonal matrix: diagonal α [steps], off-diagonal β [steps] */
+  readonly alpha: Float64Array;
+  readonly beta: Float64Array;
+  constructor(readonly maxRows: number, readonly maxCols: number, readonly steps = Math.min(maxCols, 80)) {
+    this.u = new Float64Array(maxRows);
+    this.q = new Float64Array((steps + 1) * maxCols);
+    this.w = new Float64Array(maxCols);
+    this.alpha = new Float64Array(steps);
+    this.beta = new Float64Array(steps + 1);
   }
-  return sigma;
+}
+
+/**
+ * Largest singular value of W [rows, cols]: σ_max = √λ_max(WᵀW), by the Lanczos method on WᵀW
+ * with full re-orthogonalization, from a fixed start vector (so it is deterministic and a resumed
+ * run records the same bytes), λ_max of the Lanczos tridiagonal matrix found by bisection. It
+ * stops when λ_max changes by less than 1e-14 relative between steps, or after `work.steps`
+ * steps. Plain power iteration needs thousands of steps when σ_2 is close to σ_1, as it is for
+ * a random W_hh (50 of them left a 1.4% error on a 128-unit LSTM at initialization); Lanczos
+ * needs tens. Checked against torch.linalg.matrix_norm(W, 2) in test/reference.
+ * @example sigmaMax(Float64Array.of(3, 0, 0, 2), 2, 2, new SigmaWork(2, 2)) // 3
+ */
+export function sigmaMax(W: FloatArray, rows: number, cols: number, work: SigmaWork): number {
+  const { u, q, w, alpha, beta } = work;
+  const steps = Math.min(work.steps, cols);
+  let norm = 0;
+  for (let j = 0; j < cols; j++) { q[j] = 1 + 0.01 * j; norm += q[j] * q[j]; }
+  norm = Math.sqrt(norm);
+  for (let j = 0; j < cols; j++) q[j] /= norm;
+  beta[0] = 0;
+  let lambda = 0;
+  let m = 0;
+  for (let k = 0; k < steps; k++) {
+    const qk = k * cols;
+    // w = Wᵀ(W q_k)
+    for (let i = 0; i < rows; i++) { let s = 0; for (let j = 0, o = i * cols; j < cols; j++) s += W[o + j] * q[qk + j]; u[i] = s; }
+    w.fill(0, 0, cols);
+    for (let i = 0; i < rows; i++) { const ui = u[i]; if (ui !== 0) for (let j = 0, o = i * cols; j < cols; j++) w[j] += W[o + j] * ui; }
+    let a = 0;
+    for (let j = 0; j < cols; j++) a += w[j] * q[qk + j];
+    if (!Number.isFinite(a)) return Number.NaN;
+    alpha[k] = a;
+    m = k + 1;
+    // orthogonalize against every q so far, twice (full re-orthogonalization keeps them orthonormal)
+    for (let pass = 0; pass < 2; pass++) {
+      for (let p = 0; p <= k; p++) {
+        let d = 0;
+        for (let j = 0, o = p * cols; j < cols; j++) d += w[j] * q[o + j];
+        for (let j = 0, o = p * cols; j < cols; j++) w[j] -= d * q[o + j];
+      }
+    }
+    let b = 0;
+    for (let j = 0; j < cols; j++) b += w[j] * w[j];
+    b = Math.sqrt(b);
+    const next = largestTridiagonalEigenvalue(alpha, beta, m);
+    const done = Math.abs(next - lambda) <= 1e-14 * Math.abs(next) || b <= 1e-14 * Math.abs(next);
+    lambda = next;
+    if (done || k + 1 === steps) break;
+    beta[k + 1] = b;
+    for (let j = 0, o = (k + 1) * cols; j < cols; j++) q[o + j] = w[j] / b;
+  }
+  return Math.sqrt(Math.max(0, lambda));
+}
+
+/**
+ * λ_max of the symmetric tridiagonal matrix with diagonal α[0..m) and off-diagonal β[1..m), by
+ * bisection on the Sturm count (the number of eigenvalues below x) inside the Gershgorin bounds.
+ */
+function largestTridiagonalEigenvalue(alpha: Float64Array, beta: Float64Array, m: number): number {
+  let lo = Infinity, hi = -Infinity;
+  for (let i = 0; i < m; i++) {
+    const r = (i > 0 ? Math.abs(beta[i]) : 0) + (i + 1 < m ? Math.abs(beta[i + 1]) : 0);
+    lo = Math.min(lo, alpha[i] - r);
+    hi = Math.max(hi, alpha[i] + r);
+  }
+  // count(x) = eigenvalues < x; λ_max is the smallest x with count(x) = m
+  const below = (x: number): number => {
+    let count = 0, d = 1;
+    for (let i = 0; i < m; i++) {
+      d = alpha[i] - x - (i > 0 ? (beta[i] * beta[i]) / d : 0);
+      if (d === 0) d = -1e-300;
+      if (d < 0) count++;
+    }
+    return count;
+  };
+  for (let it = 0; it < 200 && hi - lo > 1e-16 * Math.max(Math.abs(lo), Math.abs(hi)); it++) {
+    const mid = 0.5 * (lo + hi);
+    if (mid === lo || mid === hi) break;
+    if (below(mid) >= m) hi = mid; else lo = mid;
+  }
+  return 0.5 * (lo + hi);
 }
 
 /**

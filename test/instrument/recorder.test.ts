@@ -7,7 +7,7 @@ import { Rng } from "../../src/core/rng.ts";
 import type { LayerSpec } from "../../src/core/spec.ts";
 import { diagnose, ratioText } from "../../src/instrument/diagnosis.ts";
 import { Recorder, type StepRecord } from "../../src/instrument/recorder.ts";
-import { ACT_HIST_EDGES, GRAD_HIST_EDGES, histogram, sigmaMax, sumRowNorms, vectorStats } from "../../src/instrument/stats.ts";
+import { ACT_HIST_EDGES, GRAD_HIST_EDGES, histogram, SigmaWork, sigmaMax, sumRowNorms, vectorStats } from "../../src/instrument/stats.ts";
 
 function recordOnce(layers: LayerSpec[], D: number, opts: { lr?: number; B?: number; seed?: number; prepare?: (m: ReturnType<typeof buildModel>) => void; zeroInputs?: number[] } = {}): StepRecord {
   const B = opts.B ?? 8;
@@ -42,10 +42,28 @@ describe("stats", () => {
     expect(sumRowNorms(Float64Array.of(3, 4, 0, 1), 2, 2)).toBe(6);
   });
   it("sigmaMax: diag(3, 2) → 3; a rotation times diag(5, 1) → 5 (singular values are rotation-invariant)", () => {
-    const u = new Float64Array(2), v = new Float64Array(2);
-    expect(sigmaMax(Float64Array.of(3, 0, 0, 2), 2, 2, u, v)).toBeCloseTo(3, 9);
+    const work = new SigmaWork(2, 2);
+    expect(sigmaMax(Float64Array.of(3, 0, 0, 2), 2, 2, work)).toBeCloseTo(3, 12);
     const c = Math.cos(0.7), s = Math.sin(0.7);
-    expect(sigmaMax(Float64Array.of(5 * c, -s, 5 * s, c), 2, 2, u, v)).toBeCloseTo(5, 9);
+    expect(sigmaMax(Float64Array.of(5 * c, -s, 5 * s, c), 2, 2, work)).toBeCloseTo(5, 12);
+  });
+  it("sigmaMax: close top singular values converge (U·diag(2, 1.999, 1, …)·Vᵀ, built from Householder reflections)", () => {
+    // W = (I − 2aaᵀ)·diag(σ)·(I − 2bbᵀ) with unit a, b: orthogonal factors, so its singular values are σ.
+    const n = 40, rows = 60;
+    const sig = Array.from({ length: n }, (_, i) => (i === 0 ? 2 : i === 1 ? 1.999 : 1 / (i + 1)));
+    const a = Array.from({ length: rows }, (_, i) => Math.sin(i + 1)), b = Array.from({ length: n }, (_, j) => Math.cos(2 * j + 1));
+    const na = Math.hypot(...a), nb = Math.hypot(...b);
+    const W = new Float64Array(rows * n);
+    for (let i = 0; i < rows; i++) for (let j = 0; j < n; j++) {
+      let v = 0;
+      for (let k = 0; k < n; k++) {
+        const U = (i === k ? 1 : 0) - 2 * (a[i] / na) * (a[k] / na);
+        const V = (k === j ? 1 : 0) - 2 * (b[k] / nb) * (b[j] / nb);
+        v += U * sig[k] * V;
+      }
+      W[i * n + j] = v;
+    }
+    expect(sigmaMax(W, rows, n, new SigmaWork(rows, n))).toBeCloseTo(2, 12);
   });
   it("histogram puts each value in its fixed log bin", () => {
     const counts = histogram(Float64Array.of(0, 1e-12, 2e-10, -5e-3, 1e3), 5, GRAD_HIST_EDGES, true, []);
