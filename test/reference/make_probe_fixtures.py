@@ -138,11 +138,70 @@ def run(name, make):
     return float(loss), sorted(before)
 
 
+class Odd(nn.Module):
+    """Unusual structure: named submodules, a module used twice, a layer without bias, a frozen
+    layer, a two-layer GRU (not unrolled), a parameter of the root module itself."""
+
+    def __init__(self):
+        super().__init__()
+        self.encoder = nn.Sequential(OrderedDict([("fc", nn.Linear(784, 24)), ("act", nn.ReLU())]))
+        self.shared = nn.Linear(24, 24)
+        self.frozen = nn.Linear(24, 24)
+        for p in self.frozen.parameters():
+            p.requires_grad_(False)
+        self.gru = nn.GRU(28, 8, num_layers=2, batch_first=True)
+        self.head = nn.Linear(24 + 8, 10, bias=False)
+        self.scale = nn.Parameter(torch.ones(1))
+
+    def forward(self, x):
+        h = self.encoder(x)
+        h = torch.tanh(self.shared(torch.tanh(self.shared(h))))
+        h = self.frozen(h)
+        s, _ = self.gru(x.reshape(-1, 28, 28))
+        return self.head(torch.cat([h, s[:, -1]], dim=1)) * self.scale
+
+
+def odd():
+    """The unusual model, recorded for 6 steps every 2, and the training with and without the probe."""
+    x, y = first_examples(64)
+    def train(with_probe, out):
+        torch.manual_seed(3)
+        model = Odd().double()
+        opt = torch.optim.SGD([p for p in model.parameters() if p.requires_grad], lr=0.1, momentum=0.9)
+        probe = Probe(model, out, every=2, name="odd", optimizer=opt) if with_probe else None
+        for step in range(6):
+            xb, yb = x[step * 8:(step + 1) * 8], y[step * 8:(step + 1) * 8]
+            loss = F.cross_entropy(model(xb), yb)
+            opt.zero_grad()
+            loss.backward()
+            if probe:
+                probe.record(step, loss)
+            opt.step()
+        if probe:
+            probe.close()
+        return {k: v.detach().clone() for k, v in model.state_dict().items()}
+    work = tempfile.mkdtemp()
+    with_probe = train(True, work)
+    without = train(False, None)
+    diff = max(float((with_probe[k] - without[k]).abs().max()) for k in without)
+    assert diff == 0.0, "the probe changed the training: max |Δw| = %g" % diff
+    shutil.copy(os.path.join(work, "metrics.jsonl"), os.path.join(OUT_DIR, "odd.metrics.jsonl"))
+    shutil.copy(os.path.join(work, "probe.json"), os.path.join(OUT_DIR, "odd.probe.json"))
+    shutil.copy(os.path.join(work, "summary.json"), os.path.join(OUT_DIR, "odd.summary.json"))
+    with open(os.path.join(OUT_DIR, "odd.unchanged.json"), "w") as f:
+        json.dump({"description": "largest |weight with probe - weight without| after 6 SGD steps with momentum",
+                   "maxAbsDiff": diff}, f, indent=2)
+        f.write("\n")
+    shutil.rmtree(work)
+
+
 def main():
     os.makedirs(OUT_DIR, exist_ok=True)
     for name, make in CASES.items():
         loss, names = run(name, make)
         print("%-5s loss %.6f  %s" % (name, loss, " ".join(names)))
+    odd()
+    print("odd   recorded; training unchanged by the probe")
 
 
 if __name__ == "__main__":
