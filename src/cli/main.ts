@@ -148,15 +148,14 @@ let helpTarget: Command | undefined;
 
 withHelp(cli.command("help [command]", "show a command's description, options and examples")
   .action((name: string | undefined) => {
-    if (name === undefined) return cli.globalCommand.outputHelp();
-    helpTarget = commandNamed(name);
+    helpTarget = name === undefined ? cli.globalCommand : commandNamed(name);
     helpTarget.outputHelp();
   }));
 
 // A command's help: its description and details right under the usage line.
 cli.help((sections) => {
   const c = helpTarget ?? cli.matchedCommand;
-  if (!c || !HELP[c.name]) return sections;
+  if (!c || c === cli.globalCommand || !HELP[c.name]) return sections;
   const usage = sections.findIndex((s) => s.title === "Usage");
   sections.splice(usage + 1, 0, { body: `${c.description[0].toUpperCase()}${c.description.slice(1)}.\n\n${HELP[c.name].details}` });
   return sections;
@@ -239,7 +238,8 @@ function unknownFlag(args: string[], command: Command | undefined): string | nul
     const typed = /^--[^=]+/.exec(a)?.[0] ?? short.find((f) => !flags.has(f));
     if (typed === undefined) continue;
     if (flags.has(typed)) {
-      if (flags.get(typed) && !a.includes("=")) i++; // its value may look like anything
+      // its value follows, unless it is given with = or what follows is a flag (the parser's rule)
+      if (flags.get(typed) && !a.includes("=") && !/^-[A-Za-z-]/.test(args[i + 1] ?? "")) i++;
       continue;
     }
     const best = closest(typed.replace(/^-+/, ""), shown.map((f) => f.slice(2)));

@@ -13,7 +13,6 @@ import { printableLine } from "../printable.ts";
 import { RunProgress } from "../progress.ts";
 import { layerTable, sparkTable } from "../table.ts";
 import { commandLine, output, override, overrideSuite, safeName, workerCount, type Output, type Overrides } from "./common.ts";
-import { runSuiteCli } from "./sweep.ts";
 
 /** The options of `gradlab run`. */
 export type RunOpts = Overrides & {
@@ -39,6 +38,7 @@ export async function runCommand(arg: string | undefined, opts: RunOpts): Promis
   if (threads === 2) secondThread();
   if (e.kind === "suite") {
     const suite = overrideSuite(e.suite, opts);
+    const { runSuiteCli } = await import("./sweep.ts");
     return runSuiteCli(suite, opts.out ?? `runs/${safeName(suite.name)}`, workerCount(opts.workers), undefined, !!opts.quiet, opts.png !== false, out);
   }
   const config = override(e.config, opts);
@@ -70,6 +70,8 @@ function interruptOnSignals(onFirst: (signal: string) => void): { reason: () => 
 
 /** One run (new or resumed) with its terminal output, signal handling and exit code. */
 async function runOne(opts: RunOpts, out: Output, open: (hooks: RunHooks, runOpts: RunOptions) => RunSession, maxMemory: number | undefined): Promise<void> {
+  // The report (ECharts, resvg) is written by the session's synchronous finish, so it is loaded
+  // here, once the arguments are known to be good.
   const { writeReport } = await import("../../report/write.ts");
   const say = out.say;
   const progress = new RunProgress({ stream: process.stderr, print: say, quiet: !!opts.quiet });
