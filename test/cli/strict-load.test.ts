@@ -92,3 +92,14 @@ describe("weights.safetensors is the PyTorch model's state_dict", () => {
 function fx0(name: string): StateDictFixture {
   return fixtures.find((f) => f.name === name)!;
 }
+
+describe("metrics records under either name", () => {
+  it("the tensor that stands for a recurrent layer is weight_ih_l0, or weight_ih in metrics written before", async () => {
+    const { weightKeyOf } = await import("../../src/instrument/profile.ts");
+    const stats = { gradNorm: 1, gradMeanAbs: 1, gradMaxAbs: 1, gradRms: 1, updateRatio: 1, nonFinite: 0, zeros: 0 };
+    const layer = (keys: string[]) => ({ name: "lstm1", type: "lstm", params: Object.fromEntries(keys.map((k) => [k, stats])) }) as never;
+    expect(weightKeyOf(layer(["weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0"]))).toBe("weight_ih_l0");
+    expect(weightKeyOf(layer(["weight_hh", "weight_ih", "bias_ih", "bias_hh"]))).toBe("weight_ih");
+    expect(weightKeyOf(layer(["weight", "bias"]))).toBe("weight");
+  });
+});
