@@ -5,6 +5,7 @@
  * fractions; and ‖δ‖ over training as sparklines.
  */
 import type { LayerRecord, StepRecord } from "../instrument/recorder.ts";
+import { weightKeyOf } from "../instrument/profile.ts";
 import { sparkline } from "../report/sparkline.ts";
 import { printableLine } from "./printable.ts";
 
@@ -20,8 +21,10 @@ export function num(x: number | null | undefined): string {
 
 const pct = (x: number | null | undefined) => (x === null || x === undefined ? "–" : `${(100 * x).toFixed(0)}%`);
 
+/** The statistics of the tensor that stands for a layer (weight, or a recurrent layer's weight_ih_l0). */
 function weightParam(l: LayerRecord) {
-  return l.params.weight ?? l.params.weight_ih;
+  const key = weightKeyOf(l);
+  return key === undefined ? undefined : l.params[key];
 }
 
 /** A gradient norm, or "NaN (12)" / "Infinity (12)" with the count of NaN/Inf entries: never 0 for an exploded gradient. */

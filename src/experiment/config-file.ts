@@ -10,6 +10,7 @@ import { CAPS, readChecked } from "../data/read-file.ts";
 import { parseConfig, parseJsonText, type Config } from "./config.ts";
 import { decodeUtf8 } from "./json-text.ts";
 import { expandSuite, isSuite, type Suite } from "./suite.ts";
+import { closest } from "./suggest.ts";
 
 /** Absolute path of <repo>/experiments, where the preset configs live. */
 export const PRESETS_DIR: string = fileURLToPath(new URL("../../experiments", import.meta.url));
@@ -58,6 +59,17 @@ function presetNames(presetsDir: string): string[] {
   return files.filter((f) => f.endsWith(".json")).map((f) => basename(f, ".json")).sort();
 }
 
+/**
+ * A name that is neither a preset nor a file path: the nearest preset when one is close, and
+ * always the list (one line).
+ * @example unknownPreset("sede", ["depth", "seed"]).message // `unknown preset or file "sede"; did you mean "seed"? presets: depth, seed`
+ */
+function unknownPreset(arg: string, names: string[]): InputError {
+  const best = closest(arg, names);
+  const hint = best !== undefined ? `did you mean ${JSON.stringify(best)}? presets: ` : "expected a .json file or one of the presets: ";
+  return new InputError(`unknown preset or file ${JSON.stringify(arg)}; ${hint}${names.join(", ")}`);
+}
+
 /** A preset or file: one config, or a suite of runs (see suite.ts). */
 export type Experiment = { kind: "config"; config: Config; source: string } | { kind: "suite"; suite: Suite; source: string };
 
@@ -73,9 +85,7 @@ export function loadExperimentFile(path: string): Experiment {
 export function experimentPath(arg: string, presetsDir: string = PRESETS_DIR): string {
   if (arg.endsWith(".json") || arg.includes("/") || arg.includes("\\")) return resolve(arg);
   const names = presetNames(presetsDir);
-  if (!names.includes(arg)) {
-    throw new InputError(`unknown preset ${JSON.stringify(arg)}; available: ${names.join(", ")}`);
-  }
+  if (!names.includes(arg)) throw unknownPreset(arg, names);
   return resolve(join(presetsDir, `${arg}.json`));
 }
 
@@ -90,16 +100,14 @@ export function resolveExperimentArg(arg: string, presetsDir: string = PRESETS_D
  *
  * @example
  * resolveConfigArg("seed").config.optimizer   // → { type: "sgd", lr: 0.5 }
- * resolveConfigArg("sed")                      // throws `unknown preset "sed"; available: seed, …`
+ * resolveConfigArg("sed")                      // throws `unknown preset or file "sed"; did you mean "seed"? presets: …`
  */
 export function resolveConfigArg(arg: string, presetsDir: string = PRESETS_DIR): { config: Config; source: string } {
   if (arg.endsWith(".json") || arg.includes("/") || arg.includes("\\")) {
     return { config: loadConfigFile(arg), source: resolve(arg) };
   }
   const names = presetNames(presetsDir);
-  if (!names.includes(arg)) {
-    throw new InputError(`unknown preset ${JSON.stringify(arg)}; available: ${names.join(", ")}`);
-  }
+  if (!names.includes(arg)) throw unknownPreset(arg, names);
   const file = resolve(join(presetsDir, `${arg}.json`));
   return { config: loadConfigFile(file), source: file };
 }

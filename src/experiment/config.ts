@@ -10,6 +10,7 @@ import { INIT_NAMES } from "../core/init.ts";
 import type { Field } from "../core/layers/kind.ts";
 import { childSpecs, KINDS, LAYER_TYPES } from "../core/layers/registry.ts";
 import { checkNoDuplicateKeys } from "./json-text.ts";
+import { closest } from "./suggest.ts";
 import type { InitSpec, LayerSpec, LossName, ModelSpec, OptimizerSpec } from "../core/spec.ts";
 
 /** Where the data come from and how an image is presented to the network. */
@@ -260,30 +261,10 @@ function show(value: unknown): string {
   return text.length > 60 ? `${text.slice(0, 59)}…` : text;
 }
 
-/** Edit distance (insertions, deletions, substitutions). */
-function levenshtein(a: string, b: string): number {
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const row = [i];
-    for (let j = 1; j <= b.length; j++) {
-      row[j] = Math.min(prev[j] + 1, row[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
-    }
-    prev = row;
-  }
-  return prev[b.length];
-}
-
 /** `unknown key; did you mean "units"?` when a key is close to one allowed here, else the list. */
 function unknownKeyText(key: string, allowed: readonly string[]): string {
-  const norm = (s: string) => s.toLowerCase().replace(/[_-]/g, "");
-  let best: string | undefined;
-  let bestDist = Infinity;
-  for (const candidate of allowed) {
-    const d = norm(key) === norm(candidate) ? 0 : levenshtein(key, candidate);
-    if (d < bestDist) { best = candidate; bestDist = d; }
-  }
-  const close = best !== undefined && bestDist <= Math.max(1, Math.floor(Math.max(key.length, best.length) / 3));
-  return close ? `unknown key; did you mean "${best}"?` : `unknown key; allowed: ${allowed.join(", ")}`;
+  const best = closest(key, allowed);
+  return best !== undefined ? `unknown key; did you mean "${best}"?` : `unknown key; allowed: ${allowed.join(", ")}`;
 }
 
 const isMissing = (raw: unknown, path: Path) => valueAt(raw, path) === undefined;

@@ -14,15 +14,35 @@ export function encodeWeights(model: Model, metadata?: Record<string, string>): 
   return encodeSafetensors(out, metadata);
 }
 
+// Recurrent tensors before their names followed nn.RNN/LSTM/GRU's (`lstm1.weight_ih`).
+const OLD_RECURRENT_NAME = /\.(weight_ih|weight_hh|bias_ih|bias_hh)$/;
+
+/**
+ * The tensors of a file with recurrent names of the older form (`lstm1.weight_ih`) read under
+ * PyTorch's (`lstm1.weight_ih_l0`), where `known` holds the latter; every other name is kept.
+ * A file that holds both forms of one tensor is refused: which one is meant is unclear.
+ * @example currentNames(new Map([["rnn1.weight_hh", t]]), new Set(["rnn1.weight_hh_l0"]), "w").keys() // "rnn1.weight_hh_l0"
+ */
+export function currentNames<T>(tensors: Map<string, T>, known: ReadonlySet<string>, what: string): Map<string, T> {
+  const out = new Map<string, T>();
+  for (const [name, t] of tensors) {
+    const renamed = !known.has(name) && OLD_RECURRENT_NAME.test(name) && known.has(`${name}_l0`) ? `${name}_l0` : name;
+    if (renamed !== name && tensors.has(renamed)) throw new InputError(`${what}: holds both "${name}" and "${renamed}"; expected one of them (PyTorch's name, "${renamed}")`);
+    out.set(renamed, t);
+  }
+  return out;
+}
+
 /**
  * Load weights into the model. Every parameter and buffer must be present with its exact shape
  * and dtype F32; unknown names are errors too (they usually mean a different architecture).
+ Recurrent tensors may carry the older names without `_l0` (see currentNames).
  * Nothing is changed unless the whole file fits.
  */
 export function loadWeights(model: Model, bytes: Uint8Array, what: string): void {
-  const { tensors } = decodeSafetensors(bytes, what);
   const wanted = [...model.params, ...model.buffers];
   const names = new Set(wanted.map((t) => t.name));
+  const tensors = currentNames(decodeSafetensors(bytes, what).tensors, names, what);
   for (const name of tensors.keys()) {
     if (!names.has(name)) {
       throw new InputError(`${what}: tensor "${name}" does not belong to this model; expected only ${[...names].join(", ")}`);

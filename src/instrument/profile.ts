@@ -17,9 +17,13 @@ export function isNormalization(type: string): boolean {
   return type === "batchnorm" || type === "layernorm";
 }
 
-/** The key of the weight tensor that stands for a layer ("weight", "weight_ih" for recurrent layers, else the first). */
+/**
+ * The key of the weight tensor that stands for a layer: "weight", "weight_ih_l0" for recurrent
+ * layers ("weight_ih" in metrics written before the names followed PyTorch's), else the first.
+ */
 export function weightKeyOf(l: LayerRecord): string | undefined {
   if (l.params.weight) return "weight";
+  if (l.params.weight_ih_l0) return "weight_ih_l0";
   if (l.params.weight_ih) return "weight_ih";
   return Object.keys(l.params)[0];
 }

@@ -124,7 +124,7 @@ export class Recorder {
           rec.activation.dead = dead / probe.units;
         }
         if (this.opts.histograms) {
-          const w = layer.params.find((p) => p.key === "weight" || p.key === "weight_ih") ?? layer.params[0];
+          const w = layer.params.find((p) => p.key === "weight" || p.key === "weight_ih_l0") ?? layer.params[0];
           rec.hist = {
             grad: w ? [...histogram(w.grad, w.grad.length, GRAD_HIST_EDGES, true, [])] : [],
             act: [...histogram(probe.y, n, ACT_HIST_EDGES, false, [])],

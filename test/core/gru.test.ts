@@ -15,7 +15,7 @@ describe("gru gradients", () => {
     for (const T of [1, 6]) {
       it(`gru, T = ${T}, returnSequences ${returnSequences}: input and every parameter`, () => {
         const worst = gradcheck([{ type: "gru", units: 4, returnSequences }], [T, 3], { B: 3 });
-        expect(Object.keys(worst)).toEqual(["input", "gru1.weight_ih", "gru1.weight_hh", "gru1.bias_ih", "gru1.bias_hh"]);
+        expect(Object.keys(worst)).toEqual(["input", "gru1.weight_ih_l0", "gru1.weight_hh_l0", "gru1.bias_ih_l0", "gru1.bias_hh_l0"]);
         expect(failures(worst)).toEqual({});
       });
     }
@@ -53,9 +53,9 @@ describe("gru initialization and probe", () => {
     const H = 20;
     const model = buildNetwork({ layers: [{ type: "gru", units: H, recurrentInit: "orthogonal" }] }, [4, 3]);
     expect(model.params.map((p) => [p.name, p.shape])).toEqual([
-      ["gru1.weight_ih", [3 * H, 3]], ["gru1.weight_hh", [3 * H, H]], ["gru1.bias_ih", [3 * H]], ["gru1.bias_hh", [3 * H]],
+      ["gru1.weight_ih_l0", [3 * H, 3]], ["gru1.weight_hh_l0", [3 * H, H]], ["gru1.bias_ih_l0", [3 * H]], ["gru1.bias_hh_l0", [3 * H]],
     ]);
-    const W = model.tensor("gru1.weight_hh")!.value;
+    const W = model.tensor("gru1.weight_hh_l0")!.value;
     for (let g = 0; g < 3; g++) {
       for (let i = 0; i < H; i++) {
         for (let j = 0; j < H; j++) {

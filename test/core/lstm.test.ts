@@ -36,7 +36,7 @@ describe("lstm gradients", () => {
     for (const returnSequences of [false, true]) {
       it(`lstm forgetBias ${forgetBias}, 6 steps, returnSequences ${returnSequences}: input and every parameter`, () => {
         const worst = gradcheck([{ type: "lstm", units: 4, forgetBias, returnSequences }], [6, 3], { B: 3 });
-        expect(Object.keys(worst)).toEqual(["input", "lstm1.weight_ih", "lstm1.weight_hh", "lstm1.bias_ih", "lstm1.bias_hh"]);
+        expect(Object.keys(worst)).toEqual(["input", "lstm1.weight_ih_l0", "lstm1.weight_hh_l0", "lstm1.bias_ih_l0", "lstm1.bias_hh_l0"]);
         expect(failures(worst)).toEqual({});
       });
     }
@@ -58,11 +58,11 @@ describe("lstm gradients", () => {
 });
 
 describe("lstm initialization", () => {
-  it("PyTorch's layout: weight_ih [4H, D], weight_hh [4H, H], biases [4H], all U[±1/√H] by default", () => {
+  it("PyTorch's layout: weight_ih_l0 [4H, D], weight_hh_l0 [4H, H], biases [4H], all U[±1/√H] by default", () => {
     const H = 32;
     const model = buildNetwork({ layers: [{ type: "lstm", units: H }] }, [28, 28], { seed: 4 });
     expect(model.params.map((p) => [p.name, p.shape])).toEqual([
-      ["lstm1.weight_ih", [4 * H, 28]], ["lstm1.weight_hh", [4 * H, H]], ["lstm1.bias_ih", [4 * H]], ["lstm1.bias_hh", [4 * H]],
+      ["lstm1.weight_ih_l0", [4 * H, 28]], ["lstm1.weight_hh_l0", [4 * H, H]], ["lstm1.bias_ih_l0", [4 * H]], ["lstm1.bias_hh_l0", [4 * H]],
     ]);
     const bound = 1 / Math.sqrt(H);
     for (const p of model.params) {
@@ -71,10 +71,10 @@ describe("lstm initialization", () => {
       expect(m).toBeGreaterThan(0.8 * bound);
     }
   });
-  it("forgetBias 1: bias_ih's forget slice [H, 2H) is 1 and bias_hh's is 0; other slices stay U[±1/√H]", () => {
+  it("forgetBias 1: bias_ih_l0's forget slice [H, 2H) is 1 and bias_hh_l0's is 0; other slices stay U[±1/√H]", () => {
     const H = 8;
     const model = buildNetwork({ layers: [{ type: "lstm", units: H, forgetBias: 1 }] }, [4, 2], { seed: 5 });
-    const bih = model.tensor("lstm1.bias_ih")!.value, bhh = model.tensor("lstm1.bias_hh")!.value;
+    const bih = model.tensor("lstm1.bias_ih_l0")!.value, bhh = model.tensor("lstm1.bias_hh_l0")!.value;
     for (let j = 0; j < 4 * H; j++) {
       if (j >= H && j < 2 * H) {
         expect(bih[j]).toBe(1);
@@ -87,19 +87,19 @@ describe("lstm initialization", () => {
     }
   });
   it("forgetBias unset keeps PyTorch's random forget biases", () => {
-    const bih = buildNetwork({ layers: [{ type: "lstm", units: 8 }] }, [4, 2]).tensor("lstm1.bias_ih")!.value;
+    const bih = buildNetwork({ layers: [{ type: "lstm", units: 8 }] }, [4, 2]).tensor("lstm1.bias_ih_l0")!.value;
     expect(bih.subarray(8, 16).every((v) => v !== 0 && Math.abs(v) <= 1 / Math.sqrt(8))).toBe(true);
   });
   it("orthogonal recurrentInit: each gate block of W_hh has QᵀQ = I", () => {
     const H = 24;
-    const W = buildNetwork({ layers: [{ type: "lstm", units: H, recurrentInit: "orthogonal" }] }, [3, 2]).tensor("lstm1.weight_hh")!.value;
+    const W = buildNetwork({ layers: [{ type: "lstm", units: H, recurrentInit: "orthogonal" }] }, [3, 2]).tensor("lstm1.weight_hh_l0")!.value;
     expect(blockOrthogonalityError(W, 4, H)).toBeLessThan(1e-5);
     // the blocks are different matrices, not one repeated
     expect(W[0]).not.toBe(W[H * H]);
   });
   it("identity recurrentInit: each gate block of W_hh is I", () => {
     const H = 6;
-    const W = buildNetwork({ layers: [{ type: "lstm", units: H, recurrentInit: "identity" }] }, [3, 2]).tensor("lstm1.weight_hh")!.value;
+    const W = buildNetwork({ layers: [{ type: "lstm", units: H, recurrentInit: "identity" }] }, [3, 2]).tensor("lstm1.weight_hh_l0")!.value;
     for (let g = 0; g < 4; g++) for (let i = 0; i < H; i++) for (let j = 0; j < H; j++) expect(W[g * H * H + i * H + j]).toBe(i === j ? 1 : 0);
   });
   it("a flat input is an InputError", () => {

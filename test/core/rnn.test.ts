@@ -50,7 +50,7 @@ describe("rnn gradients", () => {
           const margin = reluMargin();
           const layers: LayerSpec[] = [{ type: "rnn", units: 4, activation, returnSequences }];
           const worst = gradcheck(layers, [T, 3], { B: 3, seed: 11, prepare: margin.prepare });
-          expect(Object.keys(worst)).toEqual(["input", "rnn1.weight_ih", "rnn1.weight_hh", "rnn1.bias_ih", "rnn1.bias_hh"]);
+          expect(Object.keys(worst)).toEqual(["input", "rnn1.weight_ih_l0", "rnn1.weight_hh_l0", "rnn1.bias_ih_l0", "rnn1.bias_hh_l0"]);
           expect(failures(worst)).toEqual({});
           if (activation === "relu") expect(margin.min()).toBeGreaterThan(1e-3);
         });
@@ -116,7 +116,7 @@ describe("rnn initialization and shape", () => {
     const H = 64;
     const model = buildNetwork({ layers: [{ type: "rnn", units: H }] }, [28, 28], { seed: 3 });
     expect(model.params.map((p) => [p.name, p.shape])).toEqual([
-      ["rnn1.weight_ih", [H, 28]], ["rnn1.weight_hh", [H, H]], ["rnn1.bias_ih", [H]], ["rnn1.bias_hh", [H]],
+      ["rnn1.weight_ih_l0", [H, 28]], ["rnn1.weight_hh_l0", [H, H]], ["rnn1.bias_ih_l0", [H]], ["rnn1.bias_hh_l0", [H]],
     ]);
     const bound = 1 / Math.sqrt(H);
     for (const p of model.params) {
@@ -128,9 +128,9 @@ describe("rnn initialization and shape", () => {
   });
   it("identity recurrentInit gives W_hh = I; orthogonal gives WᵀW = I", () => {
     const H = 16;
-    const id = buildNetwork({ layers: [{ type: "rnn", units: H, recurrentInit: "identity" }] }, [5, 2]).tensor("rnn1.weight_hh")!.value;
+    const id = buildNetwork({ layers: [{ type: "rnn", units: H, recurrentInit: "identity" }] }, [5, 2]).tensor("rnn1.weight_hh_l0")!.value;
     for (let i = 0; i < H; i++) for (let j = 0; j < H; j++) expect(id[i * H + j]).toBe(i === j ? 1 : 0);
-    const q = buildNetwork({ layers: [{ type: "rnn", units: H, recurrentInit: "orthogonal" }] }, [5, 2]).tensor("rnn1.weight_hh")!.value;
+    const q = buildNetwork({ layers: [{ type: "rnn", units: H, recurrentInit: "orthogonal" }] }, [5, 2]).tensor("rnn1.weight_hh_l0")!.value;
     for (let i = 0; i < H; i++) {
       for (let j = 0; j < H; j++) {
         let s = 0;

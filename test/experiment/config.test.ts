@@ -103,15 +103,16 @@ describe("presets", () => {
     }
   });
 
-  it("an unknown preset lists the available ones", () => {
+  it("an unknown preset suggests the nearest and lists the available ones", () => {
     const dir = join(tmp, "presets");
     mkdirSync(dir);
     writeFileSync(join(dir, "seed.json"), JSON.stringify({ ...minimal(), name: "seed", description: "s" }));
     writeFileSync(join(dir, "deep.json"), JSON.stringify({ ...minimal(), name: "deep", description: "d" }));
     writeFileSync(join(dir, "notes.txt"), "not a preset");
-    expect(() => resolveConfigArg("sed", dir)).toThrow(new InputError(`unknown preset "sed"; available: deep, seed`));
+    expect(() => resolveConfigArg("sed", dir)).toThrow(new InputError(`unknown preset or file "sed"; did you mean "seed"? presets: deep, seed`));
+    expect(() => resolveConfigArg("xyzzy", dir)).toThrow(new InputError(`unknown preset or file "xyzzy"; expected a .json file or one of the presets: deep, seed`));
     expect(listPresets(dir)).toEqual([{ name: "deep", description: "d", runs: 1 }, { name: "seed", description: "s", runs: 1 }]);
-    expect(() => resolveConfigArg("sed")).toThrow(/^unknown preset "sed"; available: .*\bseed\b/);
+    expect(() => resolveConfigArg("sed")).toThrow(/^unknown preset or file "sed"; did you mean "seed"\? presets: .*\bseed\b/);
   });
 
   it("a path argument is a file; a missing file is named", () => {

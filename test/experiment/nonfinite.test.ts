@@ -38,20 +38,20 @@ describe.runIf(rnnReady)("an exploding RNN", () => {
     const r = gradlab(["run", join(dir, "rnn.json"), "--out", join(dir, "run"), "--quiet", "--no-png"]);
     expect(r.stderr).toBe("");
     expect(r.code).toBe(3);
-    expect(r.stdout).toContain("stopped: the loss became NaN at step 1 (first non-finite gradient in rnn1.weight_ih)");
+    expect(r.stdout).toContain("stopped: the loss became NaN at step 1 (first non-finite gradient in rnn1.weight_ih_l0)");
     const summary = JSON.parse(readFileSync(join(dir, "run", "summary.json"), "utf8"));
     expect(summary.status).toBe("stopped");
-    expect(summary.stopped).toEqual({ step: 1, reason: "the loss became NaN at step 1", cause: "loss", layer: "rnn1", param: "weight_ih" });
+    expect(summary.stopped).toEqual({ step: 1, reason: "the loss became NaN at step 1", cause: "loss", layer: "rnn1", param: "weight_ih_l0" });
     expect(summary.steps).toBe(1);
     // Changed: a run that ended on a NaN/Inf has its own verdict, "stopped" (docs/diagnosis.md).
     expect(summary.diagnosis.verdict).toBe("stopped");
-    expect(summary.diagnosis.text).toContain("Training stopped at step 1: the loss became NaN at step 1 (first non-finite gradient in rnn1.weight_ih).");
+    expect(summary.diagnosis.text).toContain("Training stopped at step 1: the loss became NaN at step 1 (first non-finite gradient in rnn1.weight_ih_l0).");
     // step 0 (finite, huge) and the non-finite step 1 are both in metrics.jsonl
     const lines = readFileSync(join(dir, "run", "metrics.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l));
     expect(lines.map((l) => l.step)).toEqual([0, 1]);
     expect(lines[0].loss).toBeGreaterThan(1e3);
     expect(lines[1].loss).toBeNull();  // NaN in JSON
-    expect(lines[1].layers[0].params.weight_ih.nonFinite).toBeGreaterThan(0);
+    expect(lines[1].layers[0].params.weight_ih_l0.nonFinite).toBeGreaterThan(0);
     expect(readFileSync(join(dir, "run", "report.html"), "utf8")).toContain("Training stopped early</strong> at step 1.");
     // the weights are those after step 0's (finite) update, not NaN
     const w = readFileSync(join(dir, "run", "weights.safetensors"));
@@ -64,7 +64,7 @@ describe.runIf(rnnReady)("an exploding RNN", () => {
     expect(summary.steps).toBe(20);
     expect(summary.stopped).toBeNull();
     expect(summary.skippedSteps).toBe(19);
-    expect(summary.nonFinite).toEqual({ steps: 19, first: { step: 1, cause: "loss", tensor: "rnn1.weight_ih", loss: NaN } });
+    expect(summary.nonFinite).toEqual({ steps: 19, first: { step: 1, cause: "loss", tensor: "rnn1.weight_ih_l0", loss: NaN } });
     expect(summary.diagnosis.verdict).toBe("exploding");
     expect(summary.diagnosis.findings.at(-1)).toBe(`19 step(s) had NaN or infinite values, first at step 1 in the loss; 19 batch(es) were skipped (train.onNonFinite = "skip-step").`);
     expect(records.map((r) => r.step)).toEqual([0, 1, 5, 10, 15, 19]);  // step 1 recorded: the first non-finite step

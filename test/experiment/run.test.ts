@@ -78,7 +78,7 @@ describe("gradlab run", () => {
 
 describe("bad input: one line on stderr, exit code 2, nothing half-written", () => {
   const cases: [string, (dir: string) => string[], RegExp][] = [
-    ["unknown preset", (d) => ["run", "sed", "--out", join(d, "o")], /^gradlab: unknown preset "sed"; available: .*seed/],
+    ["unknown preset", (d) => ["run", "sed", "--out", join(d, "o")], /^gradlab: unknown preset or file "sed"; did you mean "seed"\? presets: .*seed/],
     ["bad --epochs", (d) => ["run", "seed", "--epochs", "x", "--out", join(d, "o")], /train\.epochs: expected a positive integer; got "x"/],
     ["misspelled activation", (d) => {
       const cfg = seedCfg(); cfg.model.layers[1].activation = "sigmod";

@@ -175,13 +175,14 @@ def walk(layers):
 
 
 def named_parameters(layers):
-    """gradlab names -> tensors, in model order: dense1.weight, lstm1.weight_ih, bn1.bias, ..."""
+    """gradlab names -> tensors, in model order: dense1.weight, lstm1.weight_ih_l0, bn1.bias, ...
+
+    A layer's tensors keep their module's own names (nn.LSTM's weight_ih_l0), as gradlab's do."""
     out = {}
     for layer in walk(layers):
         if layer.module is not None:
             for pname, p in layer.module.named_parameters():
-                key = pname[:-3] if pname.endswith("_l0") else pname   # weight_ih_l0 -> weight_ih
-                out["%s.%s" % (layer.name, key)] = p
+                out["%s.%s" % (layer.name, pname)] = p
     return out
 
 
@@ -524,10 +525,182 @@ CASES = [
 ]
 
 
+# ---------------------------------------------------------------- state dicts (strict loading)
+#
+# The PyTorch models the README documents, one per layer kind. gradlab's weights.safetensors of
+# the matching config must be exactly such a model's state_dict (names and shapes), so that
+# `model.load_state_dict(tensors, strict=True)` takes it unchanged. Each case writes
+# fixtures/state-dict/NAME.safetensors (the state_dict of a seeded model, rounded to float32)
+# and NAME.json (the gradlab config, the state_dict's keys and shapes in order, an input and the
+# model's logits for it in float64), after loading the file back with strict=True.
+
+class MlpNet(nn.Module):
+    """gradlab: dense H sigmoid -> dense H sigmoid -> dense classes (the seed network); x [B, D]."""
+
+    def __init__(self, D=784, H=5, classes=10):
+        super().__init__()
+        self.dense1 = nn.Linear(D, H)
+        self.dense2 = nn.Linear(H, H)
+        self.dense3 = nn.Linear(H, classes)
+
+    def forward(self, x):
+        return self.dense3(torch.sigmoid(self.dense2(torch.sigmoid(self.dense1(x)))))
+
+
+class CnnNet(nn.Module):
+    """gradlab: conv2d C k3 "same" relu -> maxpool2d 2 -> flatten -> dense classes; x [B, 1, S, S]."""
+
+    def __init__(self, S=28, C=8, classes=10):
+        super().__init__()
+        self.conv1 = nn.Conv2d(1, C, 3, padding=1)
+        self.dense1 = nn.Linear(C * (S // 2) ** 2, classes)
+
+    def forward(self, x):
+        return self.dense1(F.max_pool2d(F.relu(self.conv1(x)), 2).flatten(1))
+
+
+class BnNet(nn.Module):
+    """gradlab: dense H -> batchnorm relu -> dense classes; x [B, D]."""
+
+    def __init__(self, D=784, H=64, classes=10):
+        super().__init__()
+        self.dense1 = nn.Linear(D, H)
+        self.bn1 = nn.BatchNorm1d(H)
+        self.dense2 = nn.Linear(H, classes)
+
+    def forward(self, x):
+        return self.dense2(F.relu(self.bn1(self.dense1(x))))
+
+
+class LnNet(nn.Module):
+    """gradlab: dense H -> layernorm tanh -> dense classes; x [B, D]."""
+
+    def __init__(self, D=784, H=64, classes=10):
+        super().__init__()
+        self.dense1 = nn.Linear(D, H)
+        self.ln1 = nn.LayerNorm(H)
+        self.dense2 = nn.Linear(H, classes)
+
+    def forward(self, x):
+        return self.dense2(torch.tanh(self.ln1(self.dense1(x))))
+
+
+class RnnNet(nn.Module):
+    """gradlab: rnn H tanh -> dense classes; x [B, T, D] (the rows view: T = D = 28)."""
+
+    def __init__(self, D=28, H=64, classes=10):
+        super().__init__()
+        self.rnn1 = nn.RNN(D, H, nonlinearity="tanh", batch_first=True)
+        self.dense1 = nn.Linear(H, classes)
+
+    def forward(self, x):
+        h, _ = self.rnn1(x)                 # [B, T, H]
+        return self.dense1(h[:, -1])        # h_{T-1}: returnSequences false
+
+
+class LstmNet(nn.Module):
+    """gradlab: lstm H -> dense classes; x [B, T, D]."""
+
+    def __init__(self, D=28, H=64, classes=10):
+        super().__init__()
+        self.lstm1 = nn.LSTM(D, H, batch_first=True)
+        self.dense1 = nn.Linear(H, classes)
+
+    def forward(self, x):
+        h, _ = self.lstm1(x)
+        return self.dense1(h[:, -1])
+
+
+class GruNet(nn.Module):
+    """gradlab: gru H -> dense classes; x [B, T, D]."""
+
+    def __init__(self, D=28, H=64, classes=10):
+        super().__init__()
+        self.gru1 = nn.GRU(D, H, batch_first=True)
+        self.dense1 = nn.Linear(H, classes)
+
+    def forward(self, x):
+        h, _ = self.gru1(x)
+        return self.dense1(h[:, -1])
+
+
+# name, the model (small sizes), its gradlab config, the per-example input shape
+STATE_DICT_CASES = [
+    ("mlp", MlpNet(D=6, H=5, classes=3),
+     [dense(5, "sigmoid"), dense(5, "sigmoid"), dense(3)], [6]),
+    ("cnn", CnnNet(S=6, C=2, classes=3),
+     [{"type": "conv2d", "filters": 2, "kernel": 3, "padding": "same", "activation": "relu"},
+      {"type": "maxpool2d", "size": 2}, {"type": "flatten"}, dense(3)], [1, 6, 6]),
+    ("batchnorm", BnNet(D=6, H=4, classes=3),
+     [dense(4), {"type": "batchnorm", "activation": "relu"}, dense(3)], [6]),
+    ("layernorm", LnNet(D=6, H=4, classes=3),
+     [dense(4), {"type": "layernorm", "activation": "tanh"}, dense(3)], [6]),
+    ("rnn", RnnNet(D=4, H=3, classes=3),
+     [{"type": "rnn", "units": 3, "activation": "tanh"}, dense(3)], [5, 4]),
+    ("lstm", LstmNet(D=4, H=3, classes=3), [{"type": "lstm", "units": 3}, dense(3)], [5, 4]),
+    ("gru", GruNet(D=4, H=3, classes=3), [{"type": "gru", "units": 3}, dense(3)], [5, 4]),
+]
+
+# PyTorch's batch norm counts its training steps in a buffer gradlab does not keep (it only
+# matters for momentum=None); a state_dict for strict loading gets it as 0.
+NOT_IN_GRADLAB = ("num_batches_tracked",)
+
+
+def state_dict_case(index, name, model, layers, in_shape):
+    torch.manual_seed(20000 + index)
+    with torch.no_grad():
+        for key, t in model.state_dict().items():
+            if key.endswith("running_mean") or key.endswith("running_var"):
+                t.copy_(torch.empty_like(t).uniform_(0.5, 1.5))   # not the trivial 0 and 1
+            if t.is_floating_point():
+                t.copy_(f32(t))
+    model.eval()                            # batch norm with its running statistics
+    x = f32(torch.randn(2, *in_shape))
+    with torch.no_grad():
+        logits = model(x)
+    theirs = model.state_dict()
+    ours = {k: t for k, t in theirs.items() if not k.endswith(NOT_IN_GRADLAB)}
+    out_dir = os.path.join(OUT_DIR, "state-dict")
+    os.makedirs(out_dir, exist_ok=True)
+    path = os.path.join(out_dir, name + ".safetensors")
+    write_safetensors(path, ours)
+    # What gradlab would write loads strictly into a fresh model and gives the same logits.
+    fresh = copy.deepcopy(model)
+    with torch.no_grad():                   # nothing left over from the model that wrote it
+        for t in fresh.state_dict().values():
+            t.zero_()
+    loaded = read_safetensors(path)
+    for k, t in theirs.items():
+        if k.endswith(NOT_IN_GRADLAB):
+            loaded[k] = torch.zeros_like(t)
+    fresh.load_state_dict(loaded, strict=True)
+    fresh.eval()
+    with torch.no_grad():
+        assert torch.equal(fresh(x), logits), name
+    meta = {
+        "name": name,
+        "pytorch": type(model).__name__,
+        "model": {"layers": layers},
+        "inputShape": in_shape,
+        "keys": [[k, list(t.shape)] for k, t in theirs.items()],
+        "notInGradlab": [k for k in theirs if k.endswith(NOT_IN_GRADLAB)],
+        "input": x.reshape(-1).tolist(),
+        "logits": logits.reshape(-1).tolist(),
+        "torch": torch.__version__,
+    }
+    with open(os.path.join(out_dir, name + ".json"), "w") as f:
+        json.dump(meta, f, indent=2)
+        f.write("\n")
+    return [k for k, _ in meta["keys"]]
+
+
 def main():
     for index, case in enumerate(CASES):
         seed, loss, names = run_case(index, case)
         print("%-16s seed %5d  loss %.6f  %s" % (case["name"], seed, loss, " ".join(names)))
+    for index, (name, model, layers, in_shape) in enumerate(STATE_DICT_CASES):
+        keys = state_dict_case(index, name, model, layers, in_shape)
+        print("state-dict %-9s strict load ok  %s" % (name, " ".join(keys)))
 
 
 if __name__ == "__main__":

@@ -18,7 +18,7 @@ describe("metricsToCsv", () => {
     expect(header.slice(0, 14)).toEqual(["step", "epoch", "loss", "accuracy", "layer", "type", "deltaNorm", "gain", "act_mean", "act_std", "saturated", "dead", "sigmaMax", "pascanu"]);
     // Changed: p_zeros (exact-zero gradient entries) follows p_nonFinite.
     const stats = ["gradNorm", "gradMeanAbs", "gradMaxAbs", "gradRms", "updateRatio", "nonFinite", "zeros"];
-    expect(header.slice(14)).toEqual(["weight_ih", "weight_hh", "bias_ih", "bias_hh", "weight", "bias"].flatMap((k) => stats.map((s) => `${k}_${s}`)));
+    expect(header.slice(14)).toEqual(["weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0", "weight", "bias"].flatMap((k) => stats.map((s) => `${k}_${s}`)));
     // lstm1 has no dense weight: those cells are empty
     expect(first[header.indexOf("layer")]).toBe("lstm1");
     expect(first[header.indexOf("weight_gradNorm")]).toBe("");

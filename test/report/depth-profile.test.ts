@@ -49,7 +49,7 @@ describe("depthProfileChart", () => {
     expect(c.subtitle).toContain("3 values ≤ 0 or not finite not shown (log axis)");
   });
 
-  it("a single record draws only the initialization lines; recurrent layers take weight_ih's update ratio", () => {
+  it("a single record draws only the initialization lines; recurrent layers take weight_ih_l0's update ratio", () => {
     const one = depthProfileChart({ records: cnnRecords().slice(0, 1) });
     expect(one.series.map((s) => s.name)).toEqual(["‖δ‖ at init (step 0)", "‖ΔW‖/‖W‖ at init (step 0)"]);
     const rnn = depthProfileChart({ records: rnnRecords(6) });

@@ -9,7 +9,7 @@ import type { LayerRecord, StepRecord } from "../../src/instrument/recorder.ts";
 export interface Series { name: string; panel?: string; data: (number | string)[][] }
 
 const pos = (v: unknown): v is number => typeof v === "number" && Number.isFinite(v) && v > 0;
-const weight = (l: LayerRecord) => l.params.weight ?? l.params.weight_ih ?? Object.values(l.params)[0];
+const weight = (l: LayerRecord) => l.params.weight ?? l.params.weight_ih_l0 ?? Object.values(l.params)[0];
 
 function names(records: StepRecord[]): string[] {
   const out: string[] = [];

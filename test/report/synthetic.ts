@@ -62,7 +62,7 @@ export function rnnRecords(T = 12): StepRecord[] {
     if (step === 20) h[0] = 0;
     const lstm: LayerRecord = {
       name: "lstm1", type: "lstm",
-      params: { weight_ih: param(1e-3 * s), weight_hh: param(5e-4 * s), bias_ih: param(1e-4 * s), bias_hh: param(1e-4 * s) },
+      params: { weight_ih_l0: param(1e-3 * s), weight_hh_l0: param(5e-4 * s), bias_ih_l0: param(1e-4 * s), bias_hh_l0: param(1e-4 * s) },
       deltaNorm: null, gain: null, activation: null,
       hGradNorm: h, cGradNorm: decay(T, 0.8, 0.3 * s),
       sigmaMax: 0.9 + 0.01 * i, pascanu: 0.9 + 0.01 * i,
@@ -71,7 +71,7 @@ export function rnnRecords(T = 12): StepRecord[] {
     };
     const rnn: LayerRecord = {
       name: "rnn1", type: "rnn",
-      params: { weight_ih: param(2e-2 * s), weight_hh: param(3e-2 * s), bias_ih: param(1e-3), bias_hh: param(1e-3) },
+      params: { weight_ih_l0: param(2e-2 * s), weight_hh_l0: param(3e-2 * s), bias_ih_l0: param(1e-3), bias_hh_l0: param(1e-3) },
       deltaNorm: null, gain: null, activation: null,
       hGradNorm: decay(T, 1.3, 0.01 * s),
       sigmaMax: 0.8 + 0.05 * i, pascanu: 0.8 + 0.05 * i, gates: [],

@@ -1,7 +1,7 @@
 /**
  * GRU, PyTorch's nn.GRU (gate order r, z, n): r = σ(W_ir x + b_ir + W_hr h + b_hr), z = σ(W_iz x + b_iz + W_hz h + b_hz),
  * n = tanh(W_in x + b_in + r ⊙ (W_hn h + b_hn)), h' = (1 − z) ⊙ n + z ⊙ h (Cho et al. 2014, with
- * PyTorch's placement of r). x [B, T, D] → h_{T−1} [B, H] (or all h_t [B, T, H]); weight_ih [3H, D], weight_hh [3H, H].
+ * PyTorch's placement of r). x [B, T, D] → h_{T−1} [B, H] (or all h_t [B, T, H]); weight_ih_l0 [3H, D], weight_hh_l0 [3H, H].
  */
 import * as accel from "../../accel/index.ts";
 import { controls, type LayerKind } from "./kind.ts";

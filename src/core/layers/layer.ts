@@ -12,7 +12,7 @@ import type { Rng } from "../rng.ts";
 export interface Param {
   /** full name, PyTorch style: "dense1.weight" */
   name: string;
-  /** name within the layer: "weight", "bias", "weight_hh", … */
+  /** name within the layer: "weight", "bias", "weight_hh_l0", … */
   key: string;
   shape: number[];
   value: FloatArray;

@@ -1,9 +1,9 @@
 /**
  * LSTM, PyTorch's nn.LSTM (gate order i, f, g, o): [i f g o] = [σ σ tanh σ](x_t·W_ihᵀ + b_ih + h_{t−1}·W_hhᵀ + b_hh),
  * c_t = f ⊙ c_{t−1} + i ⊙ g, h_t = o ⊙ tanh(c_t). x [B, T, D] → h_{T−1} [B, H] (or all h_t [B, T, H]);
- * weight_ih [4H, D], weight_hh [4H, H]. Hochreiter & Schmidhuber 1997; forget gate: Gers et al. 2000.
- * `forgetBias`: unset keeps PyTorch's init (every bias U[±1/√H]); set, bias_ih's forget slice is
- * filled with forgetBias and bias_hh's with 0, so the forget gate starts at σ(forgetBias + W·…)
+ * weight_ih_l0 [4H, D], weight_hh_l0 [4H, H]. Hochreiter & Schmidhuber 1997; forget gate: Gers et al. 2000.
+ * `forgetBias`: unset keeps PyTorch's init (every bias U[±1/√H]); set, bias_ih_l0's forget slice is
+ * filled with forgetBias and bias_hh_l0's with 0, so the forget gate starts at σ(forgetBias + W·…)
  * (1 is the common choice, Jozefowicz et al. 2015).
  */
 import * as accel from "../../accel/index.ts";

@@ -129,10 +129,11 @@ export abstract class Recurrent implements Layer {
       const n = shape.reduce((a, b) => a * b, 1);
       return { name: `${name}.${key}`, key, shape, value: floats(ctx.dtype, n), grad: floats(ctx.dtype, n) };
     };
-    this.weightIH = param("weight_ih", [GH, D]);
-    this.weightHH = param("weight_hh", [GH, H]);
-    this.biasIH = param("bias_ih", [GH]);
-    this.biasHH = param("bias_hh", [GH]);
+    // nn.RNN/LSTM/GRU's own names (layer 0 of a one-layer module), so a state_dict loads strictly
+    this.weightIH = param("weight_ih_l0", [GH, D]);
+    this.weightHH = param("weight_hh_l0", [GH, H]);
+    this.biasIH = param("bias_ih_l0", [GH]);
+    this.biasHH = param("bias_hh_l0", [GH]);
     this.params = [this.weightIH, this.weightHH, this.biasIH, this.biasHH];
 
     // Initialization, in PyTorch's parameter order. `standard` is PyTorch's nn.RNN/LSTM/GRU

@@ -1,7 +1,7 @@
 /**
  * Elman RNN, PyTorch's nn.RNN: z_t = x_t·W_ihᵀ + b_ih + h_{t−1}·W_hhᵀ + b_hh, h_t = f(z_t), f = tanh | relu
  * (PyTorch's two), or sigmoid, the lab's third: γ = sup f′ = 1/4 makes Pascanu's vanishing bound easy to meet.
- * x [B, T, D] → h_{T−1} [B, H] (returnSequences: all h_t [B, T, H]); weight_ih [H, D], weight_hh [H, H].
+ * x [B, T, D] → h_{T−1} [B, H] (returnSequences: all h_t [B, T, H]); weight_ih_l0 [H, D], weight_hh_l0 [H, H] (nn.RNN's names).
  * Backward through time: dz_t = dh_t ⊙ f′(z_t), dh_{t−1} += dz_t·W_hh (Werbos 1990). With relu
  * and recurrentInit "identity" this is the IRNN of Le, Jaitly & Hinton 2015.
  */
