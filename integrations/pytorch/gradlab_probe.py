@@ -47,7 +47,6 @@ import json
 import math
 import os
 import sys
-import time
 
 import torch
 import torch.nn as nn
@@ -200,7 +199,6 @@ class Probe:
         self._last_step = None
         self._last_loss = None
         self._records = 0
-        self._started = time.time()
         os.makedirs(out_dir, exist_ok=True)
         for fname in ("metrics.jsonl", "summary.json"):
             path = os.path.join(out_dir, fname)
@@ -473,7 +471,7 @@ class Probe:
         self._write_json("summary.json", {
             "source": "gradlab-probe", "name": self.name, "steps": (self._last_step + 1) if self._last_step is not None else 0,
             "finalLoss": _finite_or_none(self._last_loss) if self._last_loss is not None else None,
-            "records": self._records, "testAccuracy": None, "seconds": time.time() - self._started,
+            "records": self._records, "testAccuracy": None,
         })
         meta = json.load(open(os.path.join(self.out_dir, "probe.json"), encoding="utf-8"))
         meta["notes"] = self.notes

@@ -96,8 +96,8 @@ CASES = {"seed": seed_mlp, "cnn": cnn, "lstm": lstm}
 
 
 def gradlab_names(model):
-    """gradlab's tensor names: the module's name, then PyTorch's key (recurrent keys without _l0)."""
-    return {name.replace("_l0", ""): p for name, p in model.named_parameters()}
+    """gradlab's tensor names are PyTorch's: the module's name, then the parameter's key."""
+    return {name: p for name, p in model.named_parameters()}
 
 
 def run(name, make):
