@@ -21,7 +21,6 @@ import { printable, printableLine } from "./printable.ts";
 import { RunProgress } from "./progress.ts";
 import { columns, layerTable, num, presetsTable, sparkTable } from "./table.ts";
 import { writeComparison, writeReport } from "../report/write.ts";
-import { VERSION } from "../version.ts";
 
 const cli = cac("gradlab");
 
@@ -318,7 +317,7 @@ cli.command("presets", "list the preset experiments").action(() => {
 });
 
 cli.help();
-cli.version(VERSION);
+cli.version("0.1.0");
 
 /** One line, exit 2: the contract for bad input. */
 function fail(message: string): never {
