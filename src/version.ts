@@ -1,7 +1,7 @@
 /**
  * gradlab's version: package.json's `version`, read once at import (the file sits one folder up
- * from both src/ and the compiled dist/), so `gradlab --version` and the library report the
- * version that was installed. (src/cli/main.ts reads the same file for `gradlab --version`.)
+ * from both src/ and the compiled dist/), so the library reports the version that was installed;
+ * src/cli/main.ts reads the same file for `gradlab --version`.
  * @example VERSION // "0.1.0"
  */
 import { readFileSync } from "node:fs";
