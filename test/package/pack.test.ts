@@ -58,7 +58,8 @@ describe("the packed package", () => {
 
   it("npx gradlab run seed --epochs 1 --train 5000 writes the run folder the source writes, byte for byte", () => {
     const args = ["run", "seed", "--epochs", "1", "--train", "5000", "--no-png"];
-    const r = run("npx", ["--no", "--", "gradlab", ...args, "--out", "runs/seed"]);
+    // --threads 2 starts the kernels' helper thread through dist/cli/helper.boot.js; its results are those of one thread
+    const r = run("npx", ["--no", "--", "gradlab", ...args, "--out", "runs/seed", "--threads", "2"]);
     expect(r.stderr).not.toMatch(/Error|error:/);
     expect(r.code).toBe(0);
     const packed = join(installed.dir, "runs/seed");
@@ -71,6 +72,13 @@ describe("the packed package", () => {
     const s = gradlab([...args, "--out", source, "--quiet"]);
     expect(s.code).toBe(0);
     for (const f of ["metrics.jsonl", "weights.safetensors"]) expect(readFileSync(join(packed, f)).equals(readFileSync(join(source, f)))).toBe(true);
+  });
+
+  it("npx gradlab sweep runs its runs on worker threads started from dist/cli/sweep-worker.boot.js", () => {
+    const r = run("npx", ["--no", "--", "gradlab", "sweep", "seed", "--epochs", "1", "--train", "200", "--test", "100", "--workers", "1", "--out", "runs/sweep", "--quiet"]);
+    expect(r.code).toBe(0);
+    // a single config as a sweep is a suite of one run, labelled "run"
+    expect(JSON.parse(readFileSync(join(installed.dir, "runs/sweep/run/summary.json"), "utf8")).steps).toBe(Math.ceil(200 / 32));
   });
 
   it("runs the README's library example, which prints step and first-layer ‖δ‖ per record", () => {
