@@ -139,10 +139,11 @@ const wrongDelta: string = run.records[0].layers[0].deltaNorm;
 const wrongOpt: Config["optimizer"]["type"] = "lbfgs";
 export { verdict, names, grad, rec, tensors, html, wrong, wrongDelta, wrongOpt, VERSION };
 `);
+    // A plain Node project: no DOM library, and skipLibCheck as `tsc --init` sets it (README, Library).
     writeFileSync(join(installed.dir, "tsconfig.json"), JSON.stringify({
       compilerOptions: {
         target: "ES2022", module: "NodeNext", moduleResolution: "NodeNext", strict: true, noEmit: true,
-        skipLibCheck: true, lib: ["ES2022", "DOM"], types: ["node"], typeRoots: [join(ROOT, "node_modules/@types")],
+        skipLibCheck: true, lib: ["ES2022"], types: ["node"], typeRoots: [join(ROOT, "node_modules/@types")],
       },
       files: ["consumer.ts", "readme-example.ts"],
     }));
