@@ -8,10 +8,12 @@
  *    through Trainer.trainStep): recording every 100 steps and off, interleaved in one process;
  *    the recording's share of step time; the peak memory of a full seed run in a child process;
  *    JS heap bytes allocated per unrecorded step.
+ * 3. Whole processes (process.ts): the packed package's cold start (`gradlab --version`, `--help`)
+ *    and `gradlab run seed --epochs 2` against the same job as a whole PyTorch process.
  * Prints tables (or JSON with --json), writes bench/results/latest.json, and exits 0 whatever
  * the numbers: benchmarks never gate CI.
  *
- *   node --import tsx bench/run.ts [--quick] [--json] [--networks seed,cnn,…] [--no-seed]
+ *   node --import tsx bench/run.ts [--quick] [--json] [--networks seed,cnn,…] [--no-seed] [--no-process]
  */
 import { spawnSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
@@ -22,6 +24,7 @@ import { compare, findTorch, frameworks, type NetworkResult } from "./compare.ts
 import { measureAllocation, median, timeInterleaved, type Window } from "./measure.ts";
 import { NETWORKS } from "./networks.ts";
 import { measurePeak } from "./peak.ts";
+import { processBench } from "./process.ts";
 import { seedConfig, seedTrainer } from "./seed.ts";
 
 const BENCH_DIR = dirname(fileURLToPath(import.meta.url));
@@ -39,7 +42,7 @@ const SMALLEST_BUFFER_BYTES = 32 * 5 * 4;
 
 // --- arguments --------------------------------------------------------------------------------
 const argv = process.argv.slice(2);
-const usage = "expected --quick, --json, --no-seed, --networks ID,ID,… (ids: " + NETWORKS.map((n) => n.id).join(", ") + ")";
+const usage = "expected --quick, --json, --no-seed, --no-process, --networks ID,ID,… (ids: " + NETWORKS.map((n) => n.id).join(", ") + ")";
 let netIds = NETWORKS.map((n) => n.id) as string[];
 for (let i = 0; i < argv.length; i++) {
   const a = argv[i];
@@ -48,7 +51,7 @@ for (let i = 0; i < argv.length; i++) {
     netIds = v === "none" ? [] : v.split(",");
     const bad = netIds.find((id) => !NETWORKS.some((n) => n.id === id));
     if (bad !== undefined || v === "") { console.error(`bench: --networks: unknown network ${JSON.stringify(bad ?? v)}; ${usage}`); process.exit(2); }
-  } else if (!["--quick", "--json", "--no-seed"].includes(a)) {
+  } else if (!["--quick", "--json", "--no-seed", "--no-process"].includes(a)) {
     console.error(`bench: unknown option ${JSON.stringify(a)}; ${usage}`);
     process.exit(2);
   }
@@ -56,6 +59,7 @@ for (let i = 0; i < argv.length; i++) {
 const quick = argv.includes("--quick");
 const asJson = argv.includes("--json");
 const withSeed = !argv.includes("--no-seed");
+const withProcess = !argv.includes("--no-process");
 const log = (msg: string) => process.stderr.write(`${msg}\n`);
 
 // --- 1: side by side -------------------------------------------------------------------------
@@ -199,6 +203,7 @@ function seedDepth(): { json: Record<string, unknown>; lines: string[] } {
 
 // --- results ------------------------------------------------------------------------------------
 const seed = withSeed ? seedDepth() : null;
+const processes = withProcess ? await processBench({ quick, log }) : null;
 const cpus = os.cpus();
 const results = {
   date: new Date().toISOString(),
@@ -219,6 +224,7 @@ const results = {
     })),
   },
   seed: seed?.json ?? null,
+  processes: processes?.json ?? null,
 };
 const outDir = join(BENCH_DIR, "results");
 mkdirSync(outDir, { recursive: true });
@@ -234,6 +240,7 @@ if (asJson) {
     + `native AVX-512 FMA ≈ ${peak.nativePeakGflops.toFixed(0)} GFLOP/s (estimated from the ${peak.estimatedGhz.toFixed(2)} GHz the loop implies)`);
   if (side.length) out.push("", ...sideBySideLines(side));
   if (seed) out.push("", ...seed.lines);
+  if (processes) out.push("", ...processes.lines);
   out.push("", `wrote ${relative(process.cwd(), outFile) || outFile}`, "", "");
   process.stdout.write(out.join("\n"));
 }

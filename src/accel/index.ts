@@ -8,8 +8,11 @@
  * Dependencies point one way: src/core (layers, optim.ts) and src/data (views.ts) import this
  * module; it imports nothing of theirs at run time (only the types of tensors and activations).
  *
- * At start-up the registry gets the WebAssembly implementations where the runtime has SIMD;
- * elsewhere it stays empty and the reference runs (said once on stderr or the console).
+ * The WebAssembly module compiles on first use, not at import (a process that trains nothing, such
+ * as `gradlab --version`, never pays for it): at import every operation's name holds a stand-in
+ * (lazyOps) whose first call compiles the module and registers the WebAssembly implementations in
+ * place of the stand-ins; where the runtime has no SIMD the registry is emptied instead and the
+ * reference runs (said once on stderr or the console).
  * Callers either use the wrappers below (operations whose reference lives here), or look the
  * operation up themselves and run their own loop when it is missing or declines:
  *   accel.gemmNT(B, H, D, x, 0, W, 0, z, 0, false, b);           // z = x·Wᵀ + b
@@ -31,7 +34,7 @@ import { gemmOps, gemmRef } from "./ops/gemm.ts";
 import { poolOps } from "./ops/pool.ts";
 import { hasNonFiniteRef, reduceOps } from "./ops/reduce.ts";
 import { updateOps } from "./ops/update.ts";
-import { drop, ops, register, type AccelOps } from "./registry.ts";
+import { drop, ops, register, type AccelOps, type OpName } from "./registry.ts";
 
 export { ops, drop, registered, WASM_MIN_VALUES, type AccelOps, type OpName } from "./registry.ts";
 export { WASM_MIN_NK, type Gemm } from "./ops/gemm.ts";
@@ -91,7 +94,31 @@ export function useHelper(port: HelperPort): boolean {
   return true;
 }
 
-if (wasmOps()) useAccel("wasm");
+/**
+ * Stand-ins for every operation until the module is compiled. The first call to any of them
+ * compiles it (wasmOps), registers the WebAssembly set over all the stand-ins and runs the call
+ * there; without WebAssembly SIMD it empties the registry ("ts") and answers as a missing operation
+ * does (false, −1 for update, the reference's answer for hasNonFinite), so the caller runs the
+ * reference. Either way the stand-ins are gone after one call and each shape runs the same code
+ * as an eager start would have.
+ */
+function lazyOps(): AccelOps {
+  const stand = (name: OpName) => (...args: unknown[]): unknown => {
+    const w = wasmOps();
+    if (w) {
+      register(w);
+      return (w[name] as (...a: unknown[]) => unknown)(...args);
+    }
+    drop();
+    active = "ts";
+    if (name === "hasNonFinite") return hasNonFiniteRef(args[0] as FloatArray, args[1] as number);
+    return name === "update" ? -1 : false;
+  };
+  return Object.fromEntries((Object.keys(ops) as OpName[]).map((name) => [name, stand(name)])) as unknown as AccelOps;
+}
+
+register(lazyOps());
+active = "wasm";
 
 // --- the operations whose reference lives in src/accel ----------------------------------------------
 
