@@ -6,13 +6,13 @@ import { cac } from "cac";
 import { existsSync, readdirSync, statSync, mkdirSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { InputError } from "../core/errors.ts";
-import { CAPS, readSafetensorsChecked, readTextChecked } from "../data/read-file.ts";
+import { readSafetensorsChecked } from "../data/read-file.ts";
 import { parseConfig, type Config } from "../experiment/config.ts";
 import { listPresets, resolveExperimentArg } from "../experiment/config-file.ts";
 import { expandSuite, type Suite } from "../experiment/suite.ts";
 import { parseShard, runSuite, type PlanResult } from "../experiment/sweep.ts";
 import { availableParallelism } from "node:os";
-import { openRun, type RunHooks, type RunOptions, type RunSession, type Summary } from "../experiment/run-folder/session.ts";
+import { openRun, type RunHooks, type RunOptions, type RunSession } from "../experiment/run-folder/session.ts";
 import { writeFileAtomic } from "../experiment/run-folder/atomic.ts";
 import { computeGradients, encodeGradients, parseRange } from "../experiment/grads.ts";
 import { parseSize } from "../experiment/memory.ts";
@@ -20,6 +20,7 @@ import { startHelper } from "./helper.ts";
 import { printable, printableLine } from "./printable.ts";
 import { RunProgress } from "./progress.ts";
 import { columns, layerTable, num, presetsTable, sparkTable } from "./table.ts";
+import { readSummary } from "../report/read-run.ts";
 import { writeComparison, writeReport } from "../report/write.ts";
 
 const cli = cac("gradlab");
@@ -91,13 +92,20 @@ function suiteTable(results: PlanResult[]): string {
   return runsTable(results.map((r) => ({ label: r.label, summary: r.summary })));
 }
 
+/** What runsTable reads of a summary: gradlab's Summary, or a validated summary.json (run-schema.ts). */
+interface RunsTableSummary {
+  testAccuracy?: number | null;
+  diagnosis?: { verdict: string; grade?: string | null; deltaRatio?: number | null; depthRatio?: number | null; timeRatios?: Record<string, number> };
+}
+
 /** One row per run: test accuracy, verdict, first/last layer and first/last time-step gradient ratios. */
-function runsTable(runs: { label: string; summary: Pick<Summary, "testAccuracy" | "diagnosis"> | null }[]): string {
+function runsTable(runs: { label: string; summary: RunsTableSummary | null }[]): string {
   const rows = [["run", "test acc", "verdict", "first/last layer ‖δ‖", "first/last layer ‖∂L/∂W‖", "‖∂ℓ/∂h_1‖/‖∂ℓ/∂h_T‖"]];
   for (const { label, summary: s } of runs) {
-    const time = s ? Object.values(s.diagnosis.timeRatios ?? {}) : [];
+    // summary.json of another tool may leave out the accuracy and the diagnosis (run-schema.ts).
+    const time = Object.values(s?.diagnosis?.timeRatios ?? {});
     const d = s?.diagnosis;
-    rows.push([label, s ? `${(100 * s.testAccuracy).toFixed(2)}%` : "error", d ? (d.grade ? `${d.verdict} (${d.grade})` : d.verdict) : "–", num(d?.deltaRatio ?? null), num(d?.depthRatio ?? null), time.length ? num(time[0]) : "–"]);
+    rows.push([label, s ? (typeof s.testAccuracy === "number" ? `${(100 * s.testAccuracy).toFixed(2)}%` : "–") : "error", d ? (d.grade ? `${d.verdict} (${d.grade})` : d.verdict) : "–", num(d?.deltaRatio ?? null), num(d?.depthRatio ?? null), time.length ? num(time[0]) : "–"]);
   }
   return columns(rows);
 }
@@ -116,9 +124,9 @@ function expandRunDirs(dirs: string[]): string[] {
   return out;
 }
 
-/** The compare command's terminal table, from each run's summary.json. */
+/** The compare command's terminal table, from each run's summary.json (validated). */
 function compareTable(runDirs: string[]): string {
-  return runsTable(runDirs.map((d) => ({ label: d, summary: JSON.parse(readTextChecked(join(d, "summary.json"), { cap: CAPS.small, expected: "expected a run's summary.json" })) })));
+  return runsTable(runDirs.map((d) => ({ label: d, summary: readSummary(d) })));
 }
 
 /** A name as a folder name. */
