@@ -95,7 +95,7 @@ function suiteTable(results: PlanResult[]): string {
 /** What runsTable reads of a summary: gradlab's Summary, or a validated summary.json (run-schema.ts). */
 interface RunsTableSummary {
   testAccuracy?: number | null;
-  diagnosis?: { verdict: string; grade?: string | null; deltaRatio?: number | null; depthRatio?: number | null; timeRatios?: Record<string, number> };
+  diagnosis?: { verdict: string; grade?: string | null; deltaRatio?: number | null; depthRatio?: number | null; timeRatios?: Record<string, number | null> };
 }
 
 /** One row per run: test accuracy, verdict, first/last layer and first/last time-step gradient ratios. */

@@ -50,7 +50,7 @@ const name = (text: string, max: number) => z.string(what(text)).regex(NAME, wha
 /** Histogram counts on the fixed bins of src/instrument/stats.ts: exactly `bins` counts, or none. */
 const counts = (bins: number, whose: string) => {
   const text = `an array of ${bins} counts (whole numbers ≥ 0, one per ${whose} bin) or []`;
-  return z.array(count(text), what(text)).refine((a) => a.length === 0 || a.length === bins, what(text));
+  return z.union([z.array(count(), what(text)).length(bins, what(text)), z.array(count(), what(text)).max(0, what(text))], what(text));
 };
 
 /** Bins of the weight-gradient histogram (one below the first edge, one per edge). */
@@ -63,38 +63,38 @@ export const ACT_BINS = ACT_HIST_EDGES.length + 1;
 
 /** Per parameter tensor: statistics of the gradient of the batch-mean loss, and of the update. */
 export const paramRecordSchema = z.object({
-  gradNorm: stat(),
-  gradMeanAbs: stat().default(null),
-  gradMaxAbs: stat().default(null),
-  gradRms: stat().default(null),
-  updateRatio: stat().default(null),
-  nonFinite: count().nullable().default(null),
-  zeros: count().optional(),
+  gradNorm: stat().describe("L2 norm of the gradient of the batch-mean loss"),
+  gradMeanAbs: stat().default(null).describe("mean |g| over the tensor's entries"),
+  gradMaxAbs: stat().default(null).describe("max |g|"),
+  gradRms: stat().default(null).describe("root mean square of g"),
+  updateRatio: stat().default(null).describe("‖W_after − W_before‖ / ‖W_before‖ for the update applied at this step (null: not measured or ‖W‖ = 0)"),
+  nonFinite: count().nullable().default(null).describe("NaN/±Inf entries of the gradient (then the statistics above are null)"),
+  zeros: count().optional().describe("entries of the gradient that are exactly 0"),
 }, what("an object of gradient statistics {\"gradNorm\", …}")).meta({
   description: "Statistics of one parameter tensor's gradient at this step: L2 norm, mean and max |g|, RMS; ‖ΔW‖/‖W‖ of the update; NaN/Inf and exact-zero entry counts.",
 });
 
 /** Activation statistics of a layer's output over the batch. */
 export const activationRecordSchema = z.object({
-  mean: real(),
-  std: stat(),
-  saturated: fraction().default(null),
-  dead: fraction().default(null),
+  mean: real().describe("mean of the layer's output f(z) over the batch"),
+  std: stat().describe("standard deviation of f(z)"),
+  saturated: fraction().default(null).describe("sigmoid/tanh/softsign: fraction of (example, unit) pairs with |f′(z)| < 0.01·max f′; else null"),
+  dead: fraction().default(null).describe("relu: fraction of units with z ≤ 0 for every example of the batch; else null"),
 }, what("an object {\"mean\", \"std\", \"saturated\", \"dead\"} or null")).meta({
   description: "Mean and standard deviation of the layer's output over the batch; fraction of saturated units (sigmoid/tanh) and of dead units (ReLU), else null.",
 });
 
 /** Saturation of one gate of a recurrent cell over the sequence and the batch. */
 export const gateRecordSchema = z.object({
-  name: name("a gate name", 40),
-  low: fraction(),
-  high: fraction(),
+  name: name("a gate name", 40).describe("the gate: f (LSTM forget), z (GRU update), …"),
+  low: fraction().describe("fraction of gate values below 0.01"),
+  high: fraction().describe("fraction of gate values above 0.99"),
 }, what("an object {\"name\", \"low\", \"high\"}"));
 
 /** Histograms at this step on fixed bins, so runs compare. */
 export const histRecordSchema = z.object({
-  grad: counts(GRAD_BINS, "log10 |∂L/∂W|"),
-  act: counts(ACT_BINS, "activation").nullable(),
+  grad: counts(GRAD_BINS, "log10 |∂L/∂W|").describe(`counts of |∂L/∂W| of the layer's weight on the bins [0, 1e-10), [1e-10, 10^-9.5), …, [10^0.5, 10), [10, ∞): ${GRAD_BINS} counts`),
+  act: counts(ACT_BINS, "activation").nullable().describe(`counts of f(z) on the bins (−∞, −1), [−1, −0.9), …, [0.9, 1), [1, ∞): ${ACT_BINS} counts`),
 }, what("an object {\"grad\": [counts], \"act\": [counts] or null}"));
 
 const paramsSchema = z.record(
@@ -107,28 +107,32 @@ const timeSeries = (text: string) => z.array(stat(`a number ≥ 0 or null`), wha
 
 /** One layer of a record, in model order (input side first). */
 export const layerRecordSchema = z.object({
-  name: name("a layer name of letters, digits and _ (parts joined by . or -), at most 100 characters", 100),
-  type: name("a layer type (letters, digits, _), at most 40 characters", 40),
-  params: paramsSchema,
-  deltaNorm: stat().default(null),
-  gain: stat().default(null),
+  name: name("a layer name of letters, digits and _ (parts joined by . or -), at most 100 characters", 100)
+    .describe("the layer's name, unique in the record: gradlab's (dense1, lstm1) or PyTorch's qualified module name (encoder.0)"),
+  type: name("a layer type (letters, digits, _), at most 40 characters", 40).describe("dense, conv2d, lstm, … or the PyTorch module class (Linear, Conv2d, LSTM)"),
+  params: paramsSchema.describe("the layer's parameter tensors by PyTorch's names (weight, bias, weight_ih_l0, …)"),
+  deltaNorm: stat().default(null).describe("δ: mean over the batch of the per-example L2 norm of ∂ℓ/∂z at the layer's pre-activation; null for layers without one"),
+  gain: stat().default(null).describe("deltaNorm / deltaNorm of the next layer toward the output that has one; null for the last"),
   activation: activationRecordSchema.nullable().default(null),
-  hist: histRecordSchema.optional(),
-  hGradNorm: timeSeries(`an array of at most ${RUN_LIMITS.timeSteps} numbers ≥ 0 (or null), one per time step`).optional(),
-  cGradNorm: timeSeries(`an array of at most ${RUN_LIMITS.timeSteps} numbers ≥ 0 (or null), one per time step`).optional(),
-  sigmaMax: stat().optional(),
-  pascanu: stat().optional(),
-  gates: z.array(gateRecordSchema, what(`an array of at most ${RUN_LIMITS.gates} gate records`)).max(RUN_LIMITS.gates, what(`an array of at most ${RUN_LIMITS.gates} gate records`)).optional(),
+  hist: histRecordSchema.optional().describe("histograms on fixed bins (gradlab's engine; absent: the report leaves the histogram charts empty)"),
+  hGradNorm: timeSeries(`an array of at most ${RUN_LIMITS.timeSteps} numbers ≥ 0 (or null), one per time step`).optional()
+    .describe("recurrent layers: mean per-example ‖∂ℓ/∂h_t‖ for t = 0..T−1 in sequence order"),
+  cGradNorm: timeSeries(`an array of at most ${RUN_LIMITS.timeSteps} numbers ≥ 0 (or null), one per time step`).optional()
+    .describe("LSTM: mean per-example ‖∂ℓ/∂c_t‖ for t = 0..T−1"),
+  sigmaMax: stat().optional().describe("recurrent layers: largest singular value of W_hh"),
+  pascanu: stat().optional().describe("σ_max(W_hh)·γ (γ = 1/4 sigmoid, 1 tanh): below 1 is Pascanu et al.'s sufficient condition for vanishing"),
+  gates: z.array(gateRecordSchema, what(`an array of at most ${RUN_LIMITS.gates} gate records`)).max(RUN_LIMITS.gates, what(`an array of at most ${RUN_LIMITS.gates} gate records`)).optional()
+    .describe("gated cells: saturation of each gate over the sequence and the batch"),
 }, what("a layer object {\"name\", \"type\", \"params\", …}")).meta({
   description: "One layer: its parameters' gradient statistics; δ = mean per-example ‖∂ℓ/∂z‖ and the gain to the next layer; activation statistics; for recurrent layers ‖∂ℓ/∂h_t‖ (and ‖∂ℓ/∂c_t‖) per time step in sequence order, σ_max(W_hh), σ_max·γ and gate saturation; histograms.",
 });
 
 /** One line of metrics.jsonl: one recorded step. */
 export const stepRecordSchema = z.object({
-  step: count("a whole number ≥ 0 (the training step)"),
-  epoch: count("a whole number ≥ 0 (the epoch, from 0) or null").nullable().default(null),
-  loss: real(),
-  accuracy: fraction("a fraction in [0, 1] (the batch accuracy) or null").default(null),
+  step: count("a whole number ≥ 0 (the training step)").describe("the training step; step 0 is before the first update. Steps increase from line to line"),
+  epoch: count("a whole number ≥ 0 (the epoch, from 0) or null").nullable().default(null).describe("the epoch the step belongs to, from 0"),
+  loss: real().describe("the batch-mean training loss at this step"),
+  accuracy: fraction("a fraction in [0, 1] (the batch accuracy) or null").default(null).describe("the fraction of this step's batch classified correctly"),
   layers: z.array(layerRecordSchema, what(`an array of at most ${RUN_LIMITS.layers} layer records`)).max(RUN_LIMITS.layers, what(`an array of at most ${RUN_LIMITS.layers} layer records`)),
 }, what("a JSON object (one metrics record)")).superRefine((r, ctx) => {
   // Charts and tables find a layer by its name: two layers of one record may not share one.
@@ -150,7 +154,7 @@ const VERDICTS = ["healthy", "vanishing", "exploding", "diverged", "dead", "stop
 const oneOf = <const T extends readonly [string, ...string[]]>(values: T) => z.enum(values, what(`one of ${values.join(", ")}`));
 
 /** The diagnosis stored in summary.json (src/instrument/diagnosis.ts; docs/diagnosis.md). */
-export const diagnosisSchema = z.looseObject({
+export const diagnosisSchema = z.object({
   verdict: oneOf(VERDICTS),
   grade: oneOf(["mild", "severe"]).nullable().optional(),
   headline: z.string(what("a string")).optional(),
@@ -159,13 +163,13 @@ export const diagnosisSchema = z.looseObject({
   layerFactor: stat().optional(),
   layerFactorEnd: stat().optional(),
   depthRatio: stat().optional(),
-  timeRatios: z.record(z.string(), z.number(what("a number")), what("an object of numbers keyed by layer")).optional(),
+  timeRatios: z.record(z.string(), z.number(what("a number or null")).nullable(), what("an object of numbers keyed by layer")).optional(),
   findings: z.array(z.string(what("a string")), what("an array of strings")),
   text: z.string(what("a string")).optional(),
 }, what("an object {\"verdict\", \"findings\", …}"));
 
 /** Per-epoch test results. */
-export const epochResultSchema = z.looseObject({
+export const epochResultSchema = z.object({
   epoch: count("a whole number ≥ 1 (the epoch, from 1)"),
   trainLoss: real().optional(),
   testAccuracy: fraction(),
@@ -173,7 +177,7 @@ export const epochResultSchema = z.looseObject({
 }, what("an object {\"epoch\", \"testAccuracy\", …}"));
 
 /** Why training stopped early. */
-export const stopSchema = z.looseObject({
+export const stopSchema = z.object({
   step: count(),
   reason: z.string(what("a string")),
   layer: z.string(what("a string")).optional(),
@@ -185,7 +189,7 @@ export const stopSchema = z.looseObject({
  * summary.json. Every field is optional, so a tool that knows only some of them can write one;
  * gradlab writes them all. `schemaVersion` names the version of this format (absent: 1).
  */
-export const summarySchema = z.looseObject({
+export const summarySchema = z.object({
   schemaVersion: z.literal(RUN_SCHEMA_VERSION, what(`${RUN_SCHEMA_VERSION} (this gradlab reads version ${RUN_SCHEMA_VERSION} of the run folder format)`)).optional(),
   name: z.string(what("a string")).optional(),
   status: oneOf(["complete", "stopped", "interrupted"]).optional(),
@@ -197,7 +201,10 @@ export const summarySchema = z.looseObject({
   diagnosis: diagnosisSchema.optional(),
   stopped: stopSchema.nullable().optional(),
   skippedSteps: count().optional(),
-  nonFinite: z.looseObject({ steps: count(), first: z.looseObject({ step: count() }, what("an object or null")).nullable() }, what("an object {\"steps\", \"first\"}")).optional(),
+  nonFinite: z.object({
+    steps: count(),
+    first: z.object({ step: count(), cause: oneOf(["loss", "gradient", "weight"]), tensor: z.string(what("a string")).nullable(), loss: real() }, what("an object {\"step\", \"cause\", \"tensor\", \"loss\"} or null")).nullable(),
+  }, what("an object {\"steps\", \"first\"}")).optional(),
   samplesPerSecond: stat().optional(),
   seconds: stat().optional(),
   command: z.string(what("a string")).optional(),
