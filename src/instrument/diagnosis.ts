@@ -241,7 +241,8 @@ export function diagnose(first: StepRecord, last: StepRecord, stop?: StopInfo | 
       if (r > TIME_EXPLODE) exploding = true;
     }
     const i0 = first.layers.find((f) => f.name === l.name);
-    if (i0?.sigmaMax !== undefined && i0.pascanu !== undefined) {
+    // typeof: a record read from JSON holds null where σ_max was NaN (or another tool left it out).
+    if (typeof i0?.sigmaMax === "number" && typeof i0.pascanu === "number") {
       findings.push(`At initialization σ_max(W_hh) = ${i0.sigmaMax.toPrecision(3)} and σ_max·γ = ${i0.pascanu.toPrecision(3)} ${i0.pascanu < 1 ? "< 1: Pascanu et al.'s sufficient condition for vanishing gradients holds" : "≥ 1: the recurrence can keep the gradient, or blow it up (Pascanu et al.'s necessary condition for exploding)"}.`);
     }
   }

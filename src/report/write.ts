@@ -1,98 +1,27 @@
 /**
- * Reads a run folder (config.json, metrics.jsonl, summary.json) and writes its report next to
- * it: report.html, metrics.csv, time.csv (recurrent runs only) and charts/<id>.png (one per
- * chart, for slides). Every file is written to a temporary name and renamed into place, so a
- * failure leaves no half-written file. Bad input is an InputError with one line naming the
- * file, e.g. `runs/x/metrics.jsonl: line 17 is not valid JSON`.
+ * Reads a run folder (config.json, metrics.jsonl, summary.json; read-run.ts validates every
+ * file) and writes its report next to it: report.html, metrics.csv, time.csv (recurrent runs
+ * only) and charts/<id>.png (one per chart, for slides). Every file is written to a temporary
+ * name and renamed into place, so a failure leaves no half-written file. Bad input is an
+ * InputError with one line naming the file, e.g. `runs/x/metrics.jsonl: line 17 is not valid JSON`.
  */
-import { existsSync, mkdirSync, statSync } from "node:fs";
-import { basename, isAbsolute, join, relative, resolve } from "node:path";
+import { mkdirSync } from "node:fs";
+import { basename, join, resolve } from "node:path";
 import { InputError } from "../core/errors.ts";
-import { CAPS, readTextChecked } from "../data/read-file.ts";
 import { writeFileAtomic } from "../experiment/run-folder/atomic.ts";
-import type { StepRecord } from "../instrument/recorder.ts";
 import type { ChartSpec } from "./charts.ts";
 import { hasTimeData, metricsToCsv, timeToCsv } from "./csv.ts";
 import { renderComparison, renderReport, safeLabels, type CompareInput, type ReportRun } from "./html.ts";
+import { readRun } from "./read-run.ts";
 import { svgToPng } from "./render.ts";
+
+export { parseMetrics, readRun } from "./read-run.ts";
 
 export interface WriteOptions {
   /** also write charts/<id>.png (default true) */
   png?: boolean;
   /** PNG pixels per SVG pixel (default 2) */
   pngScale?: number;
-}
-
-/** A path as shown in messages: relative to the working directory when inside it. */
-function shown(path: string): string {
-  const rel = relative(process.cwd(), path);
-  return rel !== "" && !rel.startsWith("..") && !isAbsolute(rel) ? rel : path;
-}
-
-/** A run folder's file as text: a regular file of at most `cap` bytes (read-file.ts). */
-function readText(file: string, cap: number): string {
-  if (!existsSync(file)) throw new InputError(`${shown(file)}: no such file (is this a gradlab run folder?)`);
-  return readTextChecked(file, { cap, expected: "expected a file of a gradlab run folder", shown: shown(file) });
-}
-
-const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === "object" && !Array.isArray(v);
-
-function readJsonObject(file: string): Record<string, unknown> {
-  const text = readText(file, CAPS.small).replace(/^\uFEFF/, "");
-  let v: unknown;
-  try {
-    v = JSON.parse(text);
-  } catch (e) {
-    throw new InputError(`${shown(file)}: not valid JSON (${(e as Error).message})`);
-  }
-  if (!isObject(v)) throw new InputError(`${shown(file)}: expected a JSON object`);
-  return v;
-}
-
-/** What makes a line a metrics record: the fields the report reads. */
-function recordProblem(v: unknown): string | null {
-  if (!isObject(v)) return "is not a JSON object";
-  if (typeof v.step !== "number") return `has no numeric "step"`;
-  if (!Array.isArray(v.layers)) return `has no "layers" array`;
-  for (const [i, l] of v.layers.entries()) {
-    if (!isObject(l) || typeof l.name !== "string" || typeof l.type !== "string" || !isObject(l.params)) {
-      return `layers[${i}] is not a layer record (expected {"name", "type", "params", …})`;
-    }
-  }
-  return null;
-}
-
-/** Parse metrics.jsonl: one record per non-empty line; the first bad line is an InputError. */
-export function parseMetrics(text: string, file = "metrics.jsonl"): StepRecord[] {
-  const records: StepRecord[] = [];
-  const lines = text.split("\n");
-  lines.forEach((line, i) => {
-    if (line.trim() === "") return;
-    let v: unknown;
-    try {
-      v = JSON.parse(line);
-    } catch {
-      throw new InputError(`${shown(file)}: line ${i + 1} is not valid JSON`);
-    }
-    const problem = recordProblem(v);
-    if (problem) throw new InputError(`${shown(file)}: line ${i + 1} ${problem}`);
-    records.push(v as unknown as StepRecord);
-  });
-  if (records.length === 0) throw new InputError(`${shown(file)}: no records (the file is empty)`);
-  return records;
-}
-
-/** Read a run folder; every problem is an InputError naming the folder or file. */
-export function readRun(runDir: string): ReportRun {
-  const dir = resolve(runDir);
-  let isDir = false;
-  try { isDir = statSync(dir).isDirectory(); } catch { /* missing */ }
-  if (!isDir) throw new InputError(`${shown(dir)}: ${existsSync(dir) ? "is a file, not a run folder" : "no such run folder"}`);
-  const config = readJsonObject(join(dir, "config.json"));
-  const summary = readJsonObject(join(dir, "summary.json"));
-  const metricsFile = join(dir, "metrics.jsonl");
-  const records = parseMetrics(readText(metricsFile, CAPS.metrics), metricsFile);
-  return { config, summary, records };
 }
 
 /** Collects each chart's SVG while the HTML is rendered, for the PNG export. */
@@ -114,17 +43,35 @@ function writeAll(outDir: string, files: [string, string | Uint8Array][]): strin
   return written;
 }
 
+/** A run's report files, rendered in memory: report.html, metrics.csv, time.csv and (opts.png) charts/<id>.png. */
+export function reportFiles(run: ReportRun, opts: WriteOptions = {}): [string, string | Uint8Array][] {
+  const col = collector();
+  const files: [string, string | Uint8Array][] = [["report.html", renderReport(run, { onChart: col.onChart })], ["metrics.csv", metricsToCsv(run.records)]];
+  if (hasTimeData(run.records)) files.push(["time.csv", timeToCsv(run.records)]);
+  if (opts.png ?? true) for (const [c, svg] of col.charts) files.push([`charts/${c.id}.png`, svgToPng(svg, opts.pngScale)]);
+  return files;
+}
+
 /**
  * Write the report of the run in `runDir` into that folder. Returns the files written.
  * @example writeReport("runs/seed") // ["…/report.html", "…/metrics.csv", "…/charts/loss.png", …]
  */
 export function writeReport(runDir: string, opts: WriteOptions = {}): string[] {
-  const run = readRun(runDir);
+  return writeAll(resolve(runDir), reportFiles(readRun(runDir), opts));
+}
+
+/** A comparison's files, rendered in memory: report.html, runs.csv and (opts.png) charts/<id>.png. */
+export function comparisonFiles(runs: readonly CompareInput[], opts: WriteOptions = {}): [string, string | Uint8Array][] {
   const col = collector();
-  const files: [string, string | Uint8Array][] = [["report.html", renderReport(run, { onChart: col.onChart })], ["metrics.csv", metricsToCsv(run.records)]];
-  if (hasTimeData(run.records)) files.push(["time.csv", timeToCsv(run.records)]);
+  const html = renderComparison(runs, { onChart: col.onChart });
+  const csv = ["label,testAccuracy,finalLoss,steps,verdict,depthRatio,command,grade,deltaRatio", ...runs.map((r) => {
+    const s = r.summary;
+    const q = (v: unknown) => { const t = v === null || v === undefined ? "" : String(v); return /[",\n]/.test(t) ? `"${t.replace(/"/g, '""')}"` : t; };
+    return [r.label, s.testAccuracy, s.finalLoss, s.steps, s.diagnosis?.verdict, s.diagnosis?.depthRatio, s.command, s.diagnosis?.grade, s.diagnosis?.deltaRatio].map(q).join(",");
+  })].join("\n") + "\n";
+  const files: [string, string | Uint8Array][] = [["report.html", html], ["runs.csv", csv]];
   if (opts.png ?? true) for (const [c, svg] of col.charts) files.push([`charts/${c.id}.png`, svgToPng(svg, opts.pngScale)]);
-  return writeAll(resolve(runDir), files);
+  return files;
 }
 
 /**
@@ -135,14 +82,5 @@ export function writeComparison(runDirs: readonly string[], outDir: string, opts
   if (runDirs.length === 0) throw new InputError("compare: expected at least one run folder");
   const labels = safeLabels(runDirs.map((d) => basename(resolve(d))));
   const runs: CompareInput[] = runDirs.map((d, i) => ({ ...readRun(d), label: labels[i] }));
-  const col = collector();
-  const html = renderComparison(runs, { onChart: col.onChart });
-  const csv = ["label,testAccuracy,finalLoss,steps,verdict,depthRatio,command,grade,deltaRatio", ...runs.map((r) => {
-    const s = r.summary;
-    const q = (v: unknown) => { const t = v === null || v === undefined ? "" : String(v); return /[",\n]/.test(t) ? `"${t.replace(/"/g, '""')}"` : t; };
-    return [r.label, s.testAccuracy, s.finalLoss, s.steps, s.diagnosis?.verdict, s.diagnosis?.depthRatio, s.command, s.diagnosis?.grade, s.diagnosis?.deltaRatio].map(q).join(",");
-  })].join("\n") + "\n";
-  const files: [string, string | Uint8Array][] = [["report.html", html], ["runs.csv", csv]];
-  if (opts.png ?? true) for (const [c, svg] of col.charts) files.push([`charts/${c.id}.png`, svgToPng(svg, opts.pngScale)]);
-  return writeAll(resolve(outDir), files);
+  return writeAll(resolve(outDir), comparisonFiles(runs, opts));
 }

@@ -6,7 +6,7 @@
 import { InputError } from "../../src/core/errors.ts";
 
 /** RUNS per property: at least 10,000 generated cases each. */
-export const RUNS = 10_000;
+export const RUNS = Number(process.env.GRADLAB_PROP_RUNS ?? 10_000);
 
 /**
  * Run `read`; its value, or null after a clean InputError. Anything else is rethrown, so the

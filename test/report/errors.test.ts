@@ -59,8 +59,8 @@ describe("writeReport on bad input", () => {
 
   it("a corrupt metrics.jsonl line is reported with its number", () => {
     const dir = runFolder((d) => {
-      const good = JSON.stringify(cnnRecords()[0]);
-      writeFileSync(join(d, "metrics.jsonl"), [...Array(16).fill(good), `{"step": 17, "loss": 2.3, "layers": [`, good].join("\n"));
+      const good = (step: number) => JSON.stringify({ ...cnnRecords()[0], step });
+      writeFileSync(join(d, "metrics.jsonl"), [...Array.from({ length: 16 }, (_, i) => good(i)), `{"step": 17, "loss": 2.3, "layers": [`, good(18)].join("\n"));
     });
     const before = files(dir);
     expect(inputError(() => writeReport(dir))).toBe(`${join(dir, "metrics.jsonl")}: line 17 is not valid JSON`);
@@ -69,9 +69,9 @@ describe("writeReport on bad input", () => {
 
   it("a JSON line that is not a metrics record, and an empty metrics file", () => {
     const a = runFolder((d) => writeFileSync(join(d, "metrics.jsonl"), `${JSON.stringify(cnnRecords()[0])}\n{"foo": 1}\n`));
-    expect(inputError(() => writeReport(a))).toBe(`${join(a, "metrics.jsonl")}: line 2 has no numeric "step"`);
-    const b = runFolder((d) => writeFileSync(join(d, "metrics.jsonl"), `{"step": 0, "layers": [{"name": "x"}]}\n`));
-    expect(inputError(() => writeReport(b))).toMatch(/metrics\.jsonl: line 1 layers\[0\] is not a layer record/);
+    expect(inputError(() => writeReport(a))).toBe(`${join(a, "metrics.jsonl")}: line 2: step is missing (must be a whole number ≥ 0 (the training step))`);
+    const b = runFolder((d) => writeFileSync(join(d, "metrics.jsonl"), `{"step": 0, "loss": 1, "layers": [{"name": "x"}]}\n`));
+    expect(inputError(() => writeReport(b))).toMatch(/metrics\.jsonl: line 1: layers\[0\]\.type is missing \(must be a layer type/);
     const c = runFolder((d) => writeFileSync(join(d, "metrics.jsonl"), "\n"));
     expect(inputError(() => writeReport(c))).toBe(`${join(c, "metrics.jsonl")}: no records (the file is empty)`);
   });

@@ -82,7 +82,8 @@ export function rnnRecords(T = 12): StepRecord[] {
 
 /** A synthetic run folder's contents around a set of records (no stored diagnosis: the report computes one). */
 export function synthRun(records: StepRecord[], name: string) {
-  const config = { name, data: { dataset: "mnist", view: "rows", train: 100, test: 10 }, model: { layers: [] }, train: { epochs: 1, batchSize: 32, seed: 1 } };
+  // A valid config (readers check config.json with the config schema); the records are not its model's.
+  const config = { name, data: { dataset: "mnist", view: "rows", train: 100, test: 10 }, model: { layers: [{ type: "dense", units: 10 }] }, optimizer: { type: "sgd", lr: 0.1 }, train: { epochs: 1, batchSize: 32, seed: 1 } };
   const last = records[records.length - 1];
   const summary = {
     name, testAccuracy: 0.5, testLoss: 1.5, finalLoss: last.loss, steps: last.step + 1,

@@ -65,6 +65,9 @@ export function overrideSuite(suite: Suite, o: Overrides): Suite {
 /** One run's line in a table or a JSON document: accuracy, verdict, first/last gradient ratios. */
 export interface RunRow {
   label: string;
+  /** the run failed (no summary) */
+  failed: boolean;
+  /** null when the run failed or its summary.json has none (another tool's run folder) */
   testAccuracy: number | null;
   verdict: string | null;
   grade: string | null;
@@ -76,12 +79,21 @@ export interface RunRow {
   timeRatio: number | null;
 }
 
+/**
+ * What a row reads of a summary: gradlab's Summary, or a validated summary.json, which another
+ * tool's run folder may leave without the accuracy or the diagnosis (src/experiment/run-schema.ts).
+ */
+export interface RowSummary {
+  testAccuracy?: number | null;
+  diagnosis?: Pick<Summary["diagnosis"], "verdict"> & { grade?: string | null; deltaRatio?: number | null; depthRatio?: number | null; timeRatios?: Record<string, number | null> } | null;
+}
+
 /** The row of a run from its summary (null: the run failed). */
-export function runRow(label: string, s: Pick<Summary, "testAccuracy" | "diagnosis"> | null): RunRow {
+export function runRow(label: string, s: RowSummary | null): RunRow {
   const d = s?.diagnosis;
   const time = d ? Object.values(d.timeRatios ?? {}) : [];
   return {
-    label, testAccuracy: s ? s.testAccuracy : null, verdict: d?.verdict ?? null, grade: d?.grade ?? null,
+    label, failed: s === null, testAccuracy: typeof s?.testAccuracy === "number" ? s.testAccuracy : null, verdict: d?.verdict ?? null, grade: d?.grade ?? null,
     deltaRatio: d?.deltaRatio ?? null, depthRatio: d?.depthRatio ?? null, timeRatio: time.length ? time[0] : null,
   };
 }
@@ -91,7 +103,7 @@ export function runsTable(rows: RunRow[]): string {
   const out = [["run", "test acc", "verdict", "first/last layer ‖δ‖", "first/last layer ‖∂L/∂W‖", "‖∂ℓ/∂h_1‖/‖∂ℓ/∂h_T‖"]];
   for (const r of rows) {
     out.push([
-      r.label, r.testAccuracy === null ? "error" : `${(100 * r.testAccuracy).toFixed(2)}%`,
+      r.label, r.failed ? "error" : r.testAccuracy === null ? "–" : `${(100 * r.testAccuracy).toFixed(2)}%`,
       r.verdict === null ? "–" : r.grade ? `${r.verdict} (${r.grade})` : r.verdict,
       num(r.deltaRatio), num(r.depthRatio), r.timeRatio === null ? "–" : num(r.timeRatio),
     ]);

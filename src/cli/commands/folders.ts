@@ -5,7 +5,7 @@
 import { existsSync, readdirSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { InputError } from "../../core/errors.ts";
-import { CAPS, readTextChecked } from "../../data/read-file.ts";
+import { readSummary } from "../../report/read-run.ts";
 import { writeComparison, writeReport } from "../../report/write.ts";
 import { output, runRow, runsTable } from "./common.ts";
 
@@ -35,7 +35,7 @@ export function compareCommand(dirs: string[], opts: { out?: string; png?: boole
   const runDirs = expandRunDirs(dirs);
   const target = opts.out ?? "runs/compare";
   writeComparison(runDirs, target, { png: opts.png !== false });
-  const rows = runDirs.map((d) => runRow(d, JSON.parse(readTextChecked(join(d, "summary.json"), { cap: CAPS.small, expected: "expected a run's summary.json" }))));
+  const rows = runDirs.map((d) => runRow(d, readSummary(d)));
   const report = join(resolve(target), "report.html");
   out.say(runsTable(rows));
   out.say(`\ncomparison report: ${report}`);

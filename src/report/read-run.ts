@@ -1,0 +1,198 @@
+/**
+ * Reading a run folder for `gradlab report` and `gradlab compare`: config.json (validated with
+ * the config schema, src/experiment/config.ts), summary.json and every line of metrics.jsonl
+ * (validated with the run schema, src/experiment/run-schema.ts). Nothing in the folder is
+ * trusted: the first bad value is an InputError of one line naming the file, the line and the
+ * field, e.g. `runs/x/metrics.jsonl: line 17: layers[0].hist.grad must be an array of 24 counts …, got "x"`.
+ *
+ * metrics.jsonl is read line by line in chunks, never as one string, and only a bounded, evenly
+ * spaced selection of its records is kept (RecordKeep, with the first and the last), so a report
+ * of a huge run needs bounded memory; a run of up to KEEP_RECORDS records keeps them all. The
+ * file's size cap (src/data/read-file.ts) stays as a guard.
+ *
+ * parseRun takes the files' contents instead of a folder, so a run folder can be checked in
+ * memory (the property tests do).
+ */
+import { closeSync, existsSync, readSync, statSync } from "node:fs";
+import { isAbsolute, join, relative, resolve } from "node:path";
+import { InputError } from "../core/errors.ts";
+import { CAPS, openChecked, readTextChecked } from "../data/read-file.ts";
+import { parseConfig } from "../experiment/config.ts";
+import type { Summary } from "../experiment/run-folder/session.ts";
+import { checkRecord, checkSummary, type SummaryFile } from "../experiment/run-schema.ts";
+import { RecordKeep } from "../instrument/keep.ts";
+import type { StepRecord } from "../instrument/recorder.ts";
+import type { ReportRun } from "./html.ts";
+
+/** Records a report keeps at most (evenly spaced, plus the last): a run of up to this many keeps all. */
+export const KEEP_RECORDS = 4096;
+/** The longest metrics.jsonl line read (bytes); a record of 1000 recurrent layers of 784 steps fits. */
+export const LINE_CAP = 64 * 2 ** 20;
+/** Bytes read from metrics.jsonl at a time. */
+const CHUNK = 1 << 16;
+
+/** A path as shown in messages: relative to the working directory when inside it. */
+export function shown(path: string): string {
+  const rel = relative(process.cwd(), path);
+  return rel !== "" && !rel.startsWith("..") && !isAbsolute(rel) ? rel : path;
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === "object" && !Array.isArray(v);
+
+/** A JSON object from a file's text; `file` is the name messages show. */
+function jsonObject(text: string, file: string): Record<string, unknown> {
+  let v: unknown;
+  try {
+    v = JSON.parse(text.replace(/^\uFEFF/, ""));
+  } catch (e) {
+    throw new InputError(`${file}: not valid JSON (${(e as Error).message})`);
+  }
+  if (!isObject(v)) throw new InputError(`${file}: expected a JSON object`);
+  return v;
+}
+
+/**
+ * summary.json's text, validated.
+ * @example parseSummary('{"steps": "many"}', "runs/x/summary.json")
+ *   // InputError: runs/x/summary.json: steps must be a whole number ≥ 0 (training steps taken), got "many"
+ */
+export function parseSummary(text: string, file: string): SummaryFile {
+  const checked = checkSummary(jsonObject(text, file));
+  if (!checked.ok) throw new InputError(`${file}: ${checked.problem}`);
+  return checked.value;
+}
+
+/** config.json's text, validated with the config schema; the object is returned as written. */
+export function parseRunConfig(text: string, file: string): Record<string, unknown> {
+  const raw = jsonObject(text, file);
+  parseConfig(raw, file);
+  return raw;
+}
+
+/**
+ * Records of metrics.jsonl from its lines (without their "\n"), in order: each non-blank line
+ * must be one valid record, steps must increase, and at least one record must be there. Keeps
+ * at most `keep` records, evenly spaced, plus the last.
+ * @example parseMetricsLines(['{"step":0,"loss":2.3,"layers":[]}'], "m.jsonl") // [{ step: 0, epoch: null, loss: 2.3, accuracy: null, layers: [] }]
+ */
+export function parseMetricsLines(lines: Iterable<string>, file: string, keep = KEEP_RECORDS): StepRecord[] {
+  const kept = new RecordKeep<StepRecord>(Math.max(2, keep));
+  let n = 0;
+  let lastStep = -1;
+  for (const line of lines) {
+    n++;
+    if (line.trim() === "") continue;
+    let v: unknown;
+    try {
+      v = JSON.parse(n === 1 ? line.replace(/^\uFEFF/, "") : line);
+    } catch {
+      throw new InputError(`${file}: line ${n} is not valid JSON`);
+    }
+    const checked = checkRecord(v);
+    if (!checked.ok) throw new InputError(`${file}: line ${n}: ${checked.problem}`);
+    const step = checked.value.step;
+    if (step <= lastStep) throw new InputError(`${file}: line ${n}: step must be greater than the previous record's (${lastStep}), got ${step}`);
+    lastStep = step;
+    // null stands where the writer had NaN/±Inf or did not measure; the report shows it as missing.
+    kept.push(checked.value as unknown as StepRecord);
+  }
+  if (kept.count === 0) throw new InputError(`${file}: no records (the file is empty)`);
+  return kept.list();
+}
+
+/** Parse a whole metrics.jsonl text (see parseMetricsLines). */
+export function parseMetrics(text: string, file = "metrics.jsonl"): StepRecord[] {
+  return parseMetricsLines(text.split("\n"), shown(file));
+}
+
+/**
+ * The lines of a regular file, read in chunks (no line break at the end of a line; a final line
+ * without one is a line too). The file may hold at most `cap` bytes and a line at most LINE_CAP.
+ * The file is closed when the loop ends, also by a throw.
+ */
+export function* fileLines(path: string, cap: number, file: string = shown(path)): Generator<string> {
+  const expected = "expected a metrics.jsonl of one JSON record per line";
+  const { fd } = openChecked(path, expected, file);
+  try {
+    const chunk = Buffer.allocUnsafe(CHUNK);
+    let parts: Buffer[] = [];   // the current line's bytes so far
+    let partBytes = 0;
+    let total = 0;
+    for (;;) {
+      let got: number;
+      try { got = readSync(fd, chunk, 0, CHUNK, null); } catch (e) {
+        throw new InputError(`${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
+      }
+      if (got === 0) break;
+      total += got;
+      if (total > cap) throw new InputError(`${file}: larger than the ${cap / 2 ** 20} MB limit for a metrics.jsonl (${expected})`);
+      let start = 0;
+      for (let nl = chunk.indexOf(10, 0); nl !== -1 && nl < got; nl = chunk.indexOf(10, start)) {
+        parts.push(Buffer.from(chunk.subarray(start, nl)));
+        yield Buffer.concat(parts).toString("utf8");
+        parts = []; partBytes = 0;
+        start = nl + 1;
+      }
+      if (start < got) {
+        partBytes += got - start;
+        if (partBytes > LINE_CAP) throw new InputError(`${file}: a line longer than ${LINE_CAP / 2 ** 20} MB (${expected})`);
+        parts.push(Buffer.from(chunk.subarray(start, got)));
+      }
+    }
+    if (partBytes > 0) yield Buffer.concat(parts).toString("utf8");
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** The contents of a run folder's files: whole texts, and metrics.jsonl as lines. */
+export interface RunTexts { config: string; summary: string; metrics: Iterable<string> }
+
+/**
+ * A run from its files' contents; `dir` is the folder as messages show it. Every problem is an
+ * InputError naming the file.
+ * @example parseRun({ config, summary, metrics: text.split("\n") }, "runs/x")
+ */
+export function parseRun(texts: RunTexts, dir: string, keep = KEEP_RECORDS): ReportRun {
+  const config = parseRunConfig(texts.config, join(dir, "config.json"));
+  const summary = parseSummary(texts.summary, join(dir, "summary.json"));
+  const records = parseMetricsLines(texts.metrics, join(dir, "metrics.jsonl"), keep);
+  // The renderer reads every diagnosis field it needs with a fallback (headline, ratios, text).
+  return { config, summary: summary as Partial<Summary>, records };
+}
+
+/** A run folder's small file as text: a regular file of at most `cap` bytes (read-file.ts). */
+function readText(file: string, cap: number): string {
+  if (!existsSync(file)) throw new InputError(`${shown(file)}: no such file (is this a gradlab run folder?)`);
+  return readTextChecked(file, { cap, expected: "expected a file of a gradlab run folder", shown: shown(file) });
+}
+
+/** The folder, resolved, after checking it is one. */
+function runFolder(runDir: string): string {
+  const dir = resolve(runDir);
+  let isDir = false;
+  try { isDir = statSync(dir).isDirectory(); } catch { /* missing */ }
+  if (!isDir) throw new InputError(`${shown(dir)}: ${existsSync(dir) ? "is a file, not a run folder" : "no such run folder"}`);
+  return dir;
+}
+
+/** Read a run folder; every problem is an InputError naming the folder or file. */
+export function readRun(runDir: string, keep = KEEP_RECORDS): ReportRun {
+  const dir = runFolder(runDir);
+  const file = (name: string) => join(dir, name);
+  const config = parseRunConfig(readText(file("config.json"), CAPS.small), shown(file("config.json")));
+  const summary = parseSummary(readText(file("summary.json"), CAPS.small), shown(file("summary.json")));
+  const metrics = file("metrics.jsonl");
+  if (!existsSync(metrics)) throw new InputError(`${shown(metrics)}: no such file (is this a gradlab run folder?)`);
+  const records = parseMetricsLines(fileLines(metrics, CAPS.metrics), shown(metrics), keep);
+  return { config, summary: summary as Partial<Summary>, records };
+}
+
+/**
+ * A run folder's summary.json, validated (compare's table reads it).
+ * @example readSummary("runs/seed").testAccuracy // 0.9
+ */
+export function readSummary(runDir: string): SummaryFile {
+  const file = join(runFolder(runDir), "summary.json");
+  return parseSummary(readText(file, CAPS.small), shown(file));
+}
