@@ -6,6 +6,9 @@ import { cac } from "cac";
 import { existsSync, readdirSync, statSync, mkdirSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { InputError } from "../core/errors.ts";
+import { errorLine } from "../data/os-error.ts";
+import { checkOutFile, checkOutFolder } from "../experiment/out-path.ts";
+import { preloadInterruptibly } from "../experiment/preload.ts";
 import { CAPS, readSafetensorsChecked, readTextChecked } from "../data/read-file.ts";
 import { parseConfig, type Config } from "../experiment/config.ts";
 import { listPresets, resolveExperimentArg } from "../experiment/config-file.ts";
@@ -179,6 +182,7 @@ cli
       const fixed = (["out", "epochs", "seed", "train", "test", "every"] as const).find((k) => opts[k] !== undefined);
       if (fixed) throw new InputError(`--${fixed}: cannot be changed when resuming; the run continues exactly as configured in ${join(String(opts.resume), "config.json")}`);
       if (threads === 2) secondThread();
+      await preloadInterruptibly({ runDir: String(opts.resume) });
       return runOne(opts, (hooks, runOpts) => openRun({ mode: "resume", runDir: String(opts.resume) }, commandLine(), hooks, runOpts), maxMemory);
     }
     if (arg === undefined) throw new InputError("run: expected a preset name or a config file (or --resume DIR)");
@@ -187,10 +191,14 @@ cli
     if (threads === 2) secondThread();
     if (e.kind === "suite") {
       const suite = overrideSuite(e.suite, opts);
-      return runSuiteCli(suite, opts.out ?? `runs/${safeName(suite.name)}`, workerCount(opts.workers), undefined, !!opts.quiet, opts.png !== false);
+      const root = opts.out ?? `runs/${safeName(suite.name)}`;
+      checkOutFolder(root, "--out");
+      return runSuiteCli(suite, root, workerCount(opts.workers), undefined, !!opts.quiet, opts.png !== false);
     }
     const config = override(e.config, opts);
     const out = opts.out ?? `runs/${safeName(config.name)}`;
+    checkOutFolder(out, "--out");
+    await preloadInterruptibly({ config });
     return runOne(opts, (hooks, runOpts) => openRun({ mode: "fresh", config, outDir: out }, commandLine(), hooks, runOpts), maxMemory);
   });
 
@@ -262,6 +270,7 @@ cli
   .action((arg: string, opts: { weights?: string; examples: string; out?: string }) => {
     if (!opts.weights) throw new InputError("--weights: required (a .safetensors file with the model's weights)");
     if (!opts.out) throw new InputError("--out: required (the .safetensors file to write the gradients to)");
+    checkOutFile(String(opts.out), "--out");
     const { config } = loadConfig(arg, {});
     const range = parseRange(String(opts.examples));
     const bytes = readSafetensorsChecked(opts.weights, "expected a .safetensors file with the model's weights");
@@ -289,13 +298,16 @@ cli
     const e = resolveExperimentArg(file);
     const suite = e.kind === "suite" ? e.suite : expandSuite({ name: e.config.name, base: e.config }, file);
     const shard = opts.shard !== undefined ? parseShard(String(opts.shard)) : undefined;
-    await runSuiteCli(overrideSuite(suite, opts), opts.out ?? `runs/${safeName(suite.name)}`, workerCount(opts.workers), shard, !!opts.quiet, opts.png === true, opts.resume === true);
+    const root = opts.out ?? `runs/${safeName(suite.name)}`;
+    checkOutFolder(root, "--out");
+    await runSuiteCli(overrideSuite(suite, opts), root, workerCount(opts.workers), shard, !!opts.quiet, opts.png === true, opts.resume === true);
   });
 
 cli
   .command("report <dir>", "re-render report.html, metrics.csv and charts/*.png of a run folder")
   .option("--no-png", "skip the PNG export")
   .action((dir: string, opts: { png?: boolean }) => {
+    checkOutFolder(dir, "report");
     const files = writeReport(dir, { png: opts.png !== false });
     say(`wrote ${files.length} files; report: ${join(resolve(dir), "report.html")}`);
   });
@@ -307,6 +319,7 @@ cli
   .action((dirs: string[], opts: { out?: string; png?: boolean }) => {
     const runDirs = expandRunDirs(dirs);
     const out = opts.out ?? "runs/compare";
+    checkOutFolder(out, "--out");
     writeComparison(runDirs, out, { png: opts.png !== false });
     say(compareTable(runDirs));
     say(`\ncomparison report: ${join(resolve(out), "report.html")}`);
@@ -354,7 +367,9 @@ try {
   if (!cli.matchedCommand && !cli.options.help && !cli.options.version) cli.outputHelp();
   else await cli.runMatchedCommand();
 } catch (e) {
-  if (e instanceof InputError) fail(e.message);
+  // Bad input and OS errors (a full disk, a read-only folder: os-error.ts) are one line; a bug keeps its stack.
+  const line = errorLine(e);
+  if (line !== null) fail(line);
   if (e instanceof Error && e.name === "CACError") fail(e.message);
   throw e;
 }

@@ -1,15 +1,17 @@
 /**
  * Reads a run folder (config.json, metrics.jsonl, summary.json) and writes its report next to
  * it: report.html, metrics.csv, time.csv (recurrent runs only) and charts/<id>.png (one per
- * chart, for slides). Every file is written to a temporary name and renamed into place, so a
- * failure leaves no half-written file. Bad input is an InputError with one line naming the
- * file, e.g. `runs/x/metrics.jsonl: line 17 is not valid JSON`.
+ * chart, for slides). The files are written as one (writeFilesAtomic): each to a temporary name,
+ * all renamed into place once all are written, so a failure (a full disk, a read-only folder)
+ * leaves the folder as it was and is one line naming the file (os-error.ts). Bad input is an
+ * InputError with one line naming the file, e.g. `runs/x/metrics.jsonl: line 17 is not valid JSON`.
  */
-import { existsSync, mkdirSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, rmSync, statSync } from "node:fs";
 import { basename, isAbsolute, join, relative, resolve } from "node:path";
 import { InputError } from "../core/errors.ts";
 import { CAPS, readTextChecked } from "../data/read-file.ts";
-import { writeFileAtomic } from "../experiment/run-folder/atomic.ts";
+import { asOsError } from "../data/os-error.ts";
+import { writeFilesAtomic } from "../experiment/run-folder/atomic.ts";
 import type { StepRecord } from "../instrument/recorder.ts";
 import type { ChartSpec } from "./charts.ts";
 import { hasTimeData, metricsToCsv, timeToCsv } from "./csv.ts";
@@ -101,17 +103,26 @@ function collector(): { charts: [ChartSpec, string][]; onChart: (c: ChartSpec, s
   return { charts, onChart: (c, svg) => charts.push([c, svg]) };
 }
 
-/** Render everything first, then write: a rendering failure leaves the folder as it was. */
+/**
+ * Render everything first, then write all files as one (writeFilesAtomic): a rendering failure,
+ * a full disk or a refused file leaves the folder as it was, with no temporary file. A folder
+ * created here for the files is removed again when they cannot be written.
+ */
 function writeAll(outDir: string, files: [string, string | Uint8Array][]): string[] {
-  mkdirSync(outDir, { recursive: true });
-  if (files.some(([f]) => f.startsWith("charts/"))) mkdirSync(join(outDir, "charts"), { recursive: true });
-  const written: string[] = [];
-  for (const [name, data] of files) {
-    const file = join(outDir, name);
-    writeFileAtomic(file, data);
-    written.push(file);
+  const folders = [outDir, ...(files.some(([f]) => f.startsWith("charts/")) ? [join(outDir, "charts")] : [])];
+  const created: string[] = [];
+  try {
+    for (const f of folders) {
+      try {
+        const first = mkdirSync(f, { recursive: true });
+        if (first !== undefined) created.push(first);
+      } catch (e) { throw asOsError(e, f, "creating the folder", "nothing was written"); }
+    }
+    return writeFilesAtomic(files.map(([name, data]) => [join(outDir, name), data] as const), created.length ? "nothing was written" : "no file of the folder was changed");
+  } catch (e) {
+    for (const c of created.reverse()) try { rmSync(c, { recursive: true, force: true }); } catch { /* gone already */ }
+    throw e;
   }
-  return written;
 }
 
 /**
