@@ -5,8 +5,9 @@
 // separated by ";", each `CODE:MATCH[:after=N][:op=a,b]`:
 //
 //   ENOSPC:metrics.jsonl:after=4096   writes to files whose path contains "metrics.jsonl" fail
-//                                     with ENOSPC once 4096 bytes were written to them (the write
-//                                     that crosses the limit is short, as on a real full disk)
+//                                     with ENOSPC once 4096 bytes were written to them, all
+//                                     together (the write that crosses the limit is short, as on
+//                                     a real full disk)
 //   EROFS:/tmp/x/out                  creating, opening for writing, renaming into, mkdir and
 //                                     access(W_OK) under that path fail (a read-only folder)
 //   EMFILE:summary.json:op=open       opening it (for writing) fails
@@ -26,7 +27,7 @@ const rules = (process.env.GRADLAB_FAULT ?? "").split(";").filter(Boolean).map((
   const o = Object.fromEntries(opts.map((kv) => kv.split("=")));
   const after = o.after === undefined ? null : Number(o.after);
   const ops = new Set((o.op ?? (code === "DELAY" ? "read" : after !== null ? "write" : "open,mkdir,rename,access")).split(","));
-  return { code, match, after, ms: Number(o.ms ?? 0), ops, written: new Map() };
+  return { code, match, after, ms: Number(o.ms ?? 0), ops, written: 0 };
 });
 
 const original = {
@@ -90,17 +91,17 @@ fs.writeSync = function writeSync(fd, buffer, ...rest) {
   const r = find("write", path);
   if (r) {
     if (r.after === null) throw fail(r, "write", path);
-    const done = r.written.get(path) ?? 0;
+    const done = r.written;
     if (done >= r.after) throw fail(r, "write", path);
     if (typeof buffer !== "string") {
       // (fd, buffer, offset, length, position): cut the write short at the limit
       const [offset = 0, length = buffer.byteLength - offset, position] = rest;
       const n = Math.min(length, r.after - done);
       const wrote = original.writeSync.call(fs, fd, buffer, offset, n, position);
-      r.written.set(path, done + wrote);
+      r.written = done + wrote;
       return wrote;
     }
-    r.written.set(path, done + Buffer.byteLength(buffer));
+    r.written = done + Buffer.byteLength(buffer);
   }
   return original.writeSync.call(fs, fd, buffer, ...rest);
 };
