@@ -307,7 +307,7 @@ cli
   .command("report <dir>", "re-render report.html, metrics.csv and charts/*.png of a run folder")
   .option("--no-png", "skip the PNG export")
   .action((dir: string, opts: { png?: boolean }) => {
-    checkOutFolder(dir, "report");
+    if (existsSync(dir)) checkOutFolder(dir, "report");  // a missing folder: readRun says there is no such run
     const files = writeReport(dir, { png: opts.png !== false });
     say(`wrote ${files.length} files; report: ${join(resolve(dir), "report.html")}`);
   });

@@ -202,16 +202,17 @@ const call = <T>(f: (done: (e: NodeJS.ErrnoException | null, v: T) => void) => v
  * dataset, a slow disk, a big checkpoint) the event loop runs and Ctrl-C or SIGTERM can end the
  * process with its one line. The next readChecked of each file takes the bytes instead of reading
  * them, after checking it is still the same file (device, inode, size, mtime). Anything that is
- * not a regular file, or fails to read, is skipped: readChecked reports it when it gets there.
+ * not a regular file, is larger than `maxBytes` (the largest dataset file a loader reads), or
+ * fails to read, is skipped: readChecked reads or refuses it when it gets there.
  * @example await prefetchFiles(["data/train-images-idx3-ubyte"]); readChecked("data/train-images-idx3-ubyte", …) // no read
  */
-export async function prefetchFiles(paths: readonly string[], chunk = 8 * 2 ** 20): Promise<void> {
+export async function prefetchFiles(paths: readonly string[], chunk = 8 * 2 ** 20, maxBytes = 256 * 2 ** 20): Promise<void> {
   for (const path of paths) {
     let fd: number | null = null;
     try {
       fd = await call<number>((done) => open(path, constants.O_RDONLY | constants.O_NONBLOCK, done));
       const st = await call<Stats>((done) => fstat(fd!, done));
-      if (!st.isFile()) continue;
+      if (!st.isFile() || st.size > maxBytes) continue;
       const bytes = Buffer.allocUnsafe(st.size);
       let n = 0;
       for (let got = 1; n < st.size && got > 0; n += got) {

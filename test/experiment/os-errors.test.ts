@@ -136,13 +136,13 @@ describe("bad --out paths are refused before any work", () => {
     expect(readFileSync(file, "utf8")).toBe("mine\n");
   });
 
-  it("--out '' for run and compare: one line each", () => {
-    for (const args of [["run", cfg, "--out", ""], ["compare", finished, "--out", ""]]) {
-      const r = gradlab(args);
+  for (const args of [["run", "CFG", "--out", ""], ["compare", "FINISHED", "--out", ""]]) {
+    it(`${args[0]} --out '': one line`, () => {
+      const r = gradlab(args.map((a) => (a === "CFG" ? cfg : a === "FINISHED" ? finished : a)));
       expect(r.code).toBe(2);
       expect(oneLine(r.stderr)).toBe("--out: expected a path, got an empty string");
-    }
-  });
+    });
+  }
 });
 
 describe("gradlab report under a full disk", () => {
