@@ -83,6 +83,9 @@ async function interrupted(signal: NodeJS.Signals, target: number) {
   }
 }
 
+/** Child processes on a loaded 2-core machine can take minutes; the default 120 s is for one spawn. */
+const SLOW = 360_000;
+
 describe("gradlab run in a child process", () => {
   it("SIGINT: stops at a step boundary, writes a checkpoint and the partial report, exits 130; --resume finishes it", async () => {
     const { dir, code, stdout, stderr } = await interrupted("SIGINT", 70);
@@ -102,7 +105,7 @@ describe("gradlab run in a child process", () => {
     expect(again.code).toBe(0);
     expectIdentical(dir);
     expect(JSON.parse(readFileSync(join(dir, "summary.json"), "utf8")).status).toBe("complete");
-  });
+  }, SLOW);
 
   it("SIGTERM: the same, exit 130", async () => {
     const { dir, code, stdout } = await interrupted("SIGTERM", 40);
@@ -110,7 +113,7 @@ describe("gradlab run in a child process", () => {
     expect(stdout).toContain(`resume with: gradlab run --resume ${dir}`);
     openRun({ mode: "resume", runDir: dir }, "test").runSync();
     expectIdentical(dir);
-  });
+  }, SLOW);
 
   it("SIGKILL at a random step, then --resume: byte-identical results, no torn line", async () => {
     const { dir, target, signal } = await interrupted("SIGKILL", 2 + Math.floor(Math.random() * (STEPS - 40)));
@@ -122,7 +125,7 @@ describe("gradlab run in a child process", () => {
     expect(again.code).toBe(0);
     expectIdentical(dir);
     expect(existsSync(join(dir, LOCK_FILE))).toBe(false);
-  });
+  }, SLOW);
 
   it("SIGINT while the data loads (reads slowed to 3 s each by the fault layer): one line, exit 130 within seconds, no folder", async () => {
     const dir = join(tempDir(), "run");
@@ -139,7 +142,7 @@ describe("gradlab run in a child process", () => {
     expect(r.code).toBe(130);
     expect(r.stderr).toBe("gradlab: SIGINT while loading the data; stopped before anything was written\n");
     expect(existsSync(dir)).toBe(false);
-  });
+  }, SLOW);
 
   it("SIGTERM while --resume loads the checkpoint (slowed likewise): one line, exit 130, the folder byte for byte as it was", async () => {
     const { dir, code } = await interrupted("SIGINT", 60);
@@ -153,7 +156,7 @@ describe("gradlab run in a child process", () => {
     expect(r.code).toBe(130);
     expect(r.stderr).toBe("gradlab: SIGTERM while loading the data; stopped before anything was written\n");
     expect(Object.fromEntries(filesUnder(dir).map((f) => [f, readFileSync(join(dir, f)).toString("base64")]))).toEqual(before);
-  });
+  }, SLOW);
 
   it("--resume refuses a config argument and overrides; run needs one or the other; one line, exit 2", () => {
     const dir = tempDir();
