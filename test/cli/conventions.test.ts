@@ -99,7 +99,7 @@ export async function load(url, context, next) { if (url.startsWith("file:")) ap
 
   it.each([["--version"], ["--help"], ["help", "sweep"], ["run", "seed", "--epoch", "2"]])("gradlab %j loads only the parser's own modules from src/", (...args) => {
     // main.ts and what parsing needs; no engine (src/core/model.ts …), no report, no loaders
-    expect(loaded(args)).toEqual(["src/cli/main.ts", "src/cli/printable.ts", "src/core/errors.ts", "src/experiment/suggest.ts"]);
+    expect(loaded(args)).toEqual(["src/cli/main.ts", "src/cli/printable.ts", "src/core/errors.ts", "src/data/os-error.ts", "src/experiment/suggest.ts"]);
   });
 
   it("a command loads its code when it runs (the hook sees it: the check above can fail)", () => {

@@ -4,7 +4,7 @@
 // weights.safetensors are byte-identical to an uninterrupted run of the same config (run here
 // in-process: same engine, same bytes).
 import { spawn } from "node:child_process";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { listCheckpoints } from "../../src/experiment/run-folder/checkpoint.ts";
@@ -12,6 +12,7 @@ import { LOCK_FILE } from "../../src/experiment/run-folder/lock.ts";
 import { parseConfig } from "../../src/experiment/config.ts";
 import { openRun } from "../../src/experiment/run-folder/session.ts";
 import { gradlab, tempDir } from "../helpers/cli.ts";
+import { filesUnder, startWithFaults } from "../helpers/fault-fs.ts";
 
 const BIN = join(import.meta.dirname, "..", "..", "bin", "gradlab.js");
 
@@ -34,6 +35,11 @@ function expected() {
     reference = { metrics: readFileSync(join(dir, "metrics.jsonl")), weights: readFileSync(join(dir, "weights.safetensors")) };
   }
   return reference;
+}
+
+/** Resolve once `ok()` holds (polled every 20 ms). */
+function until(ok: () => boolean): Promise<void> {
+  return new Promise((resolve) => { const t = setInterval(() => { if (ok()) { clearInterval(t); resolve(); } }, 20); });
 }
 
 const lines = (file: string) => (existsSync(file) ? readFileSync(file, "utf8").split("\n").length - 1 : 0);
@@ -77,6 +83,9 @@ async function interrupted(signal: NodeJS.Signals, target: number) {
   }
 }
 
+/** Child processes on a loaded 2-core machine can take minutes; the default 120 s is for one spawn. */
+const SLOW = 360_000;
+
 describe("gradlab run in a child process", () => {
   it("SIGINT: stops at a step boundary, writes a checkpoint and the partial report, exits 130; --resume finishes it", async () => {
     const { dir, code, stdout, stderr } = await interrupted("SIGINT", 70);
@@ -96,7 +105,7 @@ describe("gradlab run in a child process", () => {
     expect(again.code).toBe(0);
     expectIdentical(dir);
     expect(JSON.parse(readFileSync(join(dir, "summary.json"), "utf8")).status).toBe("complete");
-  });
+  }, SLOW);
 
   it("SIGTERM: the same, exit 130", async () => {
     const { dir, code, stdout } = await interrupted("SIGTERM", 40);
@@ -104,7 +113,7 @@ describe("gradlab run in a child process", () => {
     expect(stdout).toContain(`resume with: gradlab run --resume ${dir}`);
     openRun({ mode: "resume", runDir: dir }, "test").runSync();
     expectIdentical(dir);
-  });
+  }, SLOW);
 
   it("SIGKILL at a random step, then --resume: byte-identical results, no torn line", async () => {
     const { dir, target, signal } = await interrupted("SIGKILL", 2 + Math.floor(Math.random() * (STEPS - 40)));
@@ -116,7 +125,38 @@ describe("gradlab run in a child process", () => {
     expect(again.code).toBe(0);
     expectIdentical(dir);
     expect(existsSync(join(dir, LOCK_FILE))).toBe(false);
-  });
+  }, SLOW);
+
+  it("SIGINT while the data loads (reads slowed to 3 s each by the fault layer): one line, exit 130 within seconds, no folder", async () => {
+    const dir = join(tempDir(), "run");
+    const cfgFile = join(dir, "..", "cfg.json");
+    writeFileSync(cfgFile, JSON.stringify(RAW));
+    const log = join(dir, "..", "faults.log");
+    // Every read of the training images waits 3 s: loading the 47 MB file in 8 MB chunks takes ≥ 18 s.
+    const { child, done } = startWithFaults(["run", cfgFile, "--out", dir, "--quiet", "--no-png"], "DELAY:train-images:ms=3000", { log });
+    await until(() => existsSync(log));  // the first slowed read has begun
+    const sent = performance.now();
+    child.kill("SIGINT");
+    const r = await done;
+    expect(performance.now() - sent).toBeLessThan(5000);
+    expect(r.code).toBe(130);
+    expect(r.stderr).toBe("gradlab: SIGINT while loading the data; stopped before anything was written\n");
+    expect(existsSync(dir)).toBe(false);
+  }, SLOW);
+
+  it("SIGTERM while --resume loads the checkpoint (slowed likewise): one line, exit 130, the folder byte for byte as it was", async () => {
+    const { dir, code } = await interrupted("SIGINT", 60);
+    expect(code).toBe(130);
+    const before = Object.fromEntries(filesUnder(dir).map((f) => [f, readFileSync(join(dir, f)).toString("base64")]));
+    const log = join(dir, "..", "faults.log");
+    const { child, done } = startWithFaults(["run", "--resume", dir, "--quiet", "--no-png"], "DELAY:/checkpoint/step-:ms=3000", { log });
+    await until(() => existsSync(log) && statSync(log).size > 0);
+    child.kill("SIGTERM");
+    const r = await done;
+    expect(r.code).toBe(130);
+    expect(r.stderr).toBe("gradlab: SIGTERM while loading the data; stopped before anything was written\n");
+    expect(Object.fromEntries(filesUnder(dir).map((f) => [f, readFileSync(join(dir, f)).toString("base64")]))).toEqual(before);
+  }, SLOW);
 
   it("--resume refuses a config argument and overrides; run needs one or the other; one line, exit 2", () => {
     const dir = tempDir();

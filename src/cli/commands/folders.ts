@@ -5,6 +5,7 @@
 import { existsSync, readdirSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { InputError } from "../../core/errors.ts";
+import { checkOutFolder } from "../../experiment/out-path.ts";
 import { readSummary } from "../../report/read-run.ts";
 import { writeComparison, writeReport } from "../../report/write.ts";
 import { output, runRow, runsTable } from "./common.ts";
@@ -25,6 +26,7 @@ function expandRunDirs(dirs: string[]): string[] {
 
 /** The report command's action. */
 export function reportCommand(dir: string, opts: { png?: boolean }): void {
+  if (existsSync(dir)) checkOutFolder(dir, "report");  // a missing folder: readRun says there is no such run
   const files = writeReport(dir, { png: opts.png !== false });
   output(false).say(`wrote ${files.length} files; report: ${join(resolve(dir), "report.html")}`);
 }
@@ -34,6 +36,7 @@ export function compareCommand(dirs: string[], opts: { out?: string; png?: boole
   const out = output(opts.json === true);
   const runDirs = expandRunDirs(dirs);
   const target = opts.out ?? "runs/compare";
+  checkOutFolder(target, "--out");
   writeComparison(runDirs, target, { png: opts.png !== false });
   const rows = runDirs.map((d) => runRow(d, readSummary(d)));
   const report = join(resolve(target), "report.html");

@@ -4,6 +4,7 @@ import { mkdirSync } from "node:fs";
 import { InputError } from "../../core/errors.ts";
 import { readSafetensorsChecked } from "../../data/read-file.ts";
 import { writeFileAtomic } from "../../experiment/run-folder/atomic.ts";
+import { checkOutFile } from "../../experiment/out-path.ts";
 import { computeGradients, encodeGradients, parseRange } from "../../experiment/grads.ts";
 import { loadConfig, output } from "./common.ts";
 
@@ -11,6 +12,7 @@ import { loadConfig, output } from "./common.ts";
 export function gradsCommand(arg: string, opts: { weights?: string; examples: string; out?: string }): void {
   if (!opts.weights) throw new InputError("--weights: required (a .safetensors file with the model's weights)");
   if (!opts.out) throw new InputError("--out: required (the .safetensors file to write the gradients to)");
+  checkOutFile(String(opts.out), "--out");
   const { config } = loadConfig(arg, {});
   const range = parseRange(String(opts.examples));
   const bytes = readSafetensorsChecked(opts.weights, "expected a .safetensors file with the model's weights");

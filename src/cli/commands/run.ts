@@ -6,6 +6,8 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { InputError } from "../../core/errors.ts";
 import { resolveExperimentArg } from "../../experiment/config-file.ts";
+import { checkOutFolder } from "../../experiment/out-path.ts";
+import { preloadInterruptibly } from "../../experiment/preload.ts";
 import { parseSize } from "../../experiment/memory.ts";
 import { openRun, type RunHooks, type RunOptions, type RunSession } from "../../experiment/run-folder/session.ts";
 import { startHelper } from "../helper.ts";
@@ -30,6 +32,7 @@ export async function runCommand(arg: string | undefined, opts: RunOpts): Promis
     const fixed = (["out", "epochs", "seed", "train", "test", "every"] as const).find((k) => opts[k] !== undefined);
     if (fixed) throw new InputError(`--${fixed}: cannot be changed when resuming; the run continues exactly as configured in ${join(String(opts.resume), "config.json")}`);
     if (threads === 2) secondThread();
+    await preloadInterruptibly({ runDir: String(opts.resume) });
     return runOne(opts, out, (hooks, runOpts) => openRun({ mode: "resume", runDir: String(opts.resume) }, commandLine(), hooks, runOpts), maxMemory);
   }
   if (arg === undefined) throw new InputError("run: expected a preset name or a config file (or --resume DIR)");
@@ -39,10 +42,14 @@ export async function runCommand(arg: string | undefined, opts: RunOpts): Promis
   if (e.kind === "suite") {
     const suite = overrideSuite(e.suite, opts);
     const { runSuiteCli } = await import("./sweep.ts");
-    return runSuiteCli(suite, opts.out ?? `runs/${safeName(suite.name)}`, workerCount(opts.workers), undefined, !!opts.quiet, opts.png !== false, out);
+    const root = opts.out ?? `runs/${safeName(suite.name)}`;
+    checkOutFolder(root, "--out");
+    return runSuiteCli(suite, root, workerCount(opts.workers), undefined, !!opts.quiet, opts.png !== false, out);
   }
   const config = override(e.config, opts);
   const dir = opts.out ?? `runs/${safeName(config.name)}`;
+  checkOutFolder(dir, "--out");
+  await preloadInterruptibly({ config });
   return runOne(opts, out, (hooks, runOpts) => openRun({ mode: "fresh", config, outDir: dir }, commandLine(), hooks, runOpts), maxMemory);
 }
 

@@ -5,6 +5,7 @@
  */
 import { join, resolve } from "node:path";
 import { resolveExperimentArg } from "../../experiment/config-file.ts";
+import { checkOutFolder } from "../../experiment/out-path.ts";
 import { expandSuite, type Suite } from "../../experiment/suite.ts";
 import { parseShard, runSuite } from "../../experiment/sweep.ts";
 import { writeComparison, writeReport } from "../../report/write.ts";
@@ -23,7 +24,9 @@ export async function sweepCommand(file: string, opts: SweepOpts): Promise<void>
   const fromEnv = opts.shard === undefined ? shardFromEnv(process.env) : undefined;
   const shard = opts.shard !== undefined ? parseShard(String(opts.shard)) : fromEnv?.shard;
   if (fromEnv) out.say(`gradlab: shard ${fromEnv.shard[0]}/${fromEnv.shard[1]} from ${fromEnv.from}`);
-  await runSuiteCli(overrideSuite(suite, opts), opts.out ?? `runs/${safeName(suite.name)}`, workerCount(opts.workers), shard, !!opts.quiet, opts.png === true, out, opts.resume === true);
+  const root = opts.out ?? `runs/${safeName(suite.name)}`;
+  checkOutFolder(root, "--out");
+  await runSuiteCli(overrideSuite(suite, opts), root, workerCount(opts.workers), shard, !!opts.quiet, opts.png === true, out, opts.resume === true);
 }
 
 /** One run of a sweep in the --json document. */

@@ -1,12 +1,18 @@
 /**
  * The one atomic write of gradlab. Every file it writes — a run folder's files, checkpoints,
- * reports, gradients, suite indexes — goes through writeFileAtomic: the bytes go to a temporary
- * sibling `.<name>.tmp-<pid>` in the same folder, are fsynced, and the temporary file is renamed
- * over the target, then the folder is fsynced. A crash leaves the old file or the new one, never
- * half of one; a failed write removes its temporary file.
+ * reports, gradients, suite indexes — goes through writeFileAtomic (or writeFilesAtomic for a set
+ * of files that belong together, such as a report): the bytes go to a temporary sibling
+ * `.<name>.tmp-<pid>` in the same folder, are fsynced, and the temporary file is renamed over the
+ * target, then the folder is fsynced. A crash leaves the old file or the new one, never half of
+ * one. A failed write removes its temporary files and throws an OsError (os-error.ts): one line
+ * naming the target, what failed and that the target was not changed. Only regular files are
+ * written: a target that is a folder, a device or a FIFO is refused and left as it is.
  */
-import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from "node:fs";
+import { closeSync, fsyncSync, openSync, renameSync, rmSync, statSync, writeSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
+import { InputError } from "../../core/errors.ts";
+import { fileKind } from "../../data/read-file.ts";
+import { asOsError, shownPath } from "../../data/os-error.ts";
 
 /** A temporary file of writeFileAtomic's, e.g. `.summary.json.tmp-4242`. */
 const TEMP_NAME = /^\.(.+)\.tmp-\d+$/;
@@ -31,12 +37,23 @@ export function fsyncDir(dir: string): void {
 }
 
 /**
- * Write `data` to `file` atomically and durably: temporary sibling, fsync, rename, fsync the
- * folder. On failure the temporary file is removed and the error rethrown; `file` is untouched.
- * @example writeFileAtomic("runs/seed/summary.json", JSON.stringify(summary))
+ * Refuse to replace anything but a regular file (or nothing): a rename over /dev/full or a FIFO
+ * would replace the node itself, and over a folder it fails half-way. Links are followed.
+ * @example checkWritableTarget("/dev/full") // InputError: /dev/full: is a character device, not a regular file; …
  */
-export function writeFileAtomic(file: string, data: string | Uint8Array): void {
-  const tmp = tempFile(file);
+export function checkWritableTarget(file: string, what = "gradlab writes only regular files"): void {
+  let st;
+  try { st = statSync(file); } catch { return; }  // absent: created; a path problem shows when it is opened
+  if (!st.isFile()) throw new InputError(`${shownPath(file)}: ${fileKind(st)}, not a regular file; ${what} (nothing was written, it is left as it is)`);
+}
+
+/** Remove a temporary file, ignoring every failure (it may never have been created). */
+function dropTemp(tmp: string): void {
+  try { rmSync(tmp, { force: true }); } catch { /* not there, or the file system refuses even that */ }
+}
+
+/** Write `bytes` to `tmp` and fsync it; throws an OsError naming `file` (the target). */
+function stage(file: string, tmp: string, data: string | Uint8Array, kept: string): void {
   const bytes = typeof data === "string" ? Buffer.from(data) : data;
   try {
     const fd = openSync(tmp, "w");
@@ -44,10 +61,63 @@ export function writeFileAtomic(file: string, data: string | Uint8Array): void {
       for (let off = 0; off < bytes.length;) off += writeSync(fd, bytes, off, bytes.length - off);
       fsyncSync(fd);
     } finally { closeSync(fd); }
-    renameSync(tmp, file);
   } catch (e) {
-    rmSync(tmp, { force: true });
-    throw e;
+    dropTemp(tmp);
+    throw asOsError(e, file, "writing", kept);
+  }
+}
+
+/** What is left when `file` could not be written: the old file, or nothing. */
+function unchanged(file: string): string {
+  try { statSync(file); return "the file was not changed"; } catch { return "nothing was written"; }
+}
+
+/**
+ * Write `data` to `file` atomically and durably: temporary sibling, fsync, rename, fsync the
+ * folder. On failure the temporary file is removed and an OsError (os-error.ts) thrown; `file`
+ * is untouched. A target that is not a regular file is refused (checkWritableTarget).
+ * @example writeFileAtomic("runs/seed/summary.json", JSON.stringify(summary))
+ */
+export function writeFileAtomic(file: string, data: string | Uint8Array): void {
+  checkWritableTarget(file);
+  const tmp = tempFile(file);
+  stage(file, tmp, data, unchanged(file));
+  try { renameSync(tmp, file); } catch (e) {
+    dropTemp(tmp);
+    throw asOsError(e, file, "renaming its temporary file into place", unchanged(file));
   }
   fsyncDir(dirname(file));
+}
+
+/**
+ * Write several files as one: every file is staged (temporary sibling, fsync) before any is
+ * renamed into place, so a full disk or a refused file leaves all of them as they were, and no
+ * temporary file behind. `kept` says what is left when staging fails (default: nothing was
+ * changed). Returns the files written.
+ * @example writeFilesAtomic([["runs/x/report.html", html], ["runs/x/metrics.csv", csv]])
+ */
+export function writeFilesAtomic(files: readonly (readonly [string, string | Uint8Array])[], kept = "none of its files was changed"): string[] {
+  for (const [file] of files) checkWritableTarget(file);
+  const staged: [string, string][] = [];
+  try {
+    for (const [file, data] of files) {
+      const tmp = tempFile(file);
+      staged.push([file, tmp]);
+      stage(file, tmp, data, kept);
+    }
+  } catch (e) {
+    for (const [, tmp] of staged) dropTemp(tmp);
+    throw e;
+  }
+  // Renames need no new space; should one still fail, the files before it are new, the rest old.
+  for (let i = 0; i < staged.length; i++) {
+    const [file, tmp] = staged[i];
+    try { renameSync(tmp, file); } catch (e) {
+      for (const [, t] of staged.slice(i)) dropTemp(t);
+      const done = staged.slice(0, i).map(([f]) => basename(f));
+      throw asOsError(e, file, "renaming its temporary file into place", done.length ? `${done.join(", ")} were replaced, the others not` : kept);
+    }
+  }
+  for (const dir of new Set(staged.map(([f]) => dirname(f)))) fsyncDir(dir);
+  return staged.map(([f]) => f);
 }

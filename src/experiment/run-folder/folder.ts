@@ -15,6 +15,7 @@
 import { existsSync, readdirSync, rmdirSync, rmSync, statSync } from "node:fs";
 import { dirname, join, relative, resolve, sep } from "node:path";
 import { InputError } from "../../core/errors.ts";
+import { shownPath } from "../../data/os-error.ts";
 import { CAPS, readTextChecked } from "../../data/read-file.ts";
 import { tempTarget, writeFileAtomic } from "./atomic.ts";
 import { CHECKPOINT_DIR, listCheckpoints } from "./checkpoint.ts";
@@ -163,6 +164,26 @@ export function clearResults(dir: string, manifest: Manifest | null): ManifestFi
   const m = new ManifestFile(dir, manifest ? manifest.files : RUN_FILES);
   m.write();
   return m;
+}
+
+/**
+ * After an OS error (a full disk, a read-only folder…) ended the session writing `dir`: leave the
+ * folder in a state its manifest describes and say what is left, for the error's one line. The
+ * partial results (summary, weights, report) go. With a checkpoint the session's files stay and
+ * the run resumes from it; without one, a fresh run's files all go (the folder too, when this
+ * run created it) and a resumed run's stay, resumable from step 0. Removing needs no free space.
+ * @example settleFailedRun("runs/x", RUN_FILES, { fresh: true, created: true }) // "nothing was kept"
+ */
+export function settleFailedRun(dir: string, listed: readonly string[], run: { fresh: boolean; created: boolean }): string {
+  removeListed(dir, listed.filter((f) => !SESSION_FILES.includes(f)));
+  const newest = listCheckpoints(dir)[0];
+  const resume = `gradlab run --resume ${shownPath(dir)}`;
+  if (newest) return `the run is kept up to its checkpoint at step ${newest.step}; once that is fixed, carry it on with: ${resume}`;
+  if (!run.fresh) return `the run stays resumable from step 0: ${resume}`;
+  removeListed(dir, [...listed, MANIFEST_FILE]);
+  for (const n of safeReaddir(dir)) if (n === LOCK_FILE || STALE_LOCK.test(n)) rmSync(join(dir, n), { force: true });
+  if (run.created) try { rmSync(dir, { recursive: true, force: true }); } catch { /* the folder stays, empty */ }
+  return "nothing was kept";
 }
 
 function safeReaddir(dir: string): string[] {

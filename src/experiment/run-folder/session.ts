@@ -23,6 +23,7 @@ import { closeSync, existsSync, ftruncateSync, fsyncSync, mkdirSync, openSync, r
 import { createHash, type Hash } from "node:crypto";
 import { join, resolve } from "node:path";
 import { InputError } from "../../core/errors.ts";
+import { asOsError, OsError } from "../../data/os-error.ts";
 import { openChecked, readTextChecked, CAPS } from "../../data/read-file.ts";
 import { loadDataset, type Dataset } from "../../data/datasets.ts";
 import { diagnose, layerActivations, type Diagnosis } from "../../instrument/diagnosis.ts";
@@ -34,7 +35,7 @@ import { Trainer, type EpochResult, type NonFiniteInfo, type Stop } from "../tra
 import { encodeWeights } from "../weights.ts";
 import { writeFileAtomic } from "./atomic.ts";
 import { applyCheckpoint, CHECKPOINT_DIR, configHash, encodeCheckpoint, listCheckpoints, loadLatestCheckpoint, saveCheckpoint } from "./checkpoint.ts";
-import { clearResults, inspectFolder, ManifestFile, notARun, removeRun, RUN_FILES } from "./folder.ts";
+import { clearResults, inspectFolder, ManifestFile, MANIFEST_FILE, notARun, removeListed, removeRun, RUN_FILES, settleFailedRun } from "./folder.ts";
 import { acquireLock, checkNotInUse, type RunLock } from "./lock.ts";
 
 export interface Summary {
@@ -151,6 +152,8 @@ export class RunSession {
   private t0 = performance.now();
   private epochsSeen: number;
   private readonly hash: string;
+  /** set by openFresh: without a checkpoint, an OS error removes this run's files (and the folder it created) */
+  fresh: { created: boolean } | null = null;
 
   constructor(
     readonly trainer: Trainer,
@@ -192,7 +195,9 @@ export class RunSession {
   private writeRecord(rec: StepRecord): void {
     if (this.metricsFd === null) return;
     const line = Buffer.from(JSON.stringify(rec) + "\n");
-    for (let off = 0; off < line.length;) off += writeSync(this.metricsFd, line, off, line.length - off, this.metricsPos + off);
+    try {
+      for (let off = 0; off < line.length;) off += writeSync(this.metricsFd, line, off, line.length - off, this.metricsPos + off);
+    } catch (e) { throw asOsError(e, join(this.outDir!, "metrics.jsonl"), "writing"); }
     this.metricsPos += line.length;
     this.metricsHash.update(line);
   }
@@ -202,7 +207,7 @@ export class RunSession {
   /** Write a checkpoint of the current state (metrics.jsonl is fsynced first: the checkpoint points into it). */
   checkpoint(): void {
     if (this.outDir === null || this.lastCheckpoint === this.trainer.step) return;
-    fsyncSync(this.metricsFd!);
+    try { fsyncSync(this.metricsFd!); } catch (e) { throw asOsError(e, join(this.outDir, "metrics.jsonl"), "writing"); }
     const metrics = { bytes: this.metricsPos, sha256: this.metricsHash.copy().digest("hex"), records: this.records.length };
     saveCheckpoint(this.outDir, this.trainer.step, encodeCheckpoint(this.trainer, { configSha256: this.hash, metrics, seconds: this.seconds() }));
     this.lastCheckpoint = this.trainer.step;
@@ -235,9 +240,16 @@ export class RunSession {
       }
       return true;
     } catch (e) {
-      this.abandon();
-      throw e;
+      throw this.fail(e);
     }
+  }
+
+  /** Abandon after an error; an OS error's line then says what of the folder is left (settleFailedRun). */
+  private fail(e: unknown): unknown {
+    this.abandon();
+    const os = asOsError(e);
+    if (!(os instanceof OsError) || this.outDir === null) return e;
+    return os.withKept(settleFailedRun(this.outDir, this.manifest?.listed ?? RUN_FILES, { fresh: this.fresh !== null, created: this.fresh?.created ?? false }));
   }
 
   /** Close files and release the lock after a failure; the folder stays resumable. */
@@ -267,6 +279,8 @@ export class RunSession {
         summary, first: this.first!, last: this.last!, records: this.records, outDir: this.outDir,
         kept: false, interrupted: this.interrupted, resumedFrom: this.resumedFrom, notes: this.notes,
       };
+    } catch (e) {
+      throw this.fail(e);
     } finally {
       this.abandon();
     }
@@ -358,23 +372,29 @@ function openFresh(config: Config, outDir: string | null, command: string, hooks
   const trainer = prepare(config, opts);
   if (dir === null) return new RunSession(trainer, null, command, hooks, opts, null, null);
   const created = !existsSync(dir);
-  mkdirSync(dir, { recursive: true });
   let lock: RunLock | null = null;
+  let ours = false;  // once the folder holds nothing of anyone else's, RUN_FILES there are this run's
   try {
+    mkdirSync(dir, { recursive: true });
     lock = acquireLock(dir);
     checkFreshTarget(dir, true);  // again, now that we hold the lock
     const before = inspectFolder(dir);
     if (before.kind === "run" && before.manifest) removeRun(dir, before.manifest);
+    ours = true;
     const manifest = new ManifestFile(dir, RUN_FILES);
     manifest.write();  // listed before they are written
     writeFileAtomic(join(dir, "config.json"), JSON.stringify(config, null, 2) + "\n");
     const session = new RunSession(trainer, dir, command, hooks, opts, lock, manifest);
+    session.fresh = { created };
     session.openMetrics(0, Buffer.alloc(0));
     return session;
   } catch (e) {
     lock?.release();
-    if (created) rmSync(dir, { recursive: true, force: true });
-    throw e;
+    try {
+      if (created) rmSync(dir, { recursive: true, force: true });
+      else if (ours) removeListed(dir, [...RUN_FILES, MANIFEST_FILE]);
+    } catch { /* what could not be removed stays, as the manifest lists it */ }
+    throw asOsError(e, undefined, undefined, "nothing was kept");
   }
 }
 
@@ -419,7 +439,7 @@ function openResume(runDir: string, command: string, hooks: RunHooks, opts: RunO
     return session;
   } catch (e) {
     lock.release();
-    throw e;
+    throw asOsError(e, undefined, undefined, `the run stays resumable: gradlab run --resume ${runDir}`);
   }
 }
 
