@@ -3,7 +3,8 @@
  * (story.html#1 … #8) so a teacher can link to one. ← → (and PageUp / PageDown, Space) move
  * between scenes unless a control has the focus; `?present` or the Presenter button sets large
  * type for a lecture. Scene 1 needs no worker; as soon as its figure is drawn, scene 2's reader
- * (the seed network) starts training in the background on the story's small MNIST subset.
+ * (the seed network) starts training in the background on the story's small MNIST subset
+ * (opened at a later scene, the story starts the reader when scene 2 is shown).
  * Only types come from src/core; the engine runs in workers (lab-run.ts, worker.ts).
  */
 import { parseConfig } from "../../experiment/config.ts";
@@ -84,7 +85,9 @@ function show(i: number, focus: boolean, problem: string | null = null): void {
       if (ready && firstFigureMs === null) {
         firstFigureMs = performance.now();
         performance.mark("story-first-figure");
-        setTimeout(startReader, 0);
+        // Scene 2's reader trains while scene 1 is read; opened elsewhere, the story starts it
+        // when scene 2 asks, so it does not take the CPU from the scene on screen.
+        if (i <= 1) setTimeout(startReader, 0);
       }
     },
     worker: (onChange) => {
