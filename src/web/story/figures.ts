@@ -108,13 +108,16 @@ export function slopeChart(z: ArrayLike<number>, df: ArrayLike<number>, maxDf: n
     svg.append(s("text", { x: L - 4, y: y(v) + 4, "text-anchor": "end", class: "tick", text: String(v) }));
   }
   svg.append(s("line", { x1: L, x2: W - R, y1: y(maxDf), y2: y(maxDf), class: "maxline" }));
-  svg.append(s("text", { x: W - R, y: y(maxDf) - 5, "text-anchor": "end", class: "tick strong", text: `max σ′ = ${fmt(maxDf)}` }));
+  svg.append(s("text", { x: L + 4, y: y(maxDf) - 5, class: "tick strong", text: `max σ′ = ${fmt(maxDf)}` }));
   let d = "";
   for (let i = 0; i < z.length; i++) d += `${i ? "L" : "M"}${x(z[i]).toFixed(1)},${y(df[i]).toFixed(1)}`;
   svg.append(s("path", { d, fill: "none", stroke: OKABE[0], "stroke-width": 2.5 }));
+  // Each layer's mean slope: a tick at the right edge and a key in the empty lower left.
   marks.forEach((m, k) => {
-    svg.append(s("line", { x1: L, x2: L + 36, y1: y(m.meanDf), y2: y(m.meanDf), stroke: OKABE[1 + k], "stroke-width": 3 }));
-    svg.append(s("text", { x: L + 40, y: y(m.meanDf) + 4 + 12 * k, class: "tick", text: `${m.name}: mean σ′ ${fmt(m.meanDf, 2)}` }));
+    const color = OKABE[1 + k];
+    svg.append(s("line", { x1: W - R - 26, x2: W - R, y1: y(m.meanDf), y2: y(m.meanDf), stroke: color, "stroke-width": 4 }));
+    svg.append(s("line", { x1: L + 6, x2: L + 24, y1: y(0.19) + 16 * k, y2: y(0.19) + 16 * k, stroke: color, "stroke-width": 4 }));
+    svg.append(s("text", { x: L + 28, y: y(0.19) + 16 * k + 4, class: "tick", text: `${m.name}: mean σ′ ${fmt(m.meanDf, 2)}` }));
   });
   svg.append(s("text", { x: (L + W - R) / 2, y: H - 6, "text-anchor": "middle", class: "axis-title", text: "z (−6 … 6)" }));
   return svg;

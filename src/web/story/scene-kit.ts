@@ -27,6 +27,11 @@ export interface SceneContext {
   announce(text: string): void;
 }
 
+/** The scenes' titles, in order (the scene list shows them before the later scenes load). */
+export const SCENE_TITLES = [
+  "A gradient points uphill", "A network reads a digit", "Back-propagation, one multiplication at a time", "Why the error shrinks", "Train it: the first layer learns slowest", "Make it deeper", "Remedies, side by side", "The same question for CNNs and RNNs",
+] as const;
+
 export interface Scene {
   /** short title (the page's h2 and the scene list) */
   title: string;

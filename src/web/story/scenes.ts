@@ -1,7 +1,7 @@
 /**
- * The eight scenes of the story, in order. Each has a few sentences in our words, one live
- * figure computed by the engine (scene 1's toy surface is computed here: two weights, no data),
- * and one thing to do. Sentences that state a number take it from the run the figure shows, so
+ * Scenes 2 to 8 of the story, in order, loaded once scene 1 (scene-1.ts) is on screen. Each has
+ * a few sentences in our words, one live figure computed by the engine in a worker, and one
+ * thing to do. Sentences that state a number take it from the run the figure shows, so
  * they stay true; the end-to-end test (test/web/story.e2e.test.ts) checks each claim against
  * the published numbers.
  */
@@ -9,15 +9,14 @@ import { parseConfig } from "../../experiment/config.ts";
 import { deltaProfile } from "../../instrument/diagnosis.ts";
 import { profileLayers, weightKeyOf } from "../../instrument/profile.ts";
 import type { StepRecord } from "../../instrument/recorder.ts";
-import { fill, fmt, h, viridis } from "../dom.ts";
-import type { RunController } from "../lab-run.ts";
+import { fill, fmt, h } from "../dom.ts";
+import { RunController } from "../lab-run.ts";
 import type { Prediction } from "../protocol.ts";
 import { walkPoints, WalkView } from "../walk-view.ts";
-import { SEED, DEPTHS, SHORT_STEPS, deepConfig, remedyConfigs, REMEDY_DEPTH, sequenceConfigs } from "./configs.ts";
+import { READER, SEED, DEPTHS, SHORT_STEPS, deepConfig, remedyConfigs, REMEDY_DEPTH, sequenceConfigs } from "./configs.ts";
 import { CANVAS_UNITS, DrawingError, PEN_RADIUS, SEVEN, strokesToPixels, type Stroke } from "./draw.ts";
 import { digitCanvas, logChart, OKABE, probBars, slopeChart, unitRow } from "./figures.ts";
-import type { Scene } from "./scene-kit.ts";
-import { descend, ETA, grad, loss, RANGE, START } from "./surface.ts";
+import { SCENE_TITLES, type Scene } from "./scene-kit.ts";
 import { times } from "./words.ts";
 
 const button = (text: string, onclick: () => void, attrs: Record<string, string | boolean> = {}) => h("button", { type: "button", onclick, ...attrs }, text);
@@ -28,77 +27,10 @@ function deltas(rec: StepRecord): { name: string; delta: number; gain: number | 
 }
 
 // ---------------------------------------------------------------------------------------------
-// 1. A gradient points uphill.
-
-let surfaceImage: ImageData | null = null;
-
-const scene1: Scene = {
-  title: "A gradient points uphill",
-  mount(ctx) {
-    const N = 240;
-    const canvas = h("canvas", { width: N, height: N, class: "surface", tabindex: 0, role: "img", "aria-label": "" });
-    let path: [number, number][] = [START];
-    const toW = (px: number) => -RANGE + (2 * RANGE * px) / N;
-    const toPx = (w: number) => ((w + RANGE) / (2 * RANGE)) * N;
-    const draw = () => {
-      const c = canvas.getContext("2d");
-      if (!c) return;
-      if (!surfaceImage) {
-        surfaceImage = c.createImageData(N, N);
-        const vals = new Float64Array(N * N);
-        let lo = Infinity, hi = -Infinity;
-        for (let i = 0; i < N; i++) for (let j = 0; j < N; j++) { const v = Math.log(loss(toW(j + 0.5), toW(N - i - 0.5))); vals[i * N + j] = v; lo = Math.min(lo, v); hi = Math.max(hi, v); }
-        for (let k = 0; k < N * N; k++) {
-          const col = viridis((vals[k] - lo) / (hi - lo));
-          surfaceImage.data.set([parseInt(col.slice(1, 3), 16), parseInt(col.slice(3, 5), 16), parseInt(col.slice(5, 7), 16), 255], 4 * k);
-        }
-      }
-      c.putImageData(surfaceImage, 0, 0);
-      // The path taken so far.
-      c.strokeStyle = "#ffffff"; c.lineWidth = 2;
-      c.beginPath();
-      path.forEach(([a, b], k) => (k ? c.lineTo(toPx(a), N - toPx(b)) : c.moveTo(toPx(a), N - toPx(b))));
-      c.stroke();
-      const [a, b] = path[path.length - 1];
-      // The gradient at the current point: an arrow uphill, 40 px long.
-      const [g1, g2] = grad(a, b);
-      const n = Math.hypot(g1, g2) || 1;
-      const x0 = toPx(a), y0 = N - toPx(b), x1 = x0 + (40 * g1) / n, y1 = y0 - (40 * g2) / n;
-      c.strokeStyle = "#D55E00"; c.fillStyle = "#D55E00"; c.lineWidth = 3;
-      c.beginPath(); c.moveTo(x0, y0); c.lineTo(x1, y1); c.stroke();
-      const ang = Math.atan2(y1 - y0, x1 - x0);
-      c.beginPath(); c.moveTo(x1, y1); c.lineTo(x1 - 10 * Math.cos(ang - 0.45), y1 - 10 * Math.sin(ang - 0.45)); c.lineTo(x1 - 10 * Math.cos(ang + 0.45), y1 - 10 * Math.sin(ang + 0.45)); c.fill();
-      c.fillStyle = "#ffffff";
-      c.beginPath(); c.arc(x0, y0, 5, 0, 2 * Math.PI); c.fill();
-      const losses = path.map(([u, v]) => loss(u, v));
-      const said = `Step ${path.length - 1}: weights (${fmt(a, 2)}, ${fmt(b, 2)}), loss ${fmt(losses[losses.length - 1])}, gradient (${fmt(g1, 2)}, ${fmt(g2, 2)}), ${path.length > 1 ? `the loss went from ${fmt(losses[0])} to ${fmt(losses[losses.length - 1])} in ${path.length - 1} steps` : "no step taken yet"}.`;
-      canvas.setAttribute("aria-label", `The loss over two weights (dark low, yellow high), the path taken (white) and the gradient at the current point (orange arrow, pointing uphill). ${said}`);
-      ctx.caption.textContent = said;
-      ctx.publish({ path: path.map(([u, v]) => ({ w: [u, v], loss: loss(u, v), grad: grad(u, v) })) }, true);
-    };
-    canvas.addEventListener("click", (e) => {
-      const r = canvas.getBoundingClientRect();
-      path = [[toW(((e.clientX - r.left) / r.width) * N), toW(N - ((e.clientY - r.top) / r.height) * N)]];
-      draw();
-    });
-    fill(ctx.text,
-      p("Training a network means finding weights that make its loss small. The loss is a landscape over the weights; this network has only two weights, so we can see all of it: dark is low, yellow is high."),
-      p("The gradient ∇L = (∂L/∂w₁, ∂L/∂w₂) is the vector of the loss's slopes along each weight. It points the way the loss rises fastest (the orange arrow). Training steps the other way, downhill: w ← w − η∇L."));
-    fill(ctx.act,
-      button("Step downhill", () => { path.push(descend(path[path.length - 1], ETA)); draw(); ctx.announce(ctx.caption.textContent ?? ""); }, { class: "primary", "data-key": "surface-step" }),
-      button("Start again", () => { path = [START]; draw(); }, { "data-key": "surface-reset" }),
-      h("span", { class: "muted", text: ` η = ${ETA}; click the map to start elsewhere.` }));
-    fill(ctx.figure, canvas);
-    draw();
-    return () => {};
-  },
-};
-
-// ---------------------------------------------------------------------------------------------
 // 2. The seed network reads a digit.
 
 const scene2: Scene = {
-  title: "A network reads a digit",
+  title: SCENE_TITLES[1],
   mount(ctx) {
     const reader = ctx.reader;
     let input: { kind: "test"; index: number } | { kind: "drawn"; pixels: Float32Array } = { kind: "test", index: 0 };
@@ -211,7 +143,7 @@ const scene2: Scene = {
 // 3. The loss and one backward pass, multiplication by multiplication.
 
 const scene3: Scene = {
-  title: "Back-propagation, one multiplication at a time",
+  title: SCENE_TITLES[2],
   mount(ctx) {
     let view: WalkView | null = null;
     const run = ctx.worker((r, what) => {
@@ -241,7 +173,7 @@ const scene3: Scene = {
 // 4. Why it shrinks.
 
 const scene4: Scene = {
-  title: "Why the error shrinks",
+  title: SCENE_TITLES[3],
   mount(ctx) {
     let layer = 0;
     const chooser = h("div", { class: "segmented", role: "group", "aria-label": "layer whose factor is explained" });
@@ -257,14 +189,14 @@ const scene4: Scene = {
       const pick = hidden[layer];
       fill(chooser, ...hidden.map((d, i) => button(d.name, () => { layer = i; render(r); }, { "aria-pressed": i === layer ? "true" : "false", "data-key": `factor-${d.name}` })));
       const chart = logChart(ds.map((d) => d.name), [{ name: "‖δ‖ at initialization", values: ds.map((d) => d.delta), color: OKABE[0] }], {
-        label: `‖δ‖ per layer at initialization: ${ds.map((d) => `${d.name} ${fmt(d.delta)}`).join(", ")}`, yTitle: "‖δ‖ (log)", xTitle: "layer, input → output",
+        label: `‖δ‖ per layer at initialization: ${ds.map((d) => `${d.name} ${fmt(d.delta)}`).join(", ")}`, yTitle: "‖δ‖ (log)", xTitle: "layer, input → output", width: 420,
       });
       const slope = slopeChart(curve.z, curve.df, curve.maxDf, marks, `The sigmoid's slope σ′(z), at most ${fmt(curve.maxDf)} at z = 0; mean slope per layer: ${marks.map((m) => `${m.name} ${fmt(m.meanDf, 2)}`).join(", ")}`);
       fill(ctx.figure, h("div", { class: "two-figs" }, slope, chart));
       fill(ctx.text,
         p(`The sigmoid σ(z) = 1/(1 + e^−z) squashes any sum into (0, 1). Its slope σ′(z) = σ(z)(1 − σ(z)) is never above ${fmt(curve.maxDf)}, and it is that only at z = 0 (left, sampled by the engine).`),
         p(`Back-propagation multiplies the error by this slope at every sigmoid layer, and by the weights. In the seed network at initialization, the error ‖δ‖ is ${ds.map((d) => `${fmt(d.delta)} at ${d.name}`).join(", ")} (right): each layer passes back about ${fmt(prof.factor, 2)} of what it receives, so dense1 gets ${times(prof.ratio)} than the output layer.`),
-        p(`${pick.name}: its units' mean slope is ${fmt(meanDf[pick.name], 2)}, and ‖δ‖ goes from ${fmt(ds[layer + 1].delta)} (${ds[layer + 1].name}) to ${fmt(pick.delta)}: ×${fmt(pick.gain, 2)}.`));
+        p(`${pick.name}: its units' mean slope is ${fmt(meanDf[pick.name], 2)}, and ‖δ‖ goes from ${fmt(ds[layer + 1].delta)} (${ds[layer + 1].name}) to ${fmt(pick.delta)}: ×${fmt(pick.gain, 2)}, the slope times what the weights Wᵀ pass back.`));
       ctx.caption.textContent = `At initialization: ${ds.map((d) => `‖δ‖ ${d.name} ${fmt(d.delta)}${d.gain !== null ? ` (×${fmt(d.gain, 2)} of the layer above)` : ""}`).join("; ")}; max σ′ ${fmt(curve.maxDf)}.`;
       ctx.publish({ maxDf: curve.maxDf, layers: ds.map((d) => ({ ...d, meanDf: meanDf[d.name] ?? null })), factor: prof.factor, ratio: prof.ratio, step: rec.step }, true);
     };
@@ -280,7 +212,7 @@ const scene4: Scene = {
 // 5. Train the seed network live.
 
 const scene5: Scene = {
-  title: "Train it: the first layer learns slowest",
+  title: SCENE_TITLES[4],
   mount(ctx) {
     const play = button("▶ Train", () => { if (run.playing) run.pause(); else run.play(); }, { class: "primary big", "data-key": "train-play" });
     const reset = button("Start again", () => run.reset(), { "data-key": "train-reset" });
@@ -347,7 +279,7 @@ async function short(run: RunController, raw: Parameters<typeof parseConfig>[0],
 }
 
 const scene6: Scene = {
-  title: "Make it deeper",
+  title: SCENE_TITLES[5],
   mount(ctx) {
     const runner = ctx.worker();
     const cache = new Map<number, ShortResult>();
@@ -395,7 +327,7 @@ const scene6: Scene = {
 // 7. Remedies side by side.
 
 const scene7: Scene = {
-  title: "Remedies, side by side",
+  title: SCENE_TITLES[6],
   mount(ctx) {
     const runner = ctx.worker();
     const nets = remedyConfigs();
@@ -446,7 +378,7 @@ const scene7: Scene = {
 // 8. CNNs and RNNs.
 
 const scene8: Scene = {
-  title: "The same question for CNNs and RNNs",
+  title: SCENE_TITLES[7],
   mount(ctx) {
     const runner = ctx.worker();
     const nets = sequenceConfigs();
@@ -493,5 +425,19 @@ const scene8: Scene = {
   },
 };
 
-/** The story, in order. */
-export const SCENES: Scene[] = [scene1, scene2, scene3, scene4, scene5, scene6, scene7, scene8];
+/** Scenes 2 to 8, in order (scene 1 is scene-1.ts, loaded first). */
+export const LATER_SCENES: Scene[] = [scene2, scene3, scene4, scene5, scene6, scene7, scene8];
+
+/** A training worker on the page's side (lab-run.ts), for main.ts, which loads this module lazily. */
+export function newRun(dataUrl: string, onChange: (run: RunController, what: string) => void): RunController {
+  return new RunController("a", dataUrl, onChange);
+}
+
+/** Scene 2's reader: the seed network (configs.ts READER), built and set training at full speed. */
+export function startReader(dataUrl: string, onChange: (what: string) => void): RunController {
+  const r = new RunController("a", dataUrl, (_r, what) => onChange(what));
+  r.setSpeed("max");
+  r.configure(parseConfig(READER), null);
+  r.play();
+  return r;
+}
