@@ -122,8 +122,8 @@ describe("the story's MNIST subset and networks", () => {
 });
 
 describe("the story's page builds and trains nothing itself", () => {
-  /** Runtime imports of a TS file (type-only imports left out), as lab-modules.test.ts reads them. */
-  function runtimeImports(file: string): string[] {
+  /** Runtime imports of a TS file (type-only imports left out), as lab-modules.test.ts reads them; `import("…")` too when `dynamic`. */
+  function runtimeImports(file: string, dynamic: boolean): string[] {
     const text = readFileSync(file, "utf8");
     const out: string[] = [];
     for (const m of text.matchAll(/^\s*import\s+(?!type\b)([\s\S]*?)\s+from\s+"([^"]+)"/gm)) {
@@ -131,25 +131,34 @@ describe("the story's page builds and trains nothing itself", () => {
       if (/^\{[^}]*\}$/.test(names) && names.slice(1, -1).split(",").map((s) => s.trim()).filter(Boolean).every((s) => s.startsWith("type "))) continue;
       out.push(m[2]);
     }
+    if (dynamic) for (const m of text.matchAll(/\bimport\("([^"]+)"\)/g)) if (!/typeof import\("/.test(text.slice(Math.max(0, m.index - 7), m.index + 8))) out.push(m[1]);
     return out;
   }
 
-  it("story/main.ts reaches no training code, no Node module and not the worker", () => {
+  /** Every file main.ts reaches, following static imports only or dynamic ones too. */
+  function reach(dynamic: boolean): string[] {
     const seen = new Set<string>();
     const stack = [resolve(ROOT, "src/web/story/main.ts")];
     while (stack.length) {
       const f = stack.pop()!;
       if (seen.has(f)) continue;
       seen.add(f);
-      for (const spec of runtimeImports(f)) {
+      for (const spec of runtimeImports(f, dynamic)) {
         expect(spec.startsWith("node:"), `${f} imports ${spec}`).toBe(false);
         if (spec.startsWith(".")) stack.push(resolve(dirname(f), spec));
       }
     }
-    const rel = [...seen].map((f) => f.slice(ROOT.length + 1));
-    expect(rel).toContain("src/web/story/scenes.ts");
-    expect(rel.filter((f) => /^src\/core\/(model|losses|optim|rng)\.ts$/.test(f))).toEqual([]);
-    expect(rel).not.toContain("src/web/worker.ts");
-    expect(rel.filter((f) => f.startsWith("src/data/") || f.startsWith("src/experiment/trainer"))).toEqual([]);
+    return [...seen].map((f) => f.slice(ROOT.length + 1));
+  }
+
+  it("story/main.ts reaches no training code, no Node module and not the worker; scene 1 loads without the config schema", () => {
+    const all = reach(true);
+    expect(all).toContain("src/web/story/scenes.ts");
+    expect(all.filter((f) => /^src\/core\/(model|losses|optim|rng)\.ts$/.test(f))).toEqual([]);
+    expect(all).not.toContain("src/web/worker.ts");
+    expect(all.filter((f) => f.startsWith("src/data/") || f.startsWith("src/experiment/trainer"))).toEqual([]);
+    // What the page loads before scene 1's figure: the story's own small files and dom.ts.
+    const first = reach(false).sort();
+    expect(first).toEqual(["src/web/dom.ts", "src/web/story/main.ts", "src/web/story/scene-1.ts", "src/web/story/scene-kit.ts", "src/web/story/surface.ts"]);
   });
 });
