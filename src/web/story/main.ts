@@ -79,7 +79,7 @@ function show(i: number, focus: boolean, problem: string | null = null): void {
   fig.dataset.ready = "false";
   fill($("scene-text"));
   fill($("scene-act"));
-  fill($("scene-figure"));
+  fill($("scene-figure"), h("p", { class: "fig-empty", text: "The engine is measuring; the figure appears here." }));
   $("scene-caption").textContent = "";
   for (const n of document.querySelectorAll(".scene-note")) n.remove();
   if (problem) $("scene-text").before(h("p", { class: "error scene-note", role: "alert", text: problem }));
