@@ -98,7 +98,7 @@ export function unitRow(name: string, values: ArrayLike<number>): HTMLElement {
  * mark per layer at that layer's mean f′(z).
  */
 export function slopeChart(z: ArrayLike<number>, df: ArrayLike<number>, maxDf: number, marks: { name: string; meanDf: number }[], label: string): SVGSVGElement {
-  const W = 320, H = 240, L = 40, R = 12, T = 12, B = 30;
+  const W = 320, L = 40, R = 12, T = 12, B = 34 + 16 * marks.length, H = 210 + 16 * marks.length;
   const ymax = 0.3;
   const x = (v: number) => L + ((v + 6) / 12) * (W - L - R);
   const y = (v: number) => T + ((ymax - v) / ymax) * (H - T - B);
@@ -112,13 +112,13 @@ export function slopeChart(z: ArrayLike<number>, df: ArrayLike<number>, maxDf: n
   let d = "";
   for (let i = 0; i < z.length; i++) d += `${i ? "L" : "M"}${x(z[i]).toFixed(1)},${y(df[i]).toFixed(1)}`;
   svg.append(s("path", { d, fill: "none", stroke: OKABE[0], "stroke-width": 2.5 }));
-  // Each layer's mean slope: a tick at the right edge and a key in the empty lower left.
+  // Each layer's mean slope: a tick at the right edge, and a key under the axis.
   marks.forEach((m, k) => {
-    const color = OKABE[1 + k];
+    const color = OKABE[1 + k], ky = H - B + 36 + 16 * k;
     svg.append(s("line", { x1: W - R - 26, x2: W - R, y1: y(m.meanDf), y2: y(m.meanDf), stroke: color, "stroke-width": 4 }));
-    svg.append(s("line", { x1: L + 6, x2: L + 24, y1: y(0.19) + 16 * k, y2: y(0.19) + 16 * k, stroke: color, "stroke-width": 4 }));
-    svg.append(s("text", { x: L + 28, y: y(0.19) + 16 * k + 4, class: "tick", text: `${m.name}: mean σ′ ${fmt(m.meanDf, 2)}` }));
+    svg.append(s("line", { x1: L, x2: L + 18, y1: ky - 4, y2: ky - 4, stroke: color, "stroke-width": 4 }));
+    svg.append(s("text", { x: L + 24, y: ky, class: "tick", text: `${m.name}: mean σ′ ${fmt(m.meanDf, 2)}` }));
   });
-  svg.append(s("text", { x: (L + W - R) / 2, y: H - 6, "text-anchor": "middle", class: "axis-title", text: "z (−6 … 6)" }));
+  svg.append(s("text", { x: (L + W - R) / 2, y: H - B + 18, "text-anchor": "middle", class: "axis-title", text: "z (−6 … 6)" }));
   return svg;
 }

@@ -120,7 +120,7 @@ const scene2: Scene = {
     });
     fill(ctx.text,
       p("This is the network of the rest of the story, the seed network: 784 pixels in, two hidden layers of five sigmoid units, ten outputs, one per digit. Each unit adds up its weighted inputs and squashes the sum into (0, 1); the ten outputs become probabilities (softmax)."),
-      p("It has been training in the background since the story opened: 20 passes over 1,000 MNIST digits, by Adam with a learning rate of 0.02, from seeded random weights. Watch its guesses change while it learns."),
+      p("It trains in the background while you read: 20 passes over 1,000 MNIST digits, by Adam with a learning rate of 0.02, from seeded random weights. Watch its guesses change while it learns."),
       status);
     fill(ctx.act,
       h("span", { class: "muted", text: "Show it a digit from MNIST's test set:" }),
