@@ -18,7 +18,7 @@ export const scene1: Scene = {
   title: SCENE_TITLES[0],
   mount(ctx) {
     const N = 240;
-    const canvas = h("canvas", { width: N, height: N, class: "surface", tabindex: 0, role: "img", "aria-label": "" });
+    const canvas = h("canvas", { width: N, height: N, class: "surface", role: "img", "aria-label": "" });
     let path: [number, number][] = [START];
     const toW = (px: number) => -RANGE + (2 * RANGE * px) / N;
     const toPx = (w: number) => ((w + RANGE) / (2 * RANGE)) * N;
