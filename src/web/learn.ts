@@ -226,6 +226,7 @@ export class LearnPanel {
         return h("tr", {}, h("td", { text: r.title }), h("td", { text: r.fixes }), h("td", { text: r.why }), h("td", { class: "nowrap" }, here, ab, note));
       })));
     fill(el,
+      h("p", { class: "muted" }, "These lessons, told step by step with live figures: ", h("a", { href: "./story.html", text: "the story" }), "."),
       h("section", { class: "lesson" }, h("h3", { text: "1 · What a gradient is" }), this.demo.el),
       h("section", { class: "lesson" }, h("h3", { text: "2 · Sigmoid and its derivative" }),
         h("div", { class: "lesson-body" }, this.actBox, h("div", {},

@@ -31,7 +31,31 @@ export type ToWorker =
   /** every record of the run so far (for export and tests) */
   | { type: "records"; id: number; gen: number }
   /** time `steps` training steps of `config` on a fresh Trainer (after `warmup` untimed steps) */
-  | { type: "bench"; id: number; config: Config; dataUrl: string; steps: number; warmup: number };
+  | { type: "bench"; id: number; config: Config; dataUrl: string; steps: number; warmup: number }
+  /**
+   * a short run of `config` on a fresh Trainer, beside the run in progress: at most `steps`
+   * steps (or to the end); replies its records (the config's schedule) and epoch results
+   */
+  | { type: "run"; id: number; config: Config; dataUrl: string; steps: number }
+  /**
+   * the forward pass of the run's network as it is now on one input: `pixels` ([784] in 0..1,
+   * transferred) or test example `testIndex`; nothing is trained
+   */
+  | { type: "predict"; id: number; gen: number; pixels: Float32Array | null; testIndex: number | null };
+
+/** One forward pass on one input, layer by layer (the `predict` reply). */
+export interface Prediction {
+  /** the input, [784] in 0..1 */
+  image: Float32Array;
+  /** the test example's label (null for a drawn input) */
+  label: number | null;
+  /** each top-level layer's output for this input (the hidden units' activations, then the logits) */
+  layers: { name: string; values: Float32Array }[];
+  /** softmax of the logits, [classes] */
+  probs: Float32Array;
+  /** the training step the network is at */
+  step: number;
+}
 
 export interface Progress {
   step: number;
@@ -73,4 +97,8 @@ export type FromWorker =
   | { type: "records"; id: number; gen: number; records: StepRecord[]; epochs: EpochResult[]; thinned: boolean }
   | { type: "bench"; id: number; samplesPerSecond: number; steps: number; seconds: number }
   | { type: "bench-error"; id: number; message: string }
+  | { type: "ran"; id: number; ok: true; records: StepRecord[]; epochs: EpochResult[]; stopped: Stop | null; steps: number }
+  | { type: "ran"; id: number; ok: false; message: string }
+  | { type: "predicted"; id: number; ok: true; prediction: Prediction }
+  | { type: "predicted"; id: number; ok: false; message: string }
   | { type: "curves"; curves: Curve[] };

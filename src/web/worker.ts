@@ -12,6 +12,8 @@
 /// <reference lib="webworker" />
 import { ACTIVATIONS } from "../core/activations.ts";
 import { InputError } from "../core/errors.ts";
+import { exp } from "../core/math.ts";
+import { floats, size } from "../core/tensor.ts";
 import { viewShape } from "../data/views.ts";
 import type { Config } from "../experiment/config.ts";
 import { Trainer, type EpochResult } from "../experiment/trainer.ts";
@@ -19,7 +21,7 @@ import type { StepRecord } from "../instrument/recorder.ts";
 import { checkModel, describeModel, look, unitStats, type ModelInfo, type UnitStats } from "../instrument/walk.ts";
 import { labRecords } from "./cadence.ts";
 import { loadMnist } from "./mnist.ts";
-import type { Curve, FromWorker, SpeedSetting, ToWorker } from "./protocol.ts";
+import type { Curve, FromWorker, Prediction, SpeedSetting, ToWorker } from "./protocol.ts";
 
 declare const self: DedicatedWorkerGlobalScope;
 
@@ -206,6 +208,59 @@ async function bench(id: number, config: Config, dataUrl: string, steps: number,
   }
 }
 
+/** A short run of `config` on a fresh Trainer (the run in progress is not disturbed). */
+async function shortRun(id: number, config: Config, dataUrl: string, steps: number): Promise<void> {
+  try {
+    check(config);
+    const data = await loadMnist(dataUrl, config.data.train, config.data.test);
+    const t = new Trainer(config, data);
+    const records: StepRecord[] = [];
+    for (let n = 0; n < steps && !t.done; n++) { const r = t.trainStep(); if (r) records.push(r); }
+    post({ type: "ran", id, ok: true, records, epochs: t.epochs, stopped: t.stopped, steps: t.step });
+  } catch (e) {
+    post({ type: "ran", id, ok: false, message: message(e) });
+  }
+}
+
+/**
+ * The network as it is now on one input, layer by layer: each top-level layer's output and the
+ * softmax of the logits. A forward pass in evaluation mode with a batch of one: it overwrites
+ * no weight, no statistic and nothing the next training step reads before writing it.
+ */
+function predict(id: number, pixels: Float32Array | null, testIndex: number | null): void {
+  const t = trainer;
+  if (!t) { post({ type: "predicted", id, ok: false, message: "the network is not built yet" }); return; }
+  const px = size(t.inShape);
+  let image: Float32Array, label: number | null = null;
+  if (pixels) {
+    if (pixels.length !== px) { post({ type: "predicted", id, ok: false, message: `expected ${px} pixels, got ${pixels.length}` }); return; }
+    image = pixels;
+  } else {
+    const i = testIndex ?? 0;
+    if (!Number.isInteger(i) || i < 0 || i >= t.data.nTest) { post({ type: "predicted", id, ok: false, message: `test example ${i} is not in 0..${t.data.nTest - 1}` }); return; }
+    image = new Float32Array(px);
+    for (let k = 0; k < px; k++) image[k] = t.data.testImages[i * px + k] / 255;
+    label = t.data.testLabels[i];
+  }
+  const x = floats(t.model.dtype, px); // [1, ...inShape]
+  x.set(image);
+  const names = describeModel(t.model, t.config.model.layers, t.classes).layers.filter((l) => l.depth === 0).map((l) => l.name);
+  const layers: { name: string; values: Float32Array }[] = [];
+  let hNow = x;
+  t.model.layers.forEach((l, k) => {
+    hNow = l.forward(hNow, 1, false);
+    layers.push({ name: names[k] ?? `layer${k + 1}`, values: Float32Array.from(hNow.subarray(0, size(l.outShape))) });
+  });
+  const logits = layers[layers.length - 1].values;
+  const probs = new Float32Array(logits.length);
+  const m = Math.max(...logits);
+  let z = 0;
+  for (let c = 0; c < logits.length; c++) { probs[c] = exp(logits[c] - m); z += probs[c]; }
+  for (let c = 0; c < logits.length; c++) probs[c] /= z;
+  const prediction: Prediction = { image: Float32Array.from(image), label, layers, probs, step: t.step };
+  post({ type: "predicted", id, ok: true, prediction }, [prediction.image.buffer, probs.buffer, ...layers.map((l) => l.values.buffer)]);
+}
+
 /** f and f′ of every activation on z ∈ [−6, 6], sampled by the engine's own functions. */
 function curves(): Curve[] {
   const N = 241;
@@ -250,6 +305,11 @@ self.onmessage = (e: MessageEvent<ToWorker>) => {
         post({ type: "records", id: msg.id, gen, records: msg.gen === gen ? kept : [], epochs: msg.gen === gen && trainer ? trainer.epochs : [], thinned });
         break;
       case "bench": void bench(msg.id, msg.config, msg.dataUrl, msg.steps, msg.warmup); break;
+      case "run": void shortRun(msg.id, msg.config, msg.dataUrl, msg.steps); break;
+      case "predict":
+        if (msg.gen !== gen) { post({ type: "predicted", id: msg.id, ok: false, message: "the network was replaced" }); break; }
+        predict(msg.id, msg.pixels, msg.testIndex);
+        break;
     }
   } catch (err) {
     post({ type: "error", gen, message: message(err) });
