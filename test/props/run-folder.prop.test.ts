@@ -116,12 +116,12 @@ const CONFIG = maybeMutated(fc.record({
   model: fc.constant({ layers: [{ type: "dense", units: 10 }] }),
   optimizer: fc.constant({ type: "sgd", lr: 0.1 }),
   train: fc.record({ epochs: fc.integer({ min: 1, max: 3 }), batchSize: fc.constant(32) }),
-}), 0.5);
+}), 0.7);
 
 const FOLDER = fc.record({ config: CONFIG, summary: SUMMARY, metrics: METRICS });
 
 describe("report and compare on generated run folders", () => {
-  it(`${RUNS} folders: read or one clean InputError naming the file; the valid ones render`, { timeout: 600_000 }, () => {
+  it(`${RUNS} folders: read or one clean InputError naming the file; the valid ones render`, { timeout: 1_800_000 }, () => {
     let valid = 0, compared = 0;
     let previous: ReportRun | null = null;
     let slowest = 0;
