@@ -224,6 +224,7 @@ async function runOne(opts: RunOpts, open: (hooks: RunHooks, runOpts: RunOptions
       process.stderr.write(`\ngradlab: ${signal}: stopping at the next step boundary (again to quit at once)…\n`);
     });
     const c = session.config;
+    for (const note of session.batchNotes) process.stderr.write(`gradlab: ${note}\n`);
     if (session.resumedFrom === null) {
       log(`gradlab: ${printableLine(c.name)} — ${c.model.layers.length} layers, ${c.data.train} training examples, ${c.train.epochs} epoch(s)`);
     } else {

@@ -23,8 +23,8 @@
  *   output       a checkpoint or weights.safetensors being encoded (two copies of the weights and
  *                slots), and the report's rendering (REPORT_BYTES)
  *
- * Batch sizes are taken as capped at the dataset (batchSizes): the trainer never builds a batch
- * larger than the set it reads.
+ * Batch sizes are taken as capped at the dataset (config.ts batchSizes): the trainer never builds
+ * a batch larger than the set it reads.
  */
 import { existsSync } from "node:fs";
 import { totalmem } from "node:os";
@@ -39,7 +39,7 @@ import { datasetDir, idxClaimedSize } from "../data/datasets.ts";
 import { isGzip } from "../data/idx.ts";
 import { readHeadChecked } from "../data/read-file.ts";
 import { viewShape } from "../data/views.ts";
-import type { Config } from "./config.ts";
+import { batchSizes, type Config } from "./config.ts";
 
 export interface MemoryEstimate {
   /** total bytes: the sum of the terms below */
@@ -230,32 +230,6 @@ function walk(layers: LayerSpec[], inShape: number[], path: string, acc: Walk): 
     shape = f.outShape;
   });
   return shape;
-}
-
-/**
- * The batch sizes a run of `config` uses: train.batchSize and train.evalBatchSize capped at the
- * training and test sets (the trainer never builds a larger batch), and whether each was capped.
- * @example batchSizes(configWith({ evalBatchSize: 1e8, test: 10000 })).evalBatchSize // 10000
- */
-export function batchSizes(config: Config): { batchSize: number; evalBatchSize: number; cappedTrain: boolean; cappedEval: boolean } {
-  const { batchSize, evalBatchSize } = config.train;
-  const { train, test } = config.data;
-  return {
-    batchSize: Math.min(batchSize, train), evalBatchSize: Math.min(evalBatchSize, test),
-    cappedTrain: batchSize > train, cappedEval: evalBatchSize > test,
-  };
-}
-
-/**
- * One line per batch size that the dataset caps, for stderr: what was asked and what is used.
- * @example batchCapNotes(config) // ["train.evalBatchSize 100000000 is larger than the 10000 test examples; evaluating in batches of 10000"]
- */
-export function batchCapNotes(config: Config): string[] {
-  const b = batchSizes(config);
-  const notes: string[] = [];
-  if (b.cappedTrain) notes.push(`train.batchSize ${config.train.batchSize} is larger than the ${config.data.train} training examples; training in batches of ${b.batchSize}`);
-  if (b.cappedEval) notes.push(`train.evalBatchSize ${config.train.evalBatchSize} is larger than the ${config.data.test} test examples; evaluating in batches of ${b.evalBatchSize}`);
-  return notes;
 }
 
 /**

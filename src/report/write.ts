@@ -4,15 +4,23 @@
  * chart, for slides). Every file is written to a temporary name and renamed into place, so a
  * failure leaves no half-written file. Bad input is an InputError with one line naming the
  * file, e.g. `runs/x/metrics.jsonl: line 17 is not valid JSON`.
+ *
+ * metrics.jsonl is read line by line, never whole: the report, its charts and `compare` get an
+ * evenly spaced selection of at most RECORD_KEEP records (RecordKeep: every record when there
+ * are no more, always the first and the last), and metrics.csv and time.csv are written a record
+ * at a time from further passes over the file, so memory stays bounded whatever the run's length.
  */
 import { existsSync, mkdirSync, statSync } from "node:fs";
 import { basename, isAbsolute, join, relative, resolve } from "node:path";
 import { InputError } from "../core/errors.ts";
 import { CAPS, readTextChecked } from "../data/read-file.ts";
+import { RECORD_KEEP } from "../experiment/memory.ts";
 import { writeFileAtomic } from "../experiment/run-folder/atomic.ts";
+import { linesOf } from "../experiment/run-folder/lines.ts";
+import { RecordKeep } from "../instrument/keep.ts";
 import type { StepRecord } from "../instrument/recorder.ts";
 import type { ChartSpec } from "./charts.ts";
-import { hasTimeData, metricsToCsv, timeToCsv } from "./csv.ts";
+import { metricsCsvHeader, metricsCsvRows, TIME_CSV_HEADER, timeCsvRows } from "./csv.ts";
 import { renderComparison, renderReport, safeLabels, type CompareInput, type ReportRun } from "./html.ts";
 import { svgToPng } from "./render.ts";
 
@@ -62,28 +70,65 @@ function recordProblem(v: unknown): string | null {
   return null;
 }
 
+/**
+ * One line of metrics.jsonl (its 0-based `index` in the file): a record, or null for a blank
+ * line; a bad line is an InputError naming its number.
+ */
+export function parseMetricsLine(line: string, index: number, file = "metrics.jsonl"): StepRecord | null {
+  if (line.trim() === "") return null;
+  let v: unknown;
+  try {
+    v = JSON.parse(line);
+  } catch {
+    throw new InputError(`${shown(file)}: line ${index + 1} is not valid JSON`);
+  }
+  const problem = recordProblem(v);
+  if (problem) throw new InputError(`${shown(file)}: line ${index + 1} ${problem}`);
+  return v as unknown as StepRecord;
+}
+
+const noRecords = (file: string) => new InputError(`${shown(file)}: no records (the file is empty)`);
+
 /** Parse metrics.jsonl: one record per non-empty line; the first bad line is an InputError. */
 export function parseMetrics(text: string, file = "metrics.jsonl"): StepRecord[] {
   const records: StepRecord[] = [];
-  const lines = text.split("\n");
-  lines.forEach((line, i) => {
-    if (line.trim() === "") return;
-    let v: unknown;
-    try {
-      v = JSON.parse(line);
-    } catch {
-      throw new InputError(`${shown(file)}: line ${i + 1} is not valid JSON`);
-    }
-    const problem = recordProblem(v);
-    if (problem) throw new InputError(`${shown(file)}: line ${i + 1} ${problem}`);
-    records.push(v as unknown as StepRecord);
+  text.split("\n").forEach((line, i) => {
+    const r = parseMetricsLine(line, i, file);
+    if (r) records.push(r);
   });
-  if (records.length === 0) throw new InputError(`${shown(file)}: no records (the file is empty)`);
+  if (records.length === 0) throw noRecords(file);
   return records;
 }
 
-/** Read a run folder; every problem is an InputError naming the folder or file. */
-export function readRun(runDir: string): ReportRun {
+/** The records of a metrics.jsonl, checked, read line by line (the file is never held whole). */
+function* metricsRecords(file: string): Generator<StepRecord> {
+  if (!existsSync(file)) throw new InputError(`${shown(file)}: no such file (is this a gradlab run folder?)`);
+  for (const [line, i] of linesOf(file, "expected a file of a gradlab run folder", shown(file))) {
+    const r = parseMetricsLine(line, i, file);
+    if (r) yield r;
+  }
+}
+
+/** What one pass over metrics.jsonl learns: the kept records, every parameter key, whether any record has time-step data. */
+interface MetricsScan { records: StepRecord[]; keys: string[]; timeData: boolean }
+
+function scanMetrics(file: string): MetricsScan {
+  const keep = new RecordKeep<StepRecord>(RECORD_KEEP);
+  const keys = new Set<string>();  // in order of first appearance, as paramKeys
+  let timeData = false;
+  for (const r of metricsRecords(file)) {
+    keep.push(r);
+    for (const l of r.layers) {
+      for (const k of Object.keys(l.params)) keys.add(k);
+      if (Array.isArray(l.hGradNorm)) timeData = true;
+    }
+  }
+  if (keep.count === 0) throw noRecords(file);
+  return { records: keep.list(), keys: [...keys], timeData };
+}
+
+/** Read a run folder and scan its metrics; every problem is an InputError naming the folder or file. */
+function scanRun(runDir: string): { run: ReportRun; scan: MetricsScan; metricsFile: string } {
   const dir = resolve(runDir);
   let isDir = false;
   try { isDir = statSync(dir).isDirectory(); } catch { /* missing */ }
@@ -91,8 +136,26 @@ export function readRun(runDir: string): ReportRun {
   const config = readJsonObject(join(dir, "config.json"));
   const summary = readJsonObject(join(dir, "summary.json"));
   const metricsFile = join(dir, "metrics.jsonl");
-  const records = parseMetrics(readText(metricsFile, CAPS.metrics), metricsFile);
-  return { config, summary, records };
+  const scan = scanMetrics(metricsFile);
+  return { run: { config, summary, records: scan.records }, scan, metricsFile };
+}
+
+/**
+ * Read a run folder; every problem is an InputError naming the folder or file. `records` are all
+ * of metrics.jsonl's up to RECORD_KEEP, else an evenly spaced selection ending with the last.
+ */
+export function readRun(runDir: string): ReportRun {
+  return scanRun(runDir).run;
+}
+
+/** Text made a record at a time from another pass over metrics.jsonl, in pieces of about 1 MB (for writeFileAtomic). */
+function* perRecord(file: string, header: string, rows: (r: StepRecord) => string): Generator<string> {
+  let out = header;
+  for (const r of metricsRecords(file)) {
+    out += rows(r);
+    if (out.length >= 1 << 20) { yield out; out = ""; }
+  }
+  yield out;
 }
 
 /** Collects each chart's SVG while the HTML is rendered, for the PNG export. */
@@ -101,8 +164,11 @@ function collector(): { charts: [ChartSpec, string][]; onChart: (c: ChartSpec, s
   return { charts, onChart: (c, svg) => charts.push([c, svg]) };
 }
 
-/** Render everything first, then write: a rendering failure leaves the folder as it was. */
-function writeAll(outDir: string, files: [string, string | Uint8Array][]): string[] {
+/**
+ * Render everything first, then write: a rendering failure leaves the folder as it was (a file
+ * given as pieces is made while it is written, and a failure there leaves it as it was).
+ */
+function writeAll(outDir: string, files: [string, string | Uint8Array | Iterable<string>][]): string[] {
   mkdirSync(outDir, { recursive: true });
   if (files.some(([f]) => f.startsWith("charts/"))) mkdirSync(join(outDir, "charts"), { recursive: true });
   const written: string[] = [];
@@ -119,10 +185,13 @@ function writeAll(outDir: string, files: [string, string | Uint8Array][]): strin
  * @example writeReport("runs/seed") // ["…/report.html", "…/metrics.csv", "…/charts/loss.png", …]
  */
 export function writeReport(runDir: string, opts: WriteOptions = {}): string[] {
-  const run = readRun(runDir);
+  const { run, scan, metricsFile } = scanRun(runDir);
   const col = collector();
-  const files: [string, string | Uint8Array][] = [["report.html", renderReport(run, { onChart: col.onChart })], ["metrics.csv", metricsToCsv(run.records)]];
-  if (hasTimeData(run.records)) files.push(["time.csv", timeToCsv(run.records)]);
+  const files: [string, string | Uint8Array | Iterable<string>][] = [
+    ["report.html", renderReport(run, { onChart: col.onChart })],
+    ["metrics.csv", perRecord(metricsFile, metricsCsvHeader(scan.keys), (r) => metricsCsvRows(r, scan.keys))],
+  ];
+  if (scan.timeData) files.push(["time.csv", perRecord(metricsFile, TIME_CSV_HEADER, timeCsvRows)]);
   if (opts.png ?? true) for (const [c, svg] of col.charts) files.push([`charts/${c.id}.png`, svgToPng(svg, opts.pngScale)]);
   return writeAll(resolve(runDir), files);
 }

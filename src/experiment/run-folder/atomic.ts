@@ -33,15 +33,20 @@ export function fsyncDir(dir: string): void {
 /**
  * Write `data` to `file` atomically and durably: temporary sibling, fsync, rename, fsync the
  * folder. On failure the temporary file is removed and the error rethrown; `file` is untouched.
+ * `data` may be pieces (an iterable of strings), made while they are written: a file larger than
+ * memory, e.g. the CSV of a long run's metrics.
  * @example writeFileAtomic("runs/seed/summary.json", JSON.stringify(summary))
  */
-export function writeFileAtomic(file: string, data: string | Uint8Array): void {
+export function writeFileAtomic(file: string, data: string | Uint8Array | Iterable<string>): void {
   const tmp = tempFile(file);
-  const bytes = typeof data === "string" ? Buffer.from(data) : data;
+  const pieces = typeof data === "string" || data instanceof Uint8Array ? [data] : data;
   try {
     const fd = openSync(tmp, "w");
     try {
-      for (let off = 0; off < bytes.length;) off += writeSync(fd, bytes, off, bytes.length - off);
+      for (const piece of pieces) {
+        const bytes = typeof piece === "string" ? Buffer.from(piece) : piece;
+        for (let off = 0; off < bytes.length;) off += writeSync(fd, bytes, off, bytes.length - off);
+      }
       fsyncSync(fd);
     } finally { closeSync(fd); }
     renameSync(tmp, file);
