@@ -15,7 +15,7 @@ import { availableParallelism } from "node:os";
 import { openRun, type RunHooks, type RunOptions, type RunSession, type Summary } from "../experiment/run-folder/session.ts";
 import { writeFileAtomic } from "../experiment/run-folder/atomic.ts";
 import { computeGradients, encodeGradients, parseRange } from "../experiment/grads.ts";
-import { parseSize } from "../experiment/memory.ts";
+import { parseSize, runSize } from "../experiment/memory.ts";
 import { startHelper } from "./helper.ts";
 import { printable, printableLine } from "./printable.ts";
 import { RunProgress } from "./progress.ts";
@@ -226,7 +226,7 @@ async function runOne(opts: RunOpts, open: (hooks: RunHooks, runOpts: RunOptions
     const c = session.config;
     for (const note of session.batchNotes) process.stderr.write(`gradlab: ${note}\n`);
     if (session.resumedFrom === null) {
-      log(`gradlab: ${printableLine(c.name)} — ${c.model.layers.length} layers, ${c.data.train} training examples, ${c.train.epochs} epoch(s)`);
+      log(`gradlab: ${printableLine(c.name)} — ${c.model.layers.length} layers, ${c.data.train} training examples, ${c.train.epochs} epoch(s): ${runSize(c)}`);
     } else {
       for (const note of session.notes) process.stderr.write(`gradlab: skipped unusable checkpoint: ${printableLine(note)}\n`);
       log(`gradlab: resuming ${printableLine(c.name)} in ${session.outDir} at step ${session.resumedFrom} of ${session.trainer.totalSteps}`);

@@ -286,6 +286,18 @@ export function estimateMemory(config: Config, data = datasetFootprint(config)):
 }
 
 /**
+ * The run's length and memory in a few words, for the line the CLI prints before a run. A run of
+ * any length needs bounded memory (records are kept up to RECORD_KEEP), so a long run reads long.
+ * @example runSize(seedConfig) // "9,375 steps, about 300 MB of memory"
+ * @example runSize(configWithEpochs1e12) // "1.57e+14 steps (a very long run), about 300 MB of memory"
+ */
+export function runSize(config: Config, data = datasetFootprint(config)): string {
+  const e = estimateMemory(config, data);
+  const steps = e.steps < 1e9 ? `${e.steps.toLocaleString("en-US")} steps` : `${e.steps.toExponential(2)} steps (a very long run)`;
+  return `${steps}, about ${formatSize(e.bytes)} of memory`;
+}
+
+/**
  * Refuse a run whose estimate exceeds `limit` bytes, or whose largest tensor no typed array can
  * hold, with one line naming the sizes and the biggest layer.
  */
