@@ -201,11 +201,40 @@ const data = obj({
   }
 }) satisfies z.ZodType<DataSpec>;
 
+/** The batch sizes a config gets when it names none. */
+const BATCH_DEFAULTS = { batchSize: 32, evalBatchSize: 1000 } as const;
+
+/**
+ * The batch sizes a run of `config` uses: train.batchSize and train.evalBatchSize capped at the
+ * training and test sets (the trainer never builds a batch larger than the set it reads).
+ * @example batchSizes({ ...config, train: { ...config.train, evalBatchSize: 1e8 } }).evalBatchSize // 10000 (the test set)
+ */
+export function batchSizes(config: Config): { batchSize: number; evalBatchSize: number } {
+  return { batchSize: Math.min(config.train.batchSize, config.data.train), evalBatchSize: Math.min(config.train.evalBatchSize, config.data.test) };
+}
+
+/**
+ * One line per batch size the config asks for that the dataset caps, for stderr. A default size
+ * larger than a small set (evalBatchSize 1000 for 500 test examples) is capped without a word.
+ * @example batchCapNotes(config) // ["train.evalBatchSize 100000000 is larger than the 10000 test examples; evaluating in batches of 10000"]
+ */
+export function batchCapNotes(config: Config): string[] {
+  const { train, data } = config;
+  const notes: string[] = [];
+  if (train.batchSize > data.train && train.batchSize !== BATCH_DEFAULTS.batchSize) {
+    notes.push(`train.batchSize ${train.batchSize} is larger than the ${data.train} training examples; training in batches of ${data.train}`);
+  }
+  if (train.evalBatchSize > data.test && train.evalBatchSize !== BATCH_DEFAULTS.evalBatchSize) {
+    notes.push(`train.evalBatchSize ${train.evalBatchSize} is larger than the ${data.test} test examples; evaluating in batches of ${data.test}`);
+  }
+  return notes;
+}
+
 const train = obj({
   epochs: posInt().default(5),
-  batchSize: posInt().default(32),
+  batchSize: posInt().default(BATCH_DEFAULTS.batchSize),
   seed: num("a non-negative integer", { int: true, gte: 0 }).default(1),
-  evalBatchSize: posInt().default(1000),
+  evalBatchSize: posInt().default(BATCH_DEFAULTS.evalBatchSize),
   checkpointEvery: num("a non-negative integer (0 = no periodic checkpoints)", { int: true, gte: 0 }).default(1000),
   onNonFinite: oneOf(ON_NON_FINITE).default("stop"),
 }) satisfies z.ZodType<TrainSpec>;

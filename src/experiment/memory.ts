@@ -1,15 +1,30 @@
 /**
  * How much memory a run will need, estimated from the config and the dataset files' headers
  * before anything is allocated, so that a config asking for a 10⁹-unit layer (or a dataset
- * that cannot fit) is refused with one clear line instead of crashing the process.
+ * that cannot fit) is refused with one clear line instead of crashing the process. The
+ * estimate aims at the process's peak resident memory (what the OS counts) within ±25%
+ * (test/experiment/memory-rss.test.ts measures it in child processes); its terms, in bytes:
  *
- * The estimate is deliberately simple and on the generous side: Float32 tensors; every
- * parameter held as value, gradient, optimizer slots, the recorder's snapshot and the
- * non-finite guard's backup; every layer's per-example output held four times (z, f(z), δ and
- * the gradient it passes down) at the larger of the training and evaluation batch (recurrent
- * layers evaluate in chunks, as src/core/layers/recurrent.ts does); the dataset files as loaded
- * (whole files, decompressed), plus the training images once more (the kernels gather batches
- * from their own copy).
+ *   runtime      Node with gradlab's code loaded (modules, the compiled WebAssembly kernels):
+ *                a constant, measured (RUNTIME_BYTES)
+ *   data         the dataset files as loaded (whole files, decompressed), the shuffle order, and
+ *                the training images once more in the kernels' memory (they gather batches there)
+ *   parameters   Float32: value, gradient, optimizer slots, the recorder's snapshot and the
+ *                non-finite guard's backup (of the weights and slots)
+ *   activations  per layer output: z and f(z) at the larger of the training and evaluation batch
+ *                (layers keep a buffer per batch size seen), δ and the gradient passed down at the
+ *                training batch; the input batch; recurrent [T, B, ·] caches (evaluated in chunks,
+ *                as src/core/layers/recurrent.ts does)
+ *   kernels      the WebAssembly kernels' memory, which grows to the largest single call and
+ *                never shrinks: the largest layer's operands (its weights and their packed copy,
+ *                its input, output and im2col columns at the evaluation batch)
+ *   records      the metrics records held for the report and the diagnosis: at most
+ *                RECORD_KEEP of them (RecordKeep), by the run and by the report's reader
+ *   output       a checkpoint or weights.safetensors being encoded (two copies of the weights and
+ *                slots), and the report's rendering (REPORT_BYTES)
+ *
+ * Batch sizes are taken as capped at the dataset (config.ts batchSizes): the trainer never builds
+ * a batch larger than the set it reads.
  */
 import { existsSync } from "node:fs";
 import { totalmem } from "node:os";
@@ -24,25 +39,66 @@ import { datasetDir, idxClaimedSize } from "../data/datasets.ts";
 import { isGzip } from "../data/idx.ts";
 import { readHeadChecked } from "../data/read-file.ts";
 import { viewShape } from "../data/views.ts";
-import type { Config } from "./config.ts";
+import { batchSizes, type Config } from "./config.ts";
 
 export interface MemoryEstimate {
-  /** total bytes */
+  /** total bytes: the sum of the terms below */
   bytes: number;
   params: number;      // parameter count
+  /** Node and gradlab's code (RUNTIME_BYTES) */
+  runtimeBytes: number;
   paramBytes: number;  // parameters with gradients, optimizer state, snapshots
   activationBytes: number;
+  /** the WebAssembly kernels' memory at its largest call */
+  kernelBytes: number;
   dataBytes: number;
+  /** the metrics records held in memory (at most RECORD_KEEP, twice: the run's and the report's) */
+  recordBytes: number;
+  /** a checkpoint or the weights file being encoded, and the report's rendering */
+  outputBytes: number;
+  /** the training and evaluation batch sizes used, capped at the dataset */
+  batchSize: number;
+  evalBatchSize: number;
+  /** steps the run will train (train.epochs × steps per epoch; may exceed 2^53 and be inexact) */
+  steps: number;
   /** elements of the largest single tensor (one typed array must hold it) */
   largest: number;
   /** the layer with the most parameters, for the message */
   biggestLayer: { path: string; params: number } | null;
 }
 
-/** Copies of each layer output per example: z, y, δ and the gradient passed down. */
-const ACT_COPIES = 4;
+/** Copies of each layer output per example at the larger batch (z and y) and at the training batch (δ and the gradient passed down). */
+const ACT_COPIES_ANY = 2, ACT_COPIES_TRAIN = 2;
 /** The largest typed array this estimate lets a run ask for (2^31 − 1 elements). */
 const MAX_ELEMENTS = 2 ** 31 - 1;
+
+/**
+ * Node 20 with gradlab's code loaded, before any data: the peak resident memory of
+ * `node bin/gradlab.js presets` (which imports every module and compiles the WebAssembly kernels,
+ * then exits), measured in a child process with `/usr/bin/time -f %M` on x86-64 Linux:
+ * 183,964 KB ≈ 180 MB. test/experiment/memory-rss.test.ts measures it again and fails when this
+ * constant drifts more than 25% from the measurement.
+ */
+export const RUNTIME_BYTES = 180 * 2 ** 20;
+
+/**
+ * Rendering the report (HTML charts through ECharts, PNGs through resvg) on top of the run: the
+ * growth of the peak resident memory across writeReport measured on the seed, CNN and row-LSTM
+ * runs (63, 63 and 72 MB, /proc/self/status VmHWM before and after; the pixel LSTM's many
+ * time-step charts take 82 MB).
+ */
+export const REPORT_BYTES = 64 * 2 ** 20;
+
+/** The most metrics records a run keeps in memory for the report and the diagnosis (RecordKeep's limit); the rest are only in metrics.jsonl. */
+export const RECORD_KEEP = 4096;
+
+/**
+ * In-memory bytes of one recorded layer's share of a record, as JavaScript objects (about the
+ * length of its JSON): name, type, δ, gain, activation statistics and histograms; each parameter
+ * tensor's statistics; a recurrent layer's two numbers per time step (‖∂ℓ/∂h_t‖, ‖∂ℓ/∂c_t‖).
+ * From metrics.jsonl: the seed net's dense layers take 750 bytes each, a 784-step LSTM 31 KB.
+ */
+const RECORD_LAYER_BYTES = 800, RECORD_PARAM_BYTES = 350, RECORD_TIME_STEP_BYTES = 40;
 
 const FILES = ["train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"];
 
@@ -135,7 +191,19 @@ export function datasetFootprint(config: Config): { bytes: number; rows: number;
   return { bytes, rows, cols };
 }
 
-interface Walk { params: number; largest: number; perExample: number; recurrentPerExample: number; biggest: { path: string; params: number } | null }
+/** One layer's numbers, for the kernels' largest call and the records. */
+interface LayerFootprint { params: number; inN: number; outN: number; scratch: number; recurrent: number; steps: number }
+
+interface Walk {
+  params: number; largest: number;
+  /** per-example output elements of every layer */
+  outputs: number;
+  /** per-example scratch (im2col and its gradient) */
+  scratch: number;
+  recurrentPerExample: number;
+  layers: LayerFootprint[];
+  biggest: { path: string; params: number } | null;
+}
 
 /**
  * Output shape, parameters and per-example activations of a list of layers (no allocation);
@@ -149,46 +217,84 @@ function walk(layers: LayerSpec[], inShape: number[], path: string, acc: Walk): 
     // A type the registry does not know cannot get past the config schema; count it as shape-only.
     const f: Footprint = kind ? kind.estimate(l, shape, (specs, s) => walk(specs, s, `${at}.layers`, acc)) : { params: 0, outShape: shape };
     if (f.largest !== undefined) acc.largest = Math.max(acc.largest, f.largest);
-    if (f.scratch !== undefined) acc.perExample += f.scratch;
+    acc.scratch += f.scratch ?? 0;
     acc.params += f.params;
     if (f.params > (acc.biggest?.params ?? 0)) acc.biggest = { path: at, params: f.params };
+    const inN = shape.reduce((a, b) => a * b, 1);
     const outN = f.outShape.reduce((a, b) => a * b, 1);
     acc.largest = Math.max(acc.largest, outN);
-    acc.perExample += ACT_COPIES * outN;
+    acc.outputs += outN;
     acc.recurrentPerExample += f.recurrent ?? 0;
+    // a recurrent layer reads [T, D]: T time steps
+    acc.layers.push({ params: f.params, inN, outN, scratch: f.scratch ?? 0, recurrent: f.recurrent ?? 0, steps: f.recurrent ? shape[0] ?? 1 : 0 });
     shape = f.outShape;
   });
   return shape;
 }
 
 /**
- * Estimate the memory a run of `config` needs. Never throws on a valid config, whatever its sizes
- * (they are only multiplied, as doubles).
+ * Estimate the peak memory of a run of `config` (the terms are in the header). Never throws on a
+ * valid config, whatever its sizes (they are only multiplied, as doubles); `train.epochs` enters
+ * only through the number of records, which RECORD_KEEP bounds.
  *
- * @example estimateMemory(seedConfig).bytes // ≈ 105 MB: 55 MB of MNIST, 47 MB of it again in the kernels, the rest the network
+ * @example estimateMemory(seedConfig).bytes // ≈ 300 MB: 180 MB of runtime, 55 MB of MNIST, 64 MB for the report, the rest the network
  */
 export function estimateMemory(config: Config, data = datasetFootprint(config)): MemoryEstimate {
-  const acc: Walk = { params: 0, largest: 0, perExample: 0, recurrentPerExample: 0, biggest: null };
+  const acc: Walk = { params: 0, largest: 0, outputs: 0, scratch: 0, recurrentPerExample: 0, layers: [], biggest: null };
   const inShape = viewShape(config.data.view, data.rows, data.cols);
   walk(config.model.layers, inShape, "model.layers", acc);
   const o = config.optimizer;
   const slots = (o.type === "adam" ? 2 : o.type === "rmsprop" ? 1 : 0) + ((o.momentum ?? 0) > 0 && o.type !== "adam" ? 1 : 0);
   // value, gradient, optimizer slots, recorder snapshot, non-finite backup (of the weights and slots)
   const copies = 2 + slots + 2 + (config.train.onNonFinite === "continue" ? 0 : slots);
-  const B = config.train.batchSize, EB = config.train.evalBatchSize;
+  const { batchSize: B, evalBatchSize: EB } = batchSizes(config);
+  const maxB = Math.max(B, EB);
   const inN = inShape.reduce((a, b) => a * b, 1);
+  // recurrent layers evaluate in chunks of at most EVAL_CHUNK_ELEMENTS cached values
   const evalRec = acc.recurrentPerExample > 0 ? Math.min(EB, Math.max(1, Math.floor(EVAL_CHUNK_ELEMENTS / acc.recurrentPerExample))) : 0;
-  const actElements = Math.max(B, EB) * (acc.perExample + inN) + Math.max(B, evalRec) * acc.recurrentPerExample;
+  const actElements = maxB * (ACT_COPIES_ANY * acc.outputs + inN) + B * (ACT_COPIES_TRAIN * acc.outputs + inN) + Math.max(B, evalRec) * acc.recurrentPerExample;
+  // the kernels' largest call: a weight matrix and its packed copy, the input, output and
+  // im2col columns of the whole batch (a recurrent layer's batch is its evaluation chunk)
+  let kernelElements = 0;
+  for (const l of acc.layers) {
+    const b = l.recurrent > 0 ? Math.max(B, evalRec) : maxB;
+    kernelElements = Math.max(kernelElements, 2 * l.params + b * (l.inN + l.outN + l.scratch / 2));
+  }
   const paramBytes = 4 * copies * acc.params;
   const activationBytes = 4 * actElements;
+  const kernelBytes = 4 * kernelElements;
   // + the shuffle order and friends, + the training images' copy in the WebAssembly kernels' memory (views.ts)
   const dataBytes = data.bytes + 4 * (config.data.train + config.data.test) + config.data.train * data.rows * data.cols;
+  // records: steps 0, every, 2·every, … and the last; the run and the report's reader keep RECORD_KEEP each
+  const steps = Math.ceil(config.data.train / B) * config.train.epochs;
+  const records = Math.min(RECORD_KEEP, Math.floor((steps - 1) / config.record.every) + 2);
+  let perRecord = 100;
+  for (const l of acc.layers) {
+    if (l.params === 0 && l.recurrent === 0) continue;
+    perRecord += RECORD_LAYER_BYTES + RECORD_PARAM_BYTES * (l.recurrent > 0 ? 4 : 2) + RECORD_TIME_STEP_BYTES * l.steps;
+  }
+  const recordBytes = 2 * records * perRecord;
+  // a checkpoint (weights and slots) or weights.safetensors: a Float32 copy and the encoded file
+  const outputBytes = 2 * 4 * (1 + slots) * acc.params + REPORT_BYTES;
   return {
-    bytes: paramBytes + activationBytes + dataBytes,
-    params: acc.params, paramBytes, activationBytes, dataBytes,
-    largest: Math.max(acc.largest, B * acc.perExample),
+    bytes: RUNTIME_BYTES + paramBytes + activationBytes + kernelBytes + dataBytes + recordBytes + outputBytes,
+    params: acc.params, runtimeBytes: RUNTIME_BYTES, paramBytes, activationBytes, kernelBytes, dataBytes, recordBytes, outputBytes,
+    batchSize: B, evalBatchSize: EB, steps,
+    largest: Math.max(acc.largest, maxB * acc.scratch, B * acc.outputs),
     biggestLayer: acc.biggest,
   };
+}
+
+/**
+ * The run's length and memory in a few words, for the line the CLI prints before a run. A run of
+ * any length needs bounded memory (records are kept up to RECORD_KEEP), so a long run reads long.
+ * @example runSize(seedConfig) // "9,375 steps, about 300 MB of memory"
+ * @example runSize(configWithEpochs1e12) // "1.57e+14 steps (a very long run), about 300 MB of memory"
+ */
+export function runSize(config: Config, data = datasetFootprint(config)): string {
+  const e = estimateMemory(config, data);
+  const steps = e.steps < 1e9 ? `${e.steps.toLocaleString("en-US")} steps` : `${e.steps.toExponential(2)} steps (a very long run)`;
+  return `${steps}, about ${formatSize(e.bytes)} of memory`;
 }
 
 /**
@@ -198,7 +304,7 @@ export function estimateMemory(config: Config, data = datasetFootprint(config)):
 export function checkMemory(config: Config, limit: number, data = datasetFootprint(config)): MemoryEstimate {
   const e = estimateMemory(config, data);
   const layer = e.biggestLayer && e.biggestLayer.params * 4 * 4 > e.bytes / 4 ? `; the largest part is ${e.biggestLayer.path} with ${e.biggestLayer.params.toExponential(2)} parameters` : "";
-  const parts = `parameters ${formatSize(e.paramBytes)}, activations ${formatSize(e.activationBytes)}, data ${formatSize(e.dataBytes)}`;
+  const parts = `parameters ${formatSize(e.paramBytes)}, activations ${formatSize(e.activationBytes + e.kernelBytes)}, data ${formatSize(e.dataBytes)}, runtime ${formatSize(e.runtimeBytes)}, records and output ${formatSize(e.recordBytes + e.outputBytes)}`;
   if (e.largest > MAX_ELEMENTS) {
     throw new InputError(`memory: this run needs one array of ${e.largest.toExponential(2)} values; an array holds at most ${MAX_ELEMENTS} (${parts})${layer}`);
   }

@@ -36,32 +36,48 @@ export function paramKeys(records: readonly StepRecord[]): string[] {
 /** One row per recorded step × layer; the columns of each parameter key p are p_gradNorm, …, p_nonFinite, p_zeros. */
 export function metricsToCsv(records: readonly StepRecord[]): string {
   const keys = paramKeys(records);
-  const header = [...BASE_COLUMNS, ...keys.flatMap((k) => PARAM_STATS.map((s) => `${k}_${s}`))];
-  const lines = [row(header)];
-  for (const r of records) {
-    if (r.layers.length === 0) lines.push(row([r.step, r.epoch, r.loss, r.accuracy]));
-    for (const l of r.layers) {
-      const a = l.activation;
-      lines.push(row([
-        r.step, r.epoch, r.loss, r.accuracy, l.name, l.type, l.deltaNorm, l.gain,
-        a?.mean, a?.std, a?.saturated, a?.dead, l.sigmaMax, l.pascanu,
-        ...keys.flatMap((k) => PARAM_STATS.map((s) => l.params[k]?.[s])),
-      ]));
-    }
+  return metricsCsvHeader(keys) + records.map((r) => metricsCsvRows(r, keys)).join("");
+}
+
+/** metricsToCsv's header line (with its "\n") for the parameter keys `keys` (paramKeys of all the records). */
+export function metricsCsvHeader(keys: readonly string[]): string {
+  return row([...BASE_COLUMNS, ...keys.flatMap((k) => PARAM_STATS.map((s) => `${k}_${s}`))]) + "\n";
+}
+
+/**
+ * metricsToCsv's lines for one record (each with its "\n"), so a long run's CSV can be written a
+ * record at a time: metricsCsvHeader(keys) + Σ metricsCsvRows(r, keys) is metricsToCsv(records).
+ */
+export function metricsCsvRows(r: StepRecord, keys: readonly string[]): string {
+  if (r.layers.length === 0) return row([r.step, r.epoch, r.loss, r.accuracy]) + "\n";
+  let out = "";
+  for (const l of r.layers) {
+    const a = l.activation;
+    out += row([
+      r.step, r.epoch, r.loss, r.accuracy, l.name, l.type, l.deltaNorm, l.gain,
+      a?.mean, a?.std, a?.saturated, a?.dead, l.sigmaMax, l.pascanu,
+      ...keys.flatMap((k) => PARAM_STATS.map((s) => l.params[k]?.[s])),
+    ]) + "\n";
   }
-  return lines.join("\n") + "\n";
+  return out;
 }
 
 /** One row per recorded step × recurrent layer × time step t (0 = first input). */
 export function timeToCsv(records: readonly StepRecord[]): string {
-  const lines = [row(["step", "layer", "t", "hGradNorm", "cGradNorm"])];
-  for (const r of records) {
-    for (const l of r.layers) {
-      if (!l.hGradNorm) continue;
-      l.hGradNorm.forEach((h, t) => lines.push(row([r.step, l.name, t, h, l.cGradNorm?.[t]])));
-    }
+  return TIME_CSV_HEADER + records.map(timeCsvRows).join("");
+}
+
+/** timeToCsv's header line (with its "\n"). */
+export const TIME_CSV_HEADER = row(["step", "layer", "t", "hGradNorm", "cGradNorm"]) + "\n";
+
+/** timeToCsv's lines for one record (each with its "\n"): TIME_CSV_HEADER + Σ timeCsvRows(r) is timeToCsv(records). */
+export function timeCsvRows(r: StepRecord): string {
+  let out = "";
+  for (const l of r.layers) {
+    if (!l.hGradNorm) continue;
+    l.hGradNorm.forEach((h, t) => { out += row([r.step, l.name, t, h, l.cGradNorm?.[t]]) + "\n"; });
   }
-  return lines.join("\n") + "\n";
+  return out;
 }
 
 /** Whether records carry any recurrent per-time-step data (so time.csv is worth writing). */

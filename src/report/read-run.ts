@@ -77,7 +77,18 @@ export function parseRunConfig(text: string, file: string): Record<string, unkno
  */
 export function parseMetricsLines(lines: Iterable<string>, file: string, keep = KEEP_RECORDS): StepRecord[] {
   const kept = new RecordKeep<StepRecord>(Math.max(2, keep));
+  for (const r of metricsRecords(lines, file)) kept.push(r);
+  return kept.list();
+}
+
+/**
+ * Every record of metrics.jsonl from its lines, checked, one at a time (nothing is held): each
+ * non-blank line must be one valid record, steps must increase, and at least one record must be
+ * there. Bad input is an InputError naming the file, the line and the field.
+ */
+export function* metricsRecords(lines: Iterable<string>, file: string): Generator<StepRecord> {
   let n = 0;
+  let count = 0;
   let lastStep = -1;
   for (const line of lines) {
     n++;
@@ -93,11 +104,11 @@ export function parseMetricsLines(lines: Iterable<string>, file: string, keep = 
     const step = checked.value.step;
     if (step <= lastStep) throw new InputError(`${file}: line ${n}: step must be greater than the previous record's (${lastStep}), got ${step}`);
     lastStep = step;
+    count++;
     // null stands where the writer had NaN/±Inf or did not measure; the report shows it as missing.
-    kept.push(checked.value as unknown as StepRecord);
+    yield checked.value as unknown as StepRecord;
   }
-  if (kept.count === 0) throw new InputError(`${file}: no records (the file is empty)`);
-  return kept.list();
+  if (count === 0) throw new InputError(`${file}: no records (the file is empty)`);
 }
 
 /** Parse a whole metrics.jsonl text (see parseMetricsLines). */
@@ -176,7 +187,11 @@ function runFolder(runDir: string): string {
   return dir;
 }
 
-/** Read a run folder; every problem is an InputError naming the folder or file. */
+/**
+ * Read a run folder; every problem is an InputError naming the folder or file. metrics.jsonl is
+ * read line by line (64 MB at most per line) with no limit on its length: memory is bounded by
+ * the kept records, not by the file.
+ */
 export function readRun(runDir: string, keep = KEEP_RECORDS): ReportRun {
   const dir = runFolder(runDir);
   const file = (name: string) => join(dir, name);
@@ -184,7 +199,7 @@ export function readRun(runDir: string, keep = KEEP_RECORDS): ReportRun {
   const summary = parseSummary(readText(file("summary.json"), CAPS.small), shown(file("summary.json")));
   const metrics = file("metrics.jsonl");
   if (!existsSync(metrics)) throw new InputError(`${shown(metrics)}: no such file (is this a gradlab run folder?)`);
-  const records = parseMetricsLines(fileLines(metrics, CAPS.metrics), shown(metrics), keep);
+  const records = parseMetricsLines(fileLines(metrics, Number.POSITIVE_INFINITY), shown(metrics), keep);
   return { config, summary: summary as Partial<Summary>, records };
 }
 

@@ -12,11 +12,12 @@ import { mkdirSync, rmSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
 import { InputError } from "../core/errors.ts";
 import { asOsError } from "../data/os-error.ts";
-import { writeFilesAtomic } from "../experiment/run-folder/atomic.ts";
+import { writeFilesAtomic, type FileData } from "../experiment/run-folder/atomic.ts";
 import type { ChartSpec } from "./charts.ts";
-import { hasTimeData, metricsToCsv, timeToCsv } from "./csv.ts";
+import type { StepRecord } from "../instrument/recorder.ts";
+import { hasTimeData, metricsCsvHeader, metricsCsvRows, metricsToCsv, TIME_CSV_HEADER, timeCsvRows, timeToCsv } from "./csv.ts";
 import { renderComparison, renderReport, safeLabels, type CompareInput, type ReportRun } from "./html.ts";
-import { readRun } from "./read-run.ts";
+import { fileLines, metricsRecords, readRun, shown } from "./read-run.ts";
 import { svgToPng } from "./render.ts";
 
 export { parseMetrics, readRun } from "./read-run.ts";
@@ -39,7 +40,7 @@ function collector(): { charts: [ChartSpec, string][]; onChart: (c: ChartSpec, s
  * a full disk or a refused file leaves the folder as it was, with no temporary file. A folder
  * created here for the files is removed again when they cannot be written.
  */
-function writeAll(outDir: string, files: [string, string | Uint8Array][]): string[] {
+function writeAll(outDir: string, files: [string, FileData][]): string[] {
   const folders = [outDir, ...(files.some(([f]) => f.startsWith("charts/")) ? [join(outDir, "charts")] : [])];
   const created: string[] = [];
   try {
@@ -65,12 +66,45 @@ export function reportFiles(run: ReportRun, opts: WriteOptions = {}): [string, s
   return files;
 }
 
+/** The records of a run folder's metrics.jsonl, checked, read line by line (the file is never held whole). */
+function* recordsOf(file: string): Generator<StepRecord> {
+  yield* metricsRecords(fileLines(file, Number.POSITIVE_INFINITY), shown(file));
+}
+
+/** Text made a record at a time from a pass over metrics.jsonl, in pieces of about 1 MB (for writeFilesAtomic). */
+function* perRecord(file: string, header: string, rows: (r: StepRecord) => string): Generator<string> {
+  let out = header;
+  for (const r of recordsOf(file)) {
+    out += rows(r);
+    if (out.length >= 1 << 20) { yield out; out = ""; }
+  }
+  yield out;
+}
+
 /**
- * Write the report of the run in `runDir` into that folder. Returns the files written.
+ * Write the report of the run in `runDir` into that folder. Returns the files written. The
+ * report and its charts see the kept records (readRun: all of them up to KEEP_RECORDS, else an
+ * evenly spaced selection); metrics.csv and time.csv hold every record, made a record at a time
+ * from further passes over metrics.jsonl, so memory stays bounded whatever the run's length.
  * @example writeReport("runs/seed") // ["…/report.html", "…/metrics.csv", "…/charts/loss.png", …]
  */
 export function writeReport(runDir: string, opts: WriteOptions = {}): string[] {
-  return writeAll(resolve(runDir), reportFiles(readRun(runDir), opts));
+  const dir = resolve(runDir);
+  const run = readRun(dir);
+  const metrics = join(dir, "metrics.jsonl");
+  // every parameter key (in order of first appearance, as paramKeys) and whether any record has time steps
+  const keys = new Set<string>();
+  let timeData = false;
+  for (const r of recordsOf(metrics)) {
+    for (const l of r.layers) {
+      for (const k of Object.keys(l.params)) keys.add(k);
+      if (Array.isArray(l.hGradNorm)) timeData = true;
+    }
+  }
+  const files: [string, FileData][] = reportFiles(run, opts).filter(([name]) => name !== "metrics.csv" && name !== "time.csv");
+  files.splice(1, 0, ["metrics.csv", perRecord(metrics, metricsCsvHeader([...keys]), (r) => metricsCsvRows(r, [...keys]))]);
+  if (timeData) files.splice(2, 0, ["time.csv", perRecord(metrics, TIME_CSV_HEADER, timeCsvRows)]);
+  return writeAll(dir, files);
 }
 
 /** A comparison's files, rendered in memory: report.html, runs.csv and (opts.png) charts/<id>.png. */

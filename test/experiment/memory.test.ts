@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
 import { parseConfig } from "../../src/experiment/config.ts";
-import { estimateMemory, formatSize, parseSize } from "../../src/experiment/memory.ts";
+import { estimateMemory, formatSize, parseSize, REPORT_BYTES, RUNTIME_BYTES } from "../../src/experiment/memory.ts";
 import { openRun } from "../../src/experiment/run-folder/session.ts";
 import { gradlab, tempDir } from "../helpers/cli.ts";
 
@@ -29,15 +29,27 @@ describe("sizes", () => {
     expect(formatSize(820 * 1024 ** 2)).toBe("820 MB");
   });
 
-  it("the seed network: 3,985 parameters × 4 copies (value, gradient, snapshot, backup) + MNIST's 55 MB + the kernels' copy of the training images + activations", () => {
+  it("the seed network, term by term: 3,985 parameters, MNIST, the kernels' largest call, 95 records, the runtime and the report", () => {
     const seed = parseConfig({ ...mlp(5), model: { layers: [{ type: "dense", units: 5 }, { type: "dense", units: 5 }, { type: "dense", units: 10 }] }, data: { train: 60000, test: 10000 } });
     const e = estimateMemory(seed, { bytes: 47_040_016 + 60_008 + 7_840_016 + 10_008, rows: 28, cols: 28 });
+    // hand derivation from the terms in memory.ts's header
     expect(e.params).toBe(784 * 5 + 5 + 5 * 5 + 5 + 5 * 10 + 10);
+    // SGD under "stop": value, gradient, recorder snapshot, non-finite backup
     expect(e.paramBytes).toBe(4 * 4 * e.params);
-    // activations: the eval batch (1000) × (784 inputs + 4 copies of 5 + 5 + 10 outputs), Float32
-    expect(e.activationBytes).toBe(4 * 1000 * (784 + 4 * 20));
+    // z and y of the 20 outputs plus the 784 inputs at the eval batch (1000), δ and dx plus the inputs at the training batch (32)
+    expect(e.activationBytes).toBe(4 * (1000 * (2 * 20 + 784) + 32 * (2 * 20 + 784)));
+    // the largest call is the first layer's at the eval batch: its weights twice (packed), 784 inputs and 5 outputs per example
+    expect(e.kernelBytes).toBe(4 * (2 * 3925 + 1000 * (784 + 5)));
     // the four files, an int32 order per example, and the 60,000 training images (784 bytes each) once more
     expect(e.dataBytes).toBe(54_950_048 + 4 * 70_000 + 60_000 * 784);
+    // 5 epochs of 1875 steps recorded every 100 steps: steps 0, 100, …, 9300 and the last (9374) = 95 records,
+    // each 100 bytes + 3 layers × (800 + 2 tensors × 350); held twice (the run's and the report's)
+    expect(e.steps).toBe(9375);
+    expect(e.recordBytes).toBe(2 * 95 * (100 + 3 * 1500));
+    // the weights encoded (a Float32 copy and the file) and the report's rendering
+    expect(e.outputBytes).toBe(2 * 4 * e.params + REPORT_BYTES);
+    expect(e.runtimeBytes).toBe(RUNTIME_BYTES);
+    expect(e.bytes).toBe(e.runtimeBytes + e.paramBytes + e.activationBytes + e.kernelBytes + e.dataBytes + e.recordBytes + e.outputBytes);
   });
 });
 
@@ -47,7 +59,7 @@ describe("refused before allocating: one line, nothing written", () => {
     writeFileSync(join(dir, "c.json"), JSON.stringify(mlp(1e12)));
     const r = gradlab(["run", join(dir, "c.json"), "--out", join(dir, "o")]);
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/^gradlab: memory: this run needs one array of 7\.84e\+14 values; an array holds at most 2147483647 \(parameters 11 PB, activations 14 PB, data \d+ MB\); the largest part is model\.layers\[0\] with 7\.85e\+14 parameters\n$/);
+    expect(r.stderr).toMatch(/^gradlab: memory: this run needs one array of 7\.84e\+14 values; an array holds at most 2147483647 \(parameters 11 PB, activations 6\.9 PB, data \d+ MB, runtime 180 MB, records and output 5\.6 PB\); the largest part is model\.layers\[0\] with 7\.85e\+14 parameters\n$/);
     expect(readdirSync(dir)).toEqual(["c.json"]);
   });
 
@@ -61,7 +73,7 @@ describe("refused before allocating: one line, nothing written", () => {
   };
 
   it("a modest network above --max-memory", () => {
-    refuse(mlp(5, { data: { train: 60000, test: 10000 } }), /^memory: this run needs about \d+ MB \(parameters .*, activations .*, data 98 MB\), more than the 20 MB limit \(--max-memory; the default is half of this machine's memory\)$/, { maxMemory: parseSize("20MB") });
+    refuse(mlp(5, { data: { train: 60000, test: 10000 } }), /^memory: this run needs about \d+ MB \(parameters .*, activations .*, data 98 MB, runtime 180 MB, records and output .*\), more than the 20 MB limit \(--max-memory; the default is half of this machine's memory\)$/, { maxMemory: parseSize("20MB") });
   });
 
   it("an IDX header that claims 2³¹ images of 2¹⁶ × 2¹⁶ pixels", () => {

@@ -8,7 +8,7 @@ import { InputError } from "../../core/errors.ts";
 import { resolveExperimentArg } from "../../experiment/config-file.ts";
 import { checkOutFolder } from "../../experiment/out-path.ts";
 import { preloadInterruptibly } from "../../experiment/preload.ts";
-import { parseSize } from "../../experiment/memory.ts";
+import { parseSize, runSize } from "../../experiment/memory.ts";
 import { openRun, type RunHooks, type RunOptions, type RunSession } from "../../experiment/run-folder/session.ts";
 import { startHelper } from "../helper.ts";
 import { printableLine } from "../printable.ts";
@@ -104,8 +104,9 @@ async function runOne(opts: RunOpts, out: Output, open: (hooks: RunHooks, runOpt
       process.stderr.write(`\ngradlab: ${signal}: stopping at the next step boundary (again to quit at once)…\n`);
     });
     const c = session.config;
+    for (const note of session.batchNotes) process.stderr.write(`gradlab: ${note}\n`);
     if (session.resumedFrom === null) {
-      log(`gradlab: ${printableLine(c.name)} — ${c.model.layers.length} layers, ${c.data.train} training examples, ${c.train.epochs} epoch(s)`);
+      log(`gradlab: ${printableLine(c.name)} — ${c.model.layers.length} layers, ${c.data.train} training examples, ${c.train.epochs} epoch(s): ${runSize(c)}`);
     } else {
       for (const note of session.notes) process.stderr.write(`gradlab: skipped unusable checkpoint: ${printableLine(note)}\n`);
       log(`gradlab: resuming ${printableLine(c.name)} in ${session.outDir} at step ${session.resumedFrom} of ${session.trainer.totalSteps}`);

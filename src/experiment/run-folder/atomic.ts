@@ -36,6 +36,9 @@ export function fsyncDir(dir: string): void {
   try { fd = openSync(dir, "r"); fsyncSync(fd); } catch { /* not supported here */ } finally { if (fd !== null) closeSync(fd); }
 }
 
+/** What a file is written from: text, bytes, or pieces of text made while they are written. */
+export type FileData = string | Uint8Array | Iterable<string>;
+
 /**
  * Refuse to replace anything but a regular file (or nothing): a rename over /dev/full or a FIFO
  * would replace the node itself, and over a folder it fails half-way. Links are followed.
@@ -52,13 +55,20 @@ function dropTemp(tmp: string): void {
   try { rmSync(tmp, { force: true }); } catch { /* not there, or the file system refuses even that */ }
 }
 
-/** Write `bytes` to `tmp` and fsync it; throws an OsError naming `file` (the target). */
-function stage(file: string, tmp: string, data: string | Uint8Array, kept: string): void {
-  const bytes = typeof data === "string" ? Buffer.from(data) : data;
+/**
+ * Write `data` to `tmp` and fsync it; throws an OsError naming `file` (the target). `data` may be
+ * pieces (an iterable of strings), made while they are written: a file larger than memory, e.g.
+ * the CSV of a long run's metrics.
+ */
+function stage(file: string, tmp: string, data: FileData, kept: string): void {
+  const pieces = typeof data === "string" || data instanceof Uint8Array ? [data] : data;
   try {
     const fd = openSync(tmp, "w");
     try {
-      for (let off = 0; off < bytes.length;) off += writeSync(fd, bytes, off, bytes.length - off);
+      for (const piece of pieces) {
+        const bytes = typeof piece === "string" ? Buffer.from(piece) : piece;
+        for (let off = 0; off < bytes.length;) off += writeSync(fd, bytes, off, bytes.length - off);
+      }
       fsyncSync(fd);
     } finally { closeSync(fd); }
   } catch (e) {
@@ -78,7 +88,7 @@ function unchanged(file: string): string {
  * is untouched. A target that is not a regular file is refused (checkWritableTarget).
  * @example writeFileAtomic("runs/seed/summary.json", JSON.stringify(summary))
  */
-export function writeFileAtomic(file: string, data: string | Uint8Array): void {
+export function writeFileAtomic(file: string, data: FileData): void {
   checkWritableTarget(file);
   const tmp = tempFile(file);
   stage(file, tmp, data, unchanged(file));
@@ -96,7 +106,7 @@ export function writeFileAtomic(file: string, data: string | Uint8Array): void {
  * changed). Returns the files written.
  * @example writeFilesAtomic([["runs/x/report.html", html], ["runs/x/metrics.csv", csv]])
  */
-export function writeFilesAtomic(files: readonly (readonly [string, string | Uint8Array])[], kept = "none of its files was changed"): string[] {
+export function writeFilesAtomic(files: readonly (readonly [string, FileData])[], kept = "none of its files was changed"): string[] {
   for (const [file] of files) checkWritableTarget(file);
   const staged: [string, string][] = [];
   try {

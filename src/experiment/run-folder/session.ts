@@ -5,6 +5,11 @@
  * — and, while it runs, run.lock and checkpoint/ so that an interrupted run resumes to
  * byte-identical results. run.json lists every file the run wrote (folder.ts).
  *
+ * Memory stays bounded whatever train.epochs and record.every are: every record goes to
+ * metrics.jsonl as it is made, and the session keeps only an evenly spaced selection of at most
+ * RECORD_KEEP records (RecordKeep, always with the first and the last) for the diagnosis and the
+ * caller; a resumed run reads the records it keeps back from metrics.jsonl line by line.
+ *
  *   fresh     a new run of a config into an absent or empty folder, or replacing a finished run
  *             there (its listed files only); without a folder, a run in memory
  *   resume    the unfinished run in a folder, from its newest valid checkpoint
@@ -19,23 +24,25 @@
  * the SHA-256 of what stays; restore weights, optimizer, shuffling state and trainer counters;
  * train on. Steps are pure functions of that state, so the results are byte-identical.
  */
-import { closeSync, existsSync, ftruncateSync, fsyncSync, mkdirSync, openSync, readSync, rmSync, writeSync } from "node:fs";
+import { closeSync, existsSync, ftruncateSync, fsyncSync, mkdirSync, openSync, rmSync, writeSync } from "node:fs";
 import { createHash, type Hash } from "node:crypto";
 import { join, resolve } from "node:path";
 import { InputError } from "../../core/errors.ts";
 import { asOsError, OsError } from "../../data/os-error.ts";
 import { openChecked, readTextChecked, CAPS } from "../../data/read-file.ts";
+import { RecordKeep } from "../../instrument/keep.ts";
 import { loadDataset, type Dataset } from "../../data/datasets.ts";
 import { diagnose, layerActivations, type Diagnosis } from "../../instrument/diagnosis.ts";
 import type { StepRecord } from "../../instrument/recorder.ts";
-import type { Config } from "../config.ts";
+import { batchCapNotes, type Config } from "../config.ts";
 import { loadConfigFile } from "../config-file.ts";
-import { checkMemory, defaultMemoryLimit } from "../memory.ts";
+import { checkMemory, defaultMemoryLimit, RECORD_KEEP } from "../memory.ts";
 import { Trainer, type EpochResult, type NonFiniteInfo, type Stop } from "../trainer.ts";
 import { encodeWeights } from "../weights.ts";
 import { writeFileAtomic } from "./atomic.ts";
 import { applyCheckpoint, CHECKPOINT_DIR, configHash, encodeCheckpoint, listCheckpoints, loadLatestCheckpoint, saveCheckpoint } from "./checkpoint.ts";
 import { clearResults, inspectFolder, ManifestFile, MANIFEST_FILE, notARun, removeListed, removeRun, RUN_FILES, settleFailedRun } from "./folder.ts";
+import { forEachLine } from "./lines.ts";
 import { acquireLock, checkNotInUse, type RunLock } from "./lock.ts";
 
 export interface Summary {
@@ -90,10 +97,11 @@ export interface RunOutcome {
   notes: string[];
 }
 
-/** A run trained in this session: its outcome and its records. */
+/** A run trained in this session: its outcome and the records it kept. */
 export interface RunResult extends RunOutcome {
   first: StepRecord;
   last: StepRecord;
+  /** every record when there are at most RECORD_KEEP, else an evenly spaced selection of them (always the first and the last); metrics.jsonl has all */
   records: StepRecord[];
 }
 
@@ -142,7 +150,10 @@ export class RunSession {
   readonly kept = false;
   first: StepRecord | null = null;
   last: StepRecord | null = null;
-  readonly records: StepRecord[] = [];
+  /** the records kept in memory (see the header) */
+  private readonly keep = new RecordKeep<StepRecord>(RECORD_KEEP);
+  /** one line each for the batch sizes the dataset caps (batchCapNotes), for the caller to show */
+  readonly batchNotes: string[];
   interrupted: string | null = null;
   private metricsFd: number | null = null;
   private metricsPos = 0;
@@ -168,26 +179,46 @@ export class RunSession {
   ) {
     this.hash = configHash(trainer.config);
     this.epochsSeen = trainer.epochs.length;
+    this.batchNotes = batchCapNotes(trainer.config);
   }
 
   get config(): Config { return this.trainer.config; }
 
-  /** Open metrics.jsonl, truncated to `bytes` (whose records are `prefix`), for appending. */
-  openMetrics(bytes: number, prefix: Buffer): void {
+  /** The records kept in memory: all of them up to RECORD_KEEP, else an evenly spaced selection ending with the last. */
+  get records(): StepRecord[] { return this.keep.list(); }
+
+  private keepRecord(rec: StepRecord): void {
+    this.first ??= rec;
+    this.last = rec;
+    this.keep.push(rec);
+  }
+
+  /**
+   * Open metrics.jsonl for appending, truncated to its first `bytes` bytes (0 for a new run), whose
+   * records are read back line by line (a resumed run; the checkpoint vouched for their SHA-256,
+   * which is checked again here as they are read).
+   */
+  openMetrics(bytes: number, sha256: string | null = null): void {
     const file = join(this.outDir!, "metrics.jsonl");
     if (existsSync(file)) closeSync(openChecked(file, "expected the run's metrics.jsonl").fd);  // a FIFO or a device is refused
     this.metricsFd = openSync(file, existsSync(file) ? "r+" : "w");
-    ftruncateSync(this.metricsFd, bytes);
-    this.metricsPos = bytes;
-    this.metricsHash = createHash("sha256").update(prefix);
-    const text = prefix.toString("utf8");
-    for (const line of text.split("\n")) {
-      if (line === "") continue;
-      const rec = JSON.parse(line) as StepRecord;  // bytes verified against the checkpoint's SHA-256
-      this.first ??= rec;
-      this.last = rec;
-      this.records.push(rec);
+    this.metricsHash = createHash("sha256");
+    let read = 0;
+    try {
+      if (bytes > 0) {
+        forEachLine(this.metricsFd, { shown: file, bytes, onBytes: (chunk) => { this.metricsHash.update(chunk); read += chunk.length; } }, (line) => {
+          if (line !== "") this.keepRecord(JSON.parse(line) as StepRecord);  // bytes verified against the checkpoint's SHA-256
+        });
+      }
+      if (read !== bytes) throw new InputError(`${file}: shorter than the ${bytes} bytes its checkpoint recorded`);
+      if (sha256 !== null && this.metricsHash.copy().digest("hex") !== sha256) throw new InputError(`${file}: changed before byte ${bytes} since its checkpoint was written`);
+      ftruncateSync(this.metricsFd, bytes);
+    } catch (e) {
+      closeSync(this.metricsFd);
+      this.metricsFd = null;
+      throw e;
     }
+    this.metricsPos = bytes;
   }
 
   setSecondsBefore(s: number): void { this.secondsBefore = s; }
@@ -208,7 +239,7 @@ export class RunSession {
   checkpoint(): void {
     if (this.outDir === null || this.lastCheckpoint === this.trainer.step) return;
     try { fsyncSync(this.metricsFd!); } catch (e) { throw asOsError(e, join(this.outDir, "metrics.jsonl"), "writing"); }
-    const metrics = { bytes: this.metricsPos, sha256: this.metricsHash.copy().digest("hex"), records: this.records.length };
+    const metrics = { bytes: this.metricsPos, sha256: this.metricsHash.copy().digest("hex"), records: this.keep.count };
     saveCheckpoint(this.outDir, this.trainer.step, encodeCheckpoint(this.trainer, { configSha256: this.hash, metrics, seconds: this.seconds() }));
     this.lastCheckpoint = this.trainer.step;
   }
@@ -228,9 +259,7 @@ export class RunSession {
         if (why !== null) { this.interrupted = why; return true; }
         const rec = t.trainStep();
         if (rec) {
-          this.first ??= rec;
-          this.last = rec;
-          this.records.push(rec);
+          this.keepRecord(rec);
           this.writeRecord(rec);
         }
         this.hooks.onStep?.(t, rec);
@@ -276,7 +305,7 @@ export class RunSession {
         if (this.interrupted === null) rmSync(join(this.outDir, CHECKPOINT_DIR), { recursive: true, force: true });
       }
       return {
-        summary, first: this.first!, last: this.last!, records: this.records, outDir: this.outDir,
+        summary, first: this.first!, last: this.last!, records: this.keep.list(), outDir: this.outDir,
         kept: false, interrupted: this.interrupted, resumedFrom: this.resumedFrom, notes: this.notes,
       };
     } catch (e) {
@@ -316,7 +345,7 @@ export class RunSession {
   private diagnosis(status: Summary["status"]): Diagnosis {
     const t = this.trainer;
     return diagnose(this.first!, this.last!, status === "stopped" ? t.stopped : null, {
-      records: this.records, epochs: t.epochs, finalLoss: t.finalLoss, activations: layerActivations(t.model),
+      records: this.keep.list(), epochs: t.epochs, finalLoss: t.finalLoss, activations: layerActivations(t.model),
       nonFinite: t.nonFinite, onNonFinite: t.config.train.onNonFinite, skippedSteps: t.skippedSteps,
       partial: status === "interrupted" ? { step: t.step, totalSteps: t.totalSteps, resume: this.outDir ? `gradlab run --resume ${this.outDir}` : null } : null,
     });
@@ -386,7 +415,7 @@ function openFresh(config: Config, outDir: string | null, command: string, hooks
     writeFileAtomic(join(dir, "config.json"), JSON.stringify(config, null, 2) + "\n");
     const session = new RunSession(trainer, dir, command, hooks, opts, lock, manifest);
     session.fresh = { created };
-    session.openMetrics(0, Buffer.alloc(0));
+    session.openMetrics(0);
     return session;
   } catch (e) {
     lock?.release();
@@ -421,20 +450,8 @@ function openResume(runDir: string, command: string, hooks: RunHooks, opts: RunO
     const found = loadLatestCheckpoint(dir, trainer, configHash(config), metricsFile);
     if (found) applyCheckpoint(trainer, found.checkpoint);
     const manifest = clearResults(dir, f.manifest);
-    const bytes = found ? found.checkpoint.metrics.bytes : 0;
-    const prefix = Buffer.alloc(bytes);
-    if (bytes > 0) {
-      const { fd } = openChecked(metricsFile, "expected the run's metrics.jsonl");
-      try {
-        for (let pos = 0; pos < bytes;) {
-          const got = readSync(fd, prefix, pos, bytes - pos, pos);
-          if (got === 0) throw new InputError(`${metricsFile}: shorter than the ${bytes} bytes its checkpoint recorded`);
-          pos += got;
-        }
-      } finally { closeSync(fd); }
-    }
     const session = new RunSession(trainer, dir, command, hooks, opts, lock, manifest, found ? found.checkpoint.step : 0, found ? found.notes : []);
-    session.openMetrics(bytes, prefix);
+    session.openMetrics(found ? found.checkpoint.metrics.bytes : 0, found ? found.checkpoint.metrics.sha256 : null);
     if (found) session.setSecondsBefore(found.checkpoint.seconds);
     return session;
   } catch (e) {
