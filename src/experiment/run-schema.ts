@@ -213,6 +213,47 @@ export const summarySchema = z.object({
   description: "The outcome of a run: test accuracy and loss, steps, per-epoch results, the diagnosis and how to reproduce it.",
 });
 
+/**
+ * probe.json: what a run folder recorded outside gradlab's engine says about itself, in place of
+ * config.json (integrations/pytorch/gradlab_probe.py writes it): the model's recorded layers, the
+ * optimizer, the command line, and what could not be measured.
+ */
+export const probeSchema = z.object({
+  schemaVersion: z.literal(RUN_SCHEMA_VERSION, what(`${RUN_SCHEMA_VERSION} (this gradlab reads version ${RUN_SCHEMA_VERSION} of the run folder format)`)),
+  source: z.string(what("a string naming the tool, e.g. \"gradlab-probe\"")).max(100, what("a string of at most 100 characters")),
+  probeVersion: z.string(what("a string")).max(40, what("a string of at most 40 characters")).optional(),
+  name: z.string(what("a string")).max(200, what("a string of at most 200 characters")).optional(),
+  every: count().optional(),
+  torch: z.string(what("a string")).max(100, what("a string of at most 100 characters")).optional(),
+  command: z.array(z.string(what("a string")), what("an array of strings")).max(1000, what("an array of at most 1000 strings")).optional(),
+  model: z.object({
+    class: z.string(what("a string")).max(200, what("a string of at most 200 characters")).optional(),
+    params: count().optional(),
+    layers: z.array(z.object({
+      name: z.string(what("a string")).max(500, what("a string of at most 500 characters")),
+      type: z.string(what("a string")).max(100, what("a string of at most 100 characters")),
+      module: z.string(what("a string")).max(200, what("a string of at most 200 characters")).optional(),
+      about: z.string(what("a string")).max(1000, what("a string of at most 1000 characters")).optional(),
+      params: z.record(z.string(), z.array(count(), what("an array of whole numbers (the tensor's shape)")).max(8, what("a shape of at most 8 dimensions"))).optional(),
+      trainable: count().optional(),
+    }, what("an object {\"name\", \"type\", …}")), what("an array of layers")).max(RUN_LIMITS.layers, what(`an array of at most ${RUN_LIMITS.layers} layers`)),
+  }, what("an object {\"class\", \"params\", \"layers\"}")),
+  optimizer: z.object({
+    type: z.string(what("a string")).max(100, what("a string of at most 100 characters")),
+    groups: z.array(z.record(z.string(), z.union([z.number(), z.string(), z.boolean(), z.null()])), what("an array of hyper-parameter objects")).max(100, what("an array of at most 100 groups")).optional(),
+  }, what("an object {\"type\", \"groups\"} or null")).nullable().optional(),
+  notes: z.array(z.object({
+    layer: z.string(what("a string")).max(500, what("a string of at most 500 characters")),
+    note: z.string(what("a string")).max(2000, what("a string of at most 2000 characters")),
+  }, what("an object {\"layer\", \"note\"}")), what("an array of notes")).max(1000, what("an array of at most 1000 notes")).optional(),
+}, what("a JSON object")).meta({
+  title: "gradlab probe.json",
+  description: "A run folder recorded outside gradlab's engine (the PyTorch probe) describes itself here instead of config.json.",
+});
+
+/** A probe.json as read. */
+export type ProbeFile = z.output<typeof probeSchema>;
+
 /** A metrics record as read (null where the writer had NaN/±Inf or did not measure). */
 export type MetricsRecord = z.output<typeof stepRecordSchema>;
 /** A summary.json as read. */
@@ -312,4 +353,13 @@ export function checkRecord(raw: unknown): Checked<MetricsRecord> {
 export function checkSummary(raw: unknown): Checked<SummaryFile> {
   const r = summarySchema.safeParse(raw);
   return r.success ? { ok: true, value: r.data } : { ok: false, problem: describe(r.error, raw, "the summary") };
+}
+
+/**
+ * Validate a parsed probe.json.
+ * @example checkProbe({ schemaVersion: 1, source: "gradlab-probe", model: { layers: [] } }).ok // true
+ */
+export function checkProbe(raw: unknown): Checked<ProbeFile> {
+  const r = probeSchema.safeParse(raw);
+  return r.success ? { ok: true, value: r.data } : { ok: false, problem: describe(r.error, raw, "probe.json") };
 }

@@ -6,6 +6,7 @@
  * id="gradlab-data"> so tools can read them. Every piece of text is escaped.
  */
 import type { Config } from "../experiment/config.ts";
+import type { ProbeFile } from "../experiment/run-schema.ts";
 import type { Summary } from "../experiment/run-folder/session.ts";
 import { diagnose, headlineOf, ratioText, type Diagnosis } from "../instrument/diagnosis.ts";
 import type { LayerRecord, StepRecord } from "../instrument/recorder.ts";
@@ -15,6 +16,8 @@ import { chartSvg } from "./render.ts";
 /** What a report is made from: the contents of a run folder. */
 export interface ReportRun {
   config: Config | Record<string, unknown>;
+  /** probe.json of a folder recorded outside gradlab's engine (the PyTorch probe), which has no config.json */
+  probe?: ProbeFile;
   summary: Partial<Summary>;
   records: StepRecord[];
   /** per-epoch results; default summary.epochs */
@@ -331,8 +334,8 @@ ${profile}
 ${profile ? `<li><a href="#depth-profile">Depth profile</a></li>` : ""}
 <li><a href="#layers">Per-layer table</a></li>
 ${charts.filter((c) => c.id !== CHART_IDS.depthProfile).map((c) => `<li><a href="#chart-${esc(c.id)}">${esc(c.title)}</a></li>`).join("\n")}
-<li><a href="#reproduce">Reproduce this run</a></li>
-<li><a href="#config">Resolved config</a></li>
+${run.probe ? `<li><a href="#probe">The model and what was not measured</a></li>` : `<li><a href="#reproduce">Reproduce this run</a></li>
+<li><a href="#config">Resolved config</a></li>`}
 </ul></nav>
 <section id="layers">
 <h2>Per layer: at initialization and at the end</h2>
@@ -342,7 +345,7 @@ ${layerTableHtml(run.records)}
 <h2>Charts</h2>
 ${rest.join("\n")}
 </section>
-<section id="reproduce">
+${run.probe ? probeSections(run.probe) : `<section id="reproduce">
 <h2>Reproduce this run</h2>
 <p>The run is a pure function of its config (seeded); this command, run from the same folder, writes the same metrics:</p>
 <pre><code>${esc(s.command ?? "(command not recorded)")}</code></pre>
@@ -350,7 +353,7 @@ ${rest.join("\n")}
 <section id="config">
 <h2>Resolved config</h2>
 <pre><code>${esc(JSON.stringify(run.config, null, 2))}</code></pre>
-</section>`;
+</section>`}`;
   const data = {
     format: REPORT_DATA_FORMAT, kind: "run", name,
     summary: { testAccuracy: s.testAccuracy ?? null, testLoss: s.testLoss ?? null, finalLoss: s.finalLoss ?? null, steps: s.steps ?? null, command: s.command ?? null },
@@ -360,6 +363,21 @@ ${rest.join("\n")}
     charts: charts.map((c) => chartData(c)),
   };
   return page(opts.title ?? `gradlab · ${name}`, body, data);
+}
+
+/** A probe folder's model, how it was recorded, and what the probe could not measure (in place of the config). */
+function probeSections(p: ProbeFile): string {
+  const layers = p.model.layers.map((l) => `<tr><td>${esc(l.name)}</td><td>${esc(l.type)}</td><td>${esc(l.module ?? "")}</td><td>${esc(Object.entries(l.params ?? {}).map(([k, shape]) => `${k} [${shape.join(", ")}]`).join(", "))}</td></tr>`).join("\n");
+  const notes = p.notes ?? [];
+  return `<section id="probe">
+<h2>The model, recorded by ${esc(p.source)}</h2>
+<p>This folder was recorded from a PyTorch training loop${p.torch ? ` (torch ${esc(p.torch)})` : ""}${p.command?.length ? ` started as <code>${esc(p.command.join(" "))}</code>` : ""}. Its layers, by qualified module name:</p>
+<table class="layers"><thead><tr><th>layer</th><th>type</th><th>module</th><th>parameters</th></tr></thead><tbody>
+${layers}
+</tbody></table>
+<h3>What could not be measured</h3>
+${notes.length ? `<ul>${notes.map((n) => `<li>${n.layer ? `<b>${esc(n.layer)}</b>: ` : ""}${esc(n.note)}</li>`).join("")}</ul>` : "<p>Nothing: every recorded layer was measured.</p>"}
+</section>`;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -19,7 +19,7 @@ import { InputError } from "../core/errors.ts";
 import { CAPS, openChecked, readTextChecked } from "../data/read-file.ts";
 import { parseConfig } from "../experiment/config.ts";
 import type { Summary } from "../experiment/run-folder/session.ts";
-import { checkRecord, checkSummary, type SummaryFile } from "../experiment/run-schema.ts";
+import { checkProbe, checkRecord, checkSummary, type ProbeFile, type SummaryFile } from "../experiment/run-schema.ts";
 import { RecordKeep } from "../instrument/keep.ts";
 import type { StepRecord } from "../instrument/recorder.ts";
 import type { ReportRun } from "./html.ts";
@@ -58,6 +58,13 @@ function jsonObject(text: string, file: string): Record<string, unknown> {
  */
 export function parseSummary(text: string, file: string): SummaryFile {
   const checked = checkSummary(jsonObject(text, file));
+  if (!checked.ok) throw new InputError(`${file}: ${checked.problem}`);
+  return checked.value;
+}
+
+/** probe.json's text, validated (run-schema.ts probeSchema). */
+export function parseProbe(text: string, file: string): ProbeFile {
+  const checked = checkProbe(jsonObject(text, file));
   if (!checked.ok) throw new InputError(`${file}: ${checked.problem}`);
   return checked.value;
 }
@@ -195,12 +202,28 @@ function runFolder(runDir: string): string {
 export function readRun(runDir: string, keep = KEEP_RECORDS): ReportRun {
   const dir = runFolder(runDir);
   const file = (name: string) => join(dir, name);
-  const config = parseRunConfig(readText(file("config.json"), CAPS.small), shown(file("config.json")));
+  // A folder recorded outside gradlab's engine (the PyTorch probe) has probe.json instead of config.json.
+  let config: Record<string, unknown>;
+  let probe: ProbeFile | undefined;
+  if (!existsSync(file("config.json")) && existsSync(file("probe.json"))) {
+    probe = parseProbe(readText(file("probe.json"), CAPS.small), shown(file("probe.json")));
+    config = { name: probe.name, description: probeDescription(probe) };
+  } else {
+    config = parseRunConfig(readText(file("config.json"), CAPS.small), shown(file("config.json")));
+  }
   const summary = parseSummary(readText(file("summary.json"), CAPS.small), shown(file("summary.json")));
   const metrics = file("metrics.jsonl");
   if (!existsSync(metrics)) throw new InputError(`${shown(metrics)}: no such file (is this a gradlab run folder?)`);
   const records = parseMetricsLines(fileLines(metrics, Number.POSITIVE_INFINITY), shown(metrics), keep);
-  return { config, summary: summary as Partial<Summary>, records };
+  return { config, summary: summary as Partial<Summary>, records, ...(probe ? { probe } : {}) };
+}
+
+/** "A PyTorch model (Net, 101,770 parameters) recorded by gradlab-probe every 100 steps, trained with SGD (lr 0.1)." */
+function probeDescription(p: ProbeFile): string {
+  const model = p.model.class ? `${p.model.class}${p.model.params !== undefined ? `, ${p.model.params.toLocaleString("en-US")} parameters` : ""}` : null;
+  const group = p.optimizer?.groups?.[0];
+  const lr = group && typeof group.lr === "number" ? ` (lr ${group.lr})` : "";
+  return `A PyTorch model${model ? ` (${model})` : ""} recorded by ${p.source}${p.every ? ` every ${p.every} steps` : ""}${p.optimizer ? `, trained with ${p.optimizer.type}${lr}` : ""}.`;
 }
 
 /**
