@@ -8,7 +8,8 @@
 // profile above the fold at 1280×800, the diagram drawn before the first step and at every
 // Step, every remedy button of every preset training B without NaN, a diverging run written
 // out as such, and the page usable at 390 px (screenshots test/.artifacts/lab-desktop.png and
-// lab-phone.png). Nothing is skipped: without /usr/bin/chromium the test fails and says how
+// lab-phone.png). The viewer opens a folder recorded by the PyTorch probe. Nothing is skipped:
+// without /usr/bin/chromium the test fails and says how
 // to install it.
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
@@ -202,6 +203,19 @@ describe("the lab in Chromium", () => {
     await page.waitForFunction(() => (window as unknown as { __gradlab: { chartKeys(): string[] } }).__gradlab.chartKeys().includes("time-norm:a"));
     expect(await lab<string[]>(page, "chartKeys")).toEqual(expect.arrayContaining(["time-norm:a", "time-heatmap-lstm1:a", "time-heatmap-gru1:a", "pascanu:a"]));
     expect(await lab(page, "drawnSeries", "grad-norm:a")).toEqual(["lstm1", "gru1", "dense1"]);
+    expect(pageErrors).toEqual([]);
+    await page.close();
+  }, 60_000);
+
+  it("views a folder recorded by the PyTorch probe: its metrics.jsonl opens in the viewer with the modules' names", async () => {
+    // test/reference/probe/odd.metrics.jsonl: the probe's records of a model with a shared module,
+    // a frozen layer, a two-layer GRU and a root parameter (see make_probe_fixtures.py)
+    const page = await openLab(encodeState(e2eState()));
+    await page.waitForFunction(() => (window as unknown as { __gradlab: { ready(): boolean } }).__gradlab.ready(), null, { timeout: 30_000 });
+    await page.setInputFiles("#open-file", join(ROOT, "test/reference/probe/odd.metrics.jsonl"));
+    await page.waitForFunction(() => document.body.innerText.includes("Viewing odd.metrics.jsonl (3 records)"), null, { timeout: 30_000 });
+    const text = await page.evaluate(() => document.body.innerText + [...document.querySelectorAll("svg text")].map((t) => t.textContent).join(" "));
+    for (const name of ["encoder.fc", "shared", "head"]) expect(text).toContain(name);
     expect(pageErrors).toEqual([]);
     await page.close();
   }, 60_000);
