@@ -118,9 +118,9 @@ export function* metricsRecords(lines: Iterable<string>, file: string): Generato
   if (count === 0) throw new InputError(`${file}: no records (the file is empty)`);
 }
 
-/** Parse a whole metrics.jsonl text (see parseMetricsLines). */
+/** Parse a whole metrics.jsonl text: every record (the text is in memory already; see metricsRecords). */
 export function parseMetrics(text: string, file = "metrics.jsonl"): StepRecord[] {
-  return parseMetricsLines(text.split("\n"), shown(file));
+  return [...metricsRecords(text.split("\n"), shown(file))];
 }
 
 /**
