@@ -69,11 +69,15 @@ export function parseProbe(text: string, file: string): ProbeFile {
   return checked.value;
 }
 
-/** config.json's text, validated with the config schema; the object is returned as written. */
+/**
+ * config.json's text, validated with the config schema. gradlab writes it resolved, and the
+ * object is returned as written (the report shows it so); one that leaves out defaults is
+ * returned with them filled in, so the report finds every field.
+ */
 export function parseRunConfig(text: string, file: string): Record<string, unknown> {
   const raw = jsonObject(text, file);
-  parseConfig(raw, file);
-  return raw;
+  const config = parseConfig(raw, file);
+  return JSON.stringify(config) === JSON.stringify(raw) ? raw : (config as unknown as Record<string, unknown>);
 }
 
 /**
