@@ -121,7 +121,7 @@ const CONFIG = maybeMutated(fc.record({
 const FOLDER = fc.record({ config: CONFIG, summary: SUMMARY, metrics: METRICS });
 
 describe("report and compare on generated run folders", () => {
-  it(`${RUNS} folders: read or one clean InputError naming the file; the valid ones render`, { timeout: 1_800_000 }, () => {
+  it(`${RUNS} folders: read or one clean InputError naming the file; the valid ones render`, { timeout: 600_000 }, () => {
     let valid = 0, compared = 0;
     let previous: ReportRun | null = null;
     let slowest = 0;
