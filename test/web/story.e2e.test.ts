@@ -132,7 +132,8 @@ describe("the story in Chromium", () => {
       for (const pt of stroke.slice(1)) await page.mouse.move(...at(pt), { steps: 4 });
       await page.mouse.up();
     }
-    f = await figure(page, 2, (d) => d.source === "drawn" && d.probs !== undefined);
+    // each lifted pen reads the drawing so far: wait for the reading of the whole 7
+    f = await figure(page, 2, (d) => d.source === "drawn" && d.probs !== undefined && d.strokes === SEVEN.length);
     expect(f.data.label).toBeNull();
     expect(f.data.inkMass).toBeGreaterThan(20);
     expect(f.data.predicted).toBe(7);

@@ -33,7 +33,7 @@ const scene2: Scene = {
   title: SCENE_TITLES[1],
   mount(ctx) {
     const reader = ctx.reader;
-    let input: { kind: "test"; index: number } | { kind: "drawn"; pixels: Float32Array } = { kind: "test", index: 0 };
+    let input: { kind: "test"; index: number } | { kind: "drawn"; pixels: Float32Array; strokes: number } = { kind: "test", index: 0 };
     let strokes: Stroke[] = [];
     let current: Stroke | null = null;
     let alive = true;
@@ -73,7 +73,7 @@ const scene2: Scene = {
     };
     const readDrawing = () => {
       try {
-        input = { kind: "drawn", pixels: strokesToPixels(strokes) };
+        input = { kind: "drawn", pixels: strokesToPixels(strokes), strokes: strokes.length };
         message.textContent = "";
         void show();
       } catch (e) {
@@ -107,7 +107,7 @@ const scene2: Scene = {
       ctx.caption.textContent = said;
       status.textContent = trainingText();
       const mass = Array.from(pr.image).reduce((a, b) => a + b, 0);
-      ctx.publish({ source: input.kind, testIndex: input.kind === "test" ? input.index : null, label: pr.label, probs: Array.from(pr.probs), predicted: best, step: pr.step, done: reader.done, accuracy: accuracy(), pixels: Array.from(pr.image), inkMass: mass }, true);
+      ctx.publish({ source: input.kind, testIndex: input.kind === "test" ? input.index : null, strokes: input.kind === "drawn" ? input.strokes : null, label: pr.label, probs: Array.from(pr.probs), predicted: best, step: pr.step, done: reader.done, accuracy: accuracy(), pixels: Array.from(pr.image), inkMass: mass }, true);
     };
     let lastRefresh = 0;
     ctx.onReader((what) => {
