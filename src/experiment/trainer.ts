@@ -24,6 +24,7 @@ import type { Param } from "../core/layers/layer.ts";
 import type { Dataset } from "../data/datasets.ts";
 import { BatchSource, viewShape } from "../data/views.ts";
 import { Recorder, type StepRecord } from "../instrument/recorder.ts";
+import { EPOCH_KEEP, RecordKeep } from "../instrument/keep.ts";
 import type { Config } from "./config.ts";
 
 export interface EvalResult { accuracy: number; loss: number; examples: number }
@@ -99,7 +100,9 @@ export class Trainer {
   /** updates done so far; the next step() trains step number `step` */
   step = 0;
   stopped: Stop | null = null;
-  readonly epochs: EpochResult[] = [];
+  /** per-epoch results: every one up to `keepEpochs`, an even selection beyond (see RecordKeep) */
+  private readonly epochKeep: RecordKeep<EpochResult>;
+  private lastEpochResult: EpochResult | null = null;
   /** steps whose batch was dropped because something became non-finite ("skip-step") */
   skippedSteps = 0;
   readonly nonFinite: NonFiniteInfo = { steps: 0, first: null };
@@ -115,8 +118,13 @@ export class Trainer {
   /** the shuffling stream's state before the current epoch's shuffle */
   private epochRng: RngState;
 
-  constructor(readonly config: Config, readonly data: Dataset, dtype: DType = "f32") {
+  /**
+   * @param keepEpochs the most per-epoch results held (default EPOCH_KEEP); a long run keeps an
+   *   evenly spaced selection and always the last, so memory stays bounded whatever `epochs` is
+   */
+  constructor(readonly config: Config, readonly data: Dataset, dtype: DType = "f32", keepEpochs = EPOCH_KEEP) {
     const { train } = config;
+    this.epochKeep = new RecordKeep<EpochResult>(keepEpochs);
     this.inShape = viewShape(config.data.view, data.rows, data.cols);
     this.classes = data.classes;
     this.model = buildModel(config.model, this.inShape, this.classes, { dtype, seed: train.seed, strayLabel: data.strayLabel });
@@ -255,7 +263,28 @@ export class Trainer {
 
   private endEpoch(): void {
     const test = this.evaluate("test");
-    this.epochs.push({ epoch: this.epoch, trainLoss: this.epochLossSum / this.epochLossCount, testAccuracy: test.accuracy, testLoss: test.loss });
+    this.lastEpochResult = { epoch: this.epoch, trainLoss: this.epochLossSum / this.epochLossCount, testAccuracy: test.accuracy, testLoss: test.loss };
+    this.epochKeep.push(this.lastEpochResult);
+  }
+
+  /** Epochs finished so far. */
+  get epochCount(): number {
+    return this.epochKeep.count;
+  }
+
+  /** The latest finished epoch's results, or null before the first. */
+  get lastEpoch(): EpochResult | null {
+    return this.lastEpochResult;
+  }
+
+  /** The kept per-epoch results in order (all of them up to `keepEpochs`, then an even selection ending with the last). */
+  get epochs(): EpochResult[] {
+    return this.epochKeep.list();
+  }
+
+  /** The most per-epoch results held at once. */
+  get keepEpochs(): number {
+    return this.epochKeep.limit;
   }
 
   /** Mean batch loss over the last (up to 100) steps learnt from. */
@@ -291,13 +320,15 @@ export class Trainer {
   restore(snap: TrainerSnapshot): void {
     const slots = this.optimizer.state().slots;
     const fits = snap.step >= 0 && snap.step <= this.totalSteps && snap.recent.length === this.recent.length &&
-      snap.order.length === this.source.n && snap.epochs.length === Math.floor(snap.step / this.stepsPerEpoch) &&
+      snap.order.length === this.source.n &&
+      snap.epochs.length === RecordKeep.positions(Math.floor(snap.step / this.stepsPerEpoch), this.epochKeep.limit).length &&
       snap.optimizer.slots.length === slots.length &&
       snap.optimizer.slots.every((sl, i) => sl.m.length === slots[i].m.length && sl.v.length === slots[i].v.length);
     if (!fits) throw new RangeError("Trainer.restore: the snapshot does not belong to this trainer");
     this.step = snap.step;
-    this.epochs.length = 0;
-    this.epochs.push(...snap.epochs.map((e) => ({ ...e })));
+    const epochs = snap.epochs.map((e) => ({ ...e }));
+    this.epochKeep.restore(epochs, Math.floor(snap.step / this.stepsPerEpoch));
+    this.lastEpochResult = epochs.at(-1) ?? null;
     this.epochLossSum = snap.epochLossSum;
     this.epochLossCount = snap.epochLossCount;
     this.recent.set(snap.recent);

@@ -163,8 +163,8 @@ function tick(): void {
 function flush(samplesPerSecond: number | null, trained = false): void {
   const t = trainer;
   if (!t) return;
-  const epochs: EpochResult[] = t.epochs.slice(epochsSent);
-  epochsSent = t.epochs.length;
+  const epochs: EpochResult[] = t.epochCount > epochsSent ? t.epochs.filter((e) => e.epoch > epochsSent) : [];
+  epochsSent = t.epochCount;
   let units: UnitStats[] = trained ? unitStats(t.model, lastBatch) : [];
   let now: StepRecord | null = null;
   if (mode.kind === "idle" && !t.done) {

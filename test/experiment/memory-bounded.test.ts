@@ -10,7 +10,9 @@ import { describe, expect, it } from "vitest";
 import { parseConfig } from "../../src/experiment/config.ts";
 import { checkMemory, estimateMemory, RECORD_KEEP } from "../../src/experiment/memory.ts";
 import { forEachLine, MAX_LINE } from "../../src/experiment/run-folder/lines.ts";
-import { openRun } from "../../src/experiment/run-folder/session.ts";
+import { applyCheckpoint, configHash, decodeCheckpoint, encodeCheckpoint } from "../../src/experiment/run-folder/checkpoint.ts";
+import { datasetFor, openRun } from "../../src/experiment/run-folder/session.ts";
+import { Trainer } from "../../src/experiment/trainer.ts";
 import { metricsToCsv } from "../../src/report/csv.ts";
 import { parseMetrics, readRun, writeReport } from "../../src/report/write.ts";
 import { gradlab, tempDir } from "../helpers/cli.ts";
@@ -64,6 +66,33 @@ describe("records are kept bounded and streamed", () => {
     // the CSV written a record at a time from the file is the one made from all records at once
     expect(readFileSync(join(dir, "metrics.csv"), "utf8")).toBe(metricsToCsv(all));
     expect(r.summary.steps).toBe(steps);
+  });
+
+  it("per-epoch results stay bounded: an even selection ending with the last epoch, and a checkpoint taken after thinning resumes exactly", () => {
+    // 4 examples, batch 4: one step per epoch, 60 epochs, a keep of 8 results. The kept epochs
+    // follow RecordKeep's rule (test/instrument/keep.test.ts): 60 results through a keep of 8
+    // give stride 8 → epochs 1, 9, …, 57 and the last, 60.
+    const config = parseConfig(tiny(4, { train: { epochs: 60 }, data: { test: 20 } }));
+    const data = datasetFor(config);
+    const whole = new Trainer(config, data, "f32", 8);
+    while (whole.step < whole.totalSteps) whole.trainStep();
+    expect(whole.epochCount).toBe(60);
+    expect(whole.epochs.map((e) => e.epoch)).toEqual([1, 9, 17, 25, 33, 41, 49, 57, 60]);
+    expect(whole.lastEpoch!.epoch).toBe(60);
+
+    // stop at epoch 37 (already thinned), checkpoint, resume in a fresh trainer, finish
+    const first = new Trainer(config, data, "f32", 8);
+    while (first.step < 37) first.trainStep();
+    const bytes = encodeCheckpoint(first, { configSha256: configHash(config), metrics: { bytes: 0, sha256: "0".repeat(64), records: 0 }, seconds: 1 });
+    const second = new Trainer(config, data, "f32", 8);
+    applyCheckpoint(second, decodeCheckpoint(bytes, second, configHash(config), "ck"));
+    while (second.step < second.totalSteps) second.trainStep();
+    expect(second.epochs).toEqual(whole.epochs);
+    expect(second.model.params.map((p) => Array.from(p.value))).toEqual(whole.model.params.map((p) => Array.from(p.value)));
+
+    // a checkpoint whose list is not the kept selection is refused, naming the field
+    const wrong = new Trainer(config, data, "f32", 4);
+    expect(() => decodeCheckpoint(bytes, wrong, configHash(config), "ck")).toThrow(/ck: state\.epochs/);
   });
 
   it("forEachLine: lines across 1 MB chunks, a last line without \\n, a line over MAX_LINE refused naming it", () => {

@@ -37,4 +37,26 @@ describe("RecordKeep", () => {
   it("refuses a limit below 2", () => {
     expect(() => new RecordKeep(1)).toThrow(/limit must be an integer ≥ 2/);
   });
+
+  it("positions(count, limit) are what list() returns, and restore() continues exactly as if never stopped", () => {
+    // Every count 0..120 and limit 2..9: the replayed rule must name the items push() kept, and
+    // a keep restored from a list (as a checkpoint does) must keep the same items afterwards.
+    for (let limit = 2; limit <= 9; limit++) {
+      for (let n = 0; n <= 120; n++) {
+        const list = keepOf(n, limit);
+        expect(RecordKeep.positions(n, limit)).toEqual(list);
+        const resumed = new RecordKeep<number>(limit);
+        resumed.restore(list, n);
+        for (let i = n; i < n + 40; i++) resumed.push(i);
+        expect(resumed.list()).toEqual(keepOf(n + 40, limit));
+      }
+    }
+  });
+
+  it("restore() refuses a list of the wrong length and changes nothing", () => {
+    const k = new RecordKeep<number>(4);
+    k.push(7);
+    expect(() => k.restore([0, 1, 2], 8)).toThrow(/expected 5 items for 8 pushed, got 3/);
+    expect([k.list(), k.count]).toEqual([[7], 1]);
+  });
 });

@@ -29,6 +29,7 @@ import { Rng, type RngState } from "../../core/rng.ts";
 import { decodeSafetensors, encodeSafetensors, type StInput } from "../../data/safetensors.ts";
 import type { Config } from "../config.ts";
 import { SNAPSHOT_FIELDS, type NonFiniteCause, type NonFiniteInfo, type SnapshotField, type SnapshotKinds, type Trainer, type TrainerSnapshot } from "../trainer.ts";
+import { RecordKeep } from "../../instrument/keep.ts";
 import { writeFileAtomic } from "./atomic.ts";
 
 export const CHECKPOINT_DIR = "checkpoint";
@@ -207,8 +208,10 @@ function checkFits(s: TrainerSnapshot, trainer: Trainer, c: Check): void {
   const { totalSteps, stepsPerEpoch } = trainer;
   if (s.step > totalSteps) c.fail("state.step", `an integer in [0, ${totalSteps}]`);
   const nEpochs = Math.floor(s.step / stepsPerEpoch);
-  if (s.epochs.length !== nEpochs) c.fail("state.epochs", `an array of ${nEpochs}`);
-  s.epochs.forEach((e, i) => { if (e.epoch !== i + 1) c.fail(`state.epochs[${i}].epoch`, `an integer in [${i + 1}, ${i + 1}]`); });
+  // The trainer keeps every epoch's results up to its limit, then an even selection (RecordKeep).
+  const kept = RecordKeep.positions(nEpochs, trainer.keepEpochs);
+  if (s.epochs.length !== kept.length) c.fail("state.epochs", `an array of ${kept.length}`);
+  s.epochs.forEach((e, i) => { if (e.epoch !== kept[i] + 1) c.fail(`state.epochs[${i}].epoch`, `an integer in [${kept[i] + 1}, ${kept[i] + 1}]`); });
   // Steps into the current epoch; at a boundary the finished epoch's sums stay until the next step.
   const inEpoch = s.step > 0 && s.step % stepsPerEpoch === 0 ? stepsPerEpoch : s.step % stepsPerEpoch;
   if (s.epochLossCount > inEpoch) c.fail("state.epochLossCount", `an integer in [0, ${inEpoch}]`);

@@ -178,7 +178,7 @@ export class RunSession {
     readonly notes: string[] = [],
   ) {
     this.hash = configHash(trainer.config);
-    this.epochsSeen = trainer.epochs.length;
+    this.epochsSeen = trainer.epochCount;
     this.batchNotes = batchCapNotes(trainer.config);
   }
 
@@ -263,7 +263,7 @@ export class RunSession {
           this.writeRecord(rec);
         }
         this.hooks.onStep?.(t, rec);
-        if (t.epochs.length > this.epochsSeen) { this.epochsSeen = t.epochs.length; this.hooks.onEpoch?.(t, t.epochs[this.epochsSeen - 1]); }
+        if (t.epochCount > this.epochsSeen) { this.epochsSeen = t.epochCount; this.hooks.onEpoch?.(t, t.lastEpoch!); }
         if (every > 0 && t.step % every === 0 && !t.done) this.checkpoint();
         if (budgetMs !== Infinity && performance.now() >= deadline) return t.done;
       }
@@ -318,7 +318,7 @@ export class RunSession {
   private summarize(seconds: number): Summary {
     const t = this.trainer;
     const status = this.interrupted !== null ? "interrupted" : t.stopped ? "stopped" : "complete";
-    const test = t.epochs.length && status === "complete" ? t.epochs[t.epochs.length - 1] : null;
+    const test = status === "complete" ? t.lastEpoch : null;
     const evald = test ? { accuracy: test.testAccuracy, loss: test.testLoss } : t.evaluate("test");
     const stopped: Stop | null = status === "interrupted"
       ? { step: t.step, reason: `interrupted (${this.interrupted}) at step ${t.step} of ${t.totalSteps}${this.outDir ? `; resume with: gradlab run --resume ${this.outDir}` : ""}`, cause: "interrupted" }
