@@ -8,6 +8,7 @@ import { mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { Worker } from "node:worker_threads";
 import { InputError } from "../core/errors.ts";
+import { asOsError } from "../data/os-error.ts";
 import type { Config } from "./config.ts";
 import { writeFileAtomic } from "./run-folder/atomic.ts";
 import { openRun, type RunHooks, type RunOutcome, type Summary } from "./run-folder/session.ts";
@@ -84,7 +85,8 @@ export async function runSuite(suite: Suite, root: string, opts: SweepOptions): 
       try {
         const r = runPlan(plan.config, join(outRoot, plan.label), opts.command, { finalize: opts.finalize }, opts.resume ?? false);
         finish({ ...base(plan, index), summary: r.summary, error: null, kept: r.kept, resumedFrom: r.resumedFrom });
-      } catch (e) {
+      } catch (raw) {
+        const e = asOsError(raw);  // an OS error fails this run in one line, as on a worker thread
         if (!(e instanceof InputError)) throw e;
         finish({ ...base(plan, index), summary: null, error: e.message });
       }

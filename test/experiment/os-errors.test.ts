@@ -206,3 +206,24 @@ describe("grads --out writes only a regular file", () => {
     expect(filesUnder(root).filter((f) => LEFTOVER.test(f))).toEqual([]);
   });
 });
+
+describe("a sweep on worker threads", () => {
+  it("an OS error while inspecting a run folder (EACCES listing it): one line per run on its worker, the other runs kept, exit 2", async () => {
+    // The fault layer is preloaded into the worker threads too (Node passes --import on). The
+    // "init" preset's 6 runs: the 3 with init=standard cannot be listed on --resume.
+    const out = join(root, "sweep");
+    const first = gradlab(["sweep", "init", "--epochs", "1", "--train", "100", "--test", "50", "--out", out, "--workers", "2", "--quiet"]);
+    expect(first.code, first.stderr).toBe(0);
+    const before = snapshot(out);
+    const r = await gradlabWithFaults(["sweep", "init", "--epochs", "1", "--train", "100", "--test", "50", "--out", out, "--workers", "2", "--quiet", "--resume"], "EACCES:init=standard:op=readdir");
+    expect(r.code).toBe(2);
+    expect(r.stderr).not.toMatch(/^\s+at /m);  // no stack trace
+    const text = r.stdout + r.stderr;
+    const failed = text.split("\n").filter((l) => l.includes(": error: "));
+    expect(failed).toHaveLength(3);
+    for (const line of failed) expect(line).toMatch(/init=standard: permission denied \(EACCES\) while listing the folder$/);
+    expect(text.match(/\(finished before; kept\)/g)).toHaveLength(3);
+    for (const [f, bytes] of Object.entries(before)) if (!f.startsWith("compare/") && !f.startsWith("suite")) expect(snapshot(out)[f], f).toBe(bytes);
+  }, 120_000);
+});
+

@@ -15,7 +15,7 @@
 //                                     thread; async reads wait on a timer)
 //
 // Ops: open (opening for writing), openr (any open), write, rename (either path), mkdir, access
-// (with W_OK), unlink (rm, unlink, rmdir), read. Without op, a rule with after= is a write rule
+// (with W_OK), unlink (rm, unlink, rmdir), read, readdir (listing a folder whose path ends with MATCH). Without op, a rule with after= is a write rule
 // and one without is open,mkdir,rename,access. Every errno error looks like Node's own: code,
 // errno, syscall, path. Each fired fault is logged to GRADLAB_FAULT_LOG (a file) when set.
 import fs from "node:fs";
@@ -33,7 +33,7 @@ const rules = (process.env.GRADLAB_FAULT ?? "").split(";").filter(Boolean).map((
 const original = {
   openSync: fs.openSync, open: fs.open, close: fs.close, closeSync: fs.closeSync, writeSync: fs.writeSync, readSync: fs.readSync, read: fs.read,
   renameSync: fs.renameSync, mkdirSync: fs.mkdirSync, accessSync: fs.accessSync,
-  rmSync: fs.rmSync, unlinkSync: fs.unlinkSync, rmdirSync: fs.rmdirSync,
+  rmSync: fs.rmSync, unlinkSync: fs.unlinkSync, rmdirSync: fs.rmdirSync, readdirSync: fs.readdirSync,
 };
 /** fd → the path it was opened with */
 const paths = new Map();
@@ -130,6 +130,11 @@ fs.accessSync = function accessSync(path, mode) {
   const r = (mode ?? 0) & fs.constants.W_OK ? find("access", path) : undefined;
   if (r) throw fail(r, "access", path);
   return original.accessSync.call(fs, path, mode);
+};
+fs.readdirSync = function readdirSync(path, ...rest) {
+  const r = rules.find((x) => x.ops.has("readdir") && String(path).endsWith(x.match));
+  if (r) throw fail(r, "scandir", path);
+  return original.readdirSync.call(fs, path, ...rest);
 };
 for (const [name, syscall] of [["rmSync", "rm"], ["unlinkSync", "unlink"], ["rmdirSync", "rmdir"]]) {
   fs[name] = function (path, ...rest) {

@@ -423,7 +423,7 @@ function openFresh(config: Config, outDir: string | null, command: string, hooks
       if (created) rmSync(dir, { recursive: true, force: true });
       else if (ours) removeListed(dir, [...RUN_FILES, MANIFEST_FILE]);
     } catch { /* what could not be removed stays, as the manifest lists it */ }
-    throw asOsError(e, undefined, undefined, "nothing was kept");
+    throw asOsError(e, undefined, undefined, created || ours ? "nothing was kept" : "the folder was not changed");
   }
 }
 
