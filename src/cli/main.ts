@@ -7,18 +7,29 @@
  * inside its action, so `gradlab --version`, `--help` and a mistyped option answer at once.
  */
 import { cac, type Command } from "cac";
-import { readFileSync } from "node:fs";
+import { readFileSync, writeSync } from "node:fs";
 import { InputError } from "../core/errors.ts";
-import { errorLine } from "../data/os-error.ts";
+import { errorLine, isSystemError, OsError } from "../data/os-error.ts";
 import { closest } from "../experiment/suggest.ts";
 import { printableLine } from "./printable.ts";
 
 const cli = cac("gradlab");
 
 // `gradlab … | head` closes our stdout early: the run goes on to the end (its folder is what
-// matters) and the rest of the output is dropped, instead of crashing on EPIPE.
-for (const stream of [process.stdout, process.stderr]) {
-  stream.on("error", (e: NodeJS.ErrnoException) => { if (e.code !== "EPIPE") throw e; });
+// matters) and the rest of the output is dropped, instead of crashing on EPIPE. Any other
+// failure to write the output (`> /dev/full`, a full disk) is dropped the same way, then named
+// in one line on the other stream at exit, with exit code 2 so a script sees it.
+let outputFailure: string | null = null;
+for (const [name, stream, other] of [["standard output", process.stdout, 2], ["standard error", process.stderr, 1]] as const) {
+  stream.on("error", (e: NodeJS.ErrnoException) => {
+    if (e.code === "EPIPE" || outputFailure !== null) return;
+    const dropped = "the output from there on was dropped";
+    outputFailure = isSystemError(e) ? new OsError(name, e.code, "writing", dropped).message : `${name}: ${e.message}; ${dropped}`;
+    process.once("exit", () => {
+      try { writeSync(other, `gradlab: ${outputFailure}\n`); } catch { /* nowhere left to say it */ }
+      if (!process.exitCode) process.exitCode = 2;
+    });
+  });
 }
 
 /** What `gradlab help <command>` and `gradlab <command> --help` say beyond the options. */

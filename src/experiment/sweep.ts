@@ -4,13 +4,12 @@
  * only runs i, i+n, i+2n, … so a sweep can be spread over machines by any batch scheduler
  * (Kubernetes indexed jobs, Slurm arrays) and merged afterwards with `gradlab compare`.
  */
-import { mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { Worker } from "node:worker_threads";
 import { InputError } from "../core/errors.ts";
 import { asOsError } from "../data/os-error.ts";
 import type { Config } from "./config.ts";
-import { writeFileAtomic } from "./run-folder/atomic.ts";
+import { makeFolders, writeFileAtomic } from "./run-folder/atomic.ts";
 import { openRun, type RunHooks, type RunOutcome, type Summary } from "./run-folder/session.ts";
 import type { RunPlan, Suite } from "./suite.ts";
 
@@ -72,7 +71,7 @@ export function shardPlans(plans: RunPlan[], shard?: [number, number]): { plan: 
 /** Run a suite into `root`/<label>/ folders; resolves when every run of the shard is done. */
 export async function runSuite(suite: Suite, root: string, opts: SweepOptions): Promise<PlanResult[]> {
   const outRoot = resolve(root);
-  mkdirSync(outRoot, { recursive: true });
+  makeFolders(outRoot);
   const todo = shardPlans(suite.runs, opts.shard);
   const results: PlanResult[] = [];
   const finish = (r: PlanResult) => { results.push(r); opts.onDone?.(r); };

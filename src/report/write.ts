@@ -8,11 +8,11 @@
  * the file (os-error.ts). Bad input is an InputError with one line naming the file, e.g.
  * `runs/x/metrics.jsonl: line 17 is not valid JSON`.
  */
-import { mkdirSync, rmSync } from "node:fs";
+import { rmSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
 import { InputError } from "../core/errors.ts";
 import { asOsError } from "../data/os-error.ts";
-import { writeFilesAtomic, type FileData } from "../experiment/run-folder/atomic.ts";
+import { makeFolders, writeFilesAtomic, type FileData } from "../experiment/run-folder/atomic.ts";
 import type { ChartSpec } from "./charts.ts";
 import type { StepRecord } from "../instrument/recorder.ts";
 import { hasTimeData, metricsCsvHeader, metricsCsvRows, metricsToCsv, TIME_CSV_HEADER, timeCsvRows, timeToCsv } from "./csv.ts";
@@ -46,7 +46,7 @@ function writeAll(outDir: string, files: [string, FileData][]): string[] {
   try {
     for (const f of folders) {
       try {
-        const first = mkdirSync(f, { recursive: true });
+        const first = makeFolders(f);
         if (first !== undefined) created.push(first);
       } catch (e) { throw asOsError(e, f, "creating the folder", "nothing was written"); }
     }

@@ -11,7 +11,7 @@ import { InputError } from "../../src/core/errors.ts";
 import { asOsError, errorLine, OsError, osWords } from "../../src/data/os-error.ts";
 import { prefetchFiles, readChecked } from "../../src/data/read-file.ts";
 import { checkOutFile, checkOutFolder } from "../../src/experiment/out-path.ts";
-import { writeFileAtomic, writeFilesAtomic } from "../../src/experiment/run-folder/atomic.ts";
+import { makeFolders, writeFileAtomic, writeFilesAtomic } from "../../src/experiment/run-folder/atomic.ts";
 import { tempDir } from "../helpers/cli.ts";
 import { filesUnder, LEFTOVER } from "../helpers/fault-fs.ts";
 
@@ -101,3 +101,24 @@ describe("prefetchFiles", () => {
     expect(readChecked(file, { cap: 1e6, expected: "expected data" }).toString()).toBe("replaced");
   });
 });
+
+describe("makeFolders", () => {
+  it("creates the missing levels and returns the first it created, as mkdirSync(recursive) does", () => {
+    const root = tempDir();
+    expect(makeFolders(join(root, "a", "b", "c"))).toBe(join(root, "a"));
+    expect(statSync(join(root, "a", "b", "c")).isDirectory()).toBe(true);
+    expect(makeFolders(join(root, "a", "b"))).toBeUndefined();  // there already
+  });
+
+  it("a file on the way: its errno (ENOTDIR, or EEXIST for the file itself), never a loop", () => {
+    const root = tempDir();
+    writeFileSync(join(root, "f"), "x");
+    expect((thrown(() => makeFolders(join(root, "f", "sub"))) as NodeJS.ErrnoException).code).toBe("ENOTDIR");
+    expect((thrown(() => makeFolders(join(root, "f"))) as NodeJS.ErrnoException).code).toBe("EEXIST");
+  });
+
+  it.runIf(process.platform === "linux")("/proc answers ENOENT for a folder it will not make: thrown at once (Node's recursive mkdirSync retries forever there)", () => {
+    expect((thrown(() => makeFolders("/proc/gradlab-no-such/sub")) as NodeJS.ErrnoException).code).toBe("ENOENT");
+  });
+});
+

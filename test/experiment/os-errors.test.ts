@@ -3,8 +3,8 @@
 // chmod 0555 folder stays writable. Every case must end in exit code 2 and exactly one stderr
 // line naming the file and the errno in words, with no temporary or partial file left and the
 // user's files byte for byte as they were. The expected wording comes from os-error.ts's table.
-import { execFileSync } from "node:child_process";
-import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { execFileSync, spawnSync } from "node:child_process";
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { decodeSafetensors } from "../../src/data/safetensors.ts";
@@ -127,6 +127,19 @@ describe("bad --out paths are refused before any work", () => {
     expect(oneLine(r.stderr)).toBe(`${ro}: permission denied (EACCES) while checking --out; expected a folder to write into`);
   });
 
+  it.runIf(process.platform === "linux")("--out under /proc (a file system that answers ENOENT to mkdir): one line at once, for run, sweep and grads", () => {
+    const lines = [
+      gradlab(["run", cfg, "--out", "/proc/gradlab-test/run", "--quiet", "--no-png"]),
+      gradlab(["sweep", "init", "--epochs", "1", "--train", "50", "--out", "/proc/gradlab-test-sweep", "--quiet"]),
+      gradlab(["grads", join(finished, "config.json"), "--weights", join(finished, "weights.safetensors"), "--examples", "0:4", "--out", "/proc/gradlab-test/g.safetensors"]),
+    ].map((r) => { expect(r.code).toBe(2); return oneLine(r.stderr); });
+    expect(lines).toEqual([
+      "/proc/gradlab-test: no such file (ENOENT) while creating the folder; nothing was kept",
+      "/proc/gradlab-test-sweep: no such file (ENOENT) while creating the folder",
+      "/proc/gradlab-test: no such file (ENOENT) while creating the folder",
+    ]);
+  });
+
   it("ENOTDIR: --out through a file; the file untouched", () => {
     const file = join(root, "notes.txt");
     writeFileSync(file, "mine\n");
@@ -225,5 +238,29 @@ describe("a sweep on worker threads", () => {
     expect(text.match(/\(finished before; kept\)/g)).toHaveLength(3);
     for (const [f, bytes] of Object.entries(before)) if (!f.startsWith("compare/") && !f.startsWith("suite")) expect(snapshot(out)[f], f).toBe(bytes);
   }, 120_000);
+});
+
+describe("output that cannot be written", () => {
+  /** `gradlab args` with stdout sent to /dev/full (every write fails with ENOSPC). */
+  function toFull(args: string[]): { code: number | null; stderr: string } {
+    const fd = openSync("/dev/full", "w");
+    try {
+      const r = spawnSync(process.execPath, [join(import.meta.dirname, "..", "..", "bin", "gradlab.js"), ...args], { stdio: ["ignore", fd, "pipe"], encoding: "utf8", timeout: 120_000 });
+      return { code: r.status, stderr: r.stderr };
+    } finally { closeSync(fd); }
+  }
+  const LINE = "gradlab: standard output: the disk is full (ENOSPC) while writing; the output from there on was dropped\n";
+
+  it.runIf(existsSync("/dev/full"))("stdout on a full device: the command's work is done, then one line on stderr and exit 2 (no stack)", () => {
+    expect(toFull(["presets"])).toEqual({ code: 2, stderr: LINE });
+    const out = join(root, "stdout-full");
+    const r = toFull(["run", cfg, "--out", out, "--no-png"]);
+    expect(r.code).toBe(2);
+    expect(r.stderr.endsWith(LINE)).toBe(true);
+    expect(r.stderr).not.toMatch(/^\s+at /m);
+    // the run folder is whole: the output is a display, the folder the result
+    expect(JSON.parse(readFileSync(join(out, "summary.json"), "utf8")).steps).toBe(16);
+    expect(existsSync(join(out, "report.html"))).toBe(true);
+  });
 });
 

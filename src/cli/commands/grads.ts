@@ -1,9 +1,8 @@
 /** `gradlab grads`: gradients of the mean loss over training examples A..B-1 for given weights. */
 import { dirname, resolve } from "node:path";
-import { mkdirSync } from "node:fs";
 import { InputError } from "../../core/errors.ts";
 import { readSafetensorsChecked } from "../../data/read-file.ts";
-import { writeFileAtomic } from "../../experiment/run-folder/atomic.ts";
+import { makeFolders, writeFileAtomic } from "../../experiment/run-folder/atomic.ts";
 import { checkOutFile } from "../../experiment/out-path.ts";
 import { computeGradients, encodeGradients, parseRange } from "../../experiment/grads.ts";
 import { loadConfig, output } from "./common.ts";
@@ -18,7 +17,7 @@ export function gradsCommand(arg: string, opts: { weights?: string; examples: st
   const bytes = readSafetensorsChecked(opts.weights, "expected a .safetensors file with the model's weights");
   const grads = computeGradients(config, bytes, range, opts.weights);
   const target = resolve(opts.out);
-  mkdirSync(dirname(target), { recursive: true });
+  makeFolders(dirname(target));
   writeFileAtomic(target, encodeGradients(grads));
   output(false).say(JSON.stringify({ loss: grads.loss, examples: grads.examples, out: target }));
 }

@@ -6,6 +6,8 @@
 import { join, resolve } from "node:path";
 import { resolveExperimentArg } from "../../experiment/config-file.ts";
 import { checkOutFolder } from "../../experiment/out-path.ts";
+import { makeFolders } from "../../experiment/run-folder/atomic.ts";
+import { asOsError } from "../../data/os-error.ts";
 import { expandSuite, type Suite } from "../../experiment/suite.ts";
 import { parseShard, runSuite } from "../../experiment/sweep.ts";
 import { writeComparison, writeReport } from "../../report/write.ts";
@@ -36,6 +38,8 @@ interface SweepRun extends RunRow { dir: string; error: string | null; kept: boo
 export async function runSuiteCli(suite: Suite, outRoot: string, workers: number, shard: [number, number] | undefined, quiet: boolean, png: boolean, out: Output, resume = false): Promise<void> {
   const say = out.say;
   const n = shard ? suite.runs.filter((_, i) => i % shard[1] === shard[0]).length : suite.runs.length;
+  // Before the first line is printed: a folder that cannot be made is then the only line.
+  try { makeFolders(resolve(outRoot)); } catch (e) { throw asOsError(e, resolve(outRoot), "creating the folder"); }
   say(`gradlab: ${printableLine(suite.name)} — ${n} run(s)${shard ? ` (shard ${shard[0]}/${shard[1]} of ${suite.runs.length})` : ""} on ${Math.min(workers, n)} worker(s) → ${resolve(outRoot)}`);
   let done = 0;
   const results = await runSuite(suite, outRoot, {

@@ -8,7 +8,7 @@
  * naming the target, what failed and that the target was not changed. Only regular files are
  * written: a target that is a folder, a device or a FIFO is refused and left as it is.
  */
-import { closeSync, fsyncSync, openSync, renameSync, rmSync, statSync, writeSync } from "node:fs";
+import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, statSync, writeSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { InputError } from "../../core/errors.ts";
 import { fileKind } from "../../data/read-file.ts";
@@ -18,6 +18,29 @@ import { asOsError, shownPath } from "../../data/os-error.ts";
 const TEMP_NAME = /^\.(.+)\.tmp-\d+$/;
 
 /** The temporary sibling writeFileAtomic uses for `file`. @example tempFile("/r/summary.json") // "/r/.summary.json.tmp-<pid>" */
+/**
+ * mkdirSync(dir, { recursive: true }) one level at a time: the first folder created (or
+ * undefined when `dir` existed), as Node's returns. Node's own recursion retries forever when
+ * the file system answers ENOENT for a parent that exists (as /proc does); here each level is
+ * made once and its error, whatever it is, is thrown.
+ */
+export function makeFolders(dir: string): string | undefined {
+  const missing: string[] = [];
+  for (let d = dir; ; d = dirname(d)) {
+    try {
+      if (statSync(d).isDirectory()) break;
+      mkdirSync(d);  // not a folder: throws EEXIST, which names it
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "ENOENT" || dirname(d) === d) throw e;
+      missing.push(d);
+    }
+  }
+  for (const d of missing.reverse()) {
+    try { mkdirSync(d); } catch (e) { if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e; }
+  }
+  return missing[0];
+}
+
 export function tempFile(file: string): string {
   return join(dirname(file), `.${basename(file)}.tmp-${process.pid}`);
 }

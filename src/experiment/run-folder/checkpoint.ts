@@ -20,7 +20,7 @@
  * is restored.
  */
 import { createHash } from "node:crypto";
-import { closeSync, mkdirSync, readSync, readdirSync, rmSync } from "node:fs";
+import { closeSync, readSync, readdirSync, rmSync } from "node:fs";
 import { openChecked, readChecked } from "../../data/read-file.ts";
 import { join } from "node:path";
 import { InputError } from "../../core/errors.ts";
@@ -30,7 +30,7 @@ import { decodeSafetensors, encodeSafetensors, type StInput } from "../../data/s
 import type { Config } from "../config.ts";
 import { SNAPSHOT_FIELDS, type NonFiniteCause, type NonFiniteInfo, type SnapshotField, type SnapshotKinds, type Trainer, type TrainerSnapshot } from "../trainer.ts";
 import { RecordKeep } from "../../instrument/keep.ts";
-import { writeFileAtomic } from "./atomic.ts";
+import { makeFolders, writeFileAtomic } from "./atomic.ts";
 
 export const CHECKPOINT_DIR = "checkpoint";
 const FORMAT = "gradlab-checkpoint";
@@ -365,7 +365,7 @@ export function listCheckpoints(runDir: string): { step: number; file: string }[
 /** Write a checkpoint file atomically and keep only the newest `keep`. */
 export function saveCheckpoint(runDir: string, step: number, bytes: Uint8Array, keep = 2): void {
   const dir = join(runDir, CHECKPOINT_DIR);
-  mkdirSync(dir, { recursive: true });
+  makeFolders(dir);
   writeFileAtomic(join(dir, `step-${String(step).padStart(10, "0")}.safetensors`), bytes);
   for (const old of listCheckpoints(runDir).slice(keep)) rmSync(old.file, { force: true });
 }

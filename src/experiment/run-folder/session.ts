@@ -24,7 +24,7 @@
  * the SHA-256 of what stays; restore weights, optimizer, shuffling state and trainer counters;
  * train on. Steps are pure functions of that state, so the results are byte-identical.
  */
-import { closeSync, existsSync, ftruncateSync, fsyncSync, mkdirSync, openSync, rmSync, writeSync } from "node:fs";
+import { closeSync, existsSync, ftruncateSync, fsyncSync, openSync, rmSync, writeSync } from "node:fs";
 import { createHash, type Hash } from "node:crypto";
 import { join, resolve } from "node:path";
 import { InputError } from "../../core/errors.ts";
@@ -39,7 +39,7 @@ import { loadConfigFile } from "../config-file.ts";
 import { checkMemory, defaultMemoryLimit, RECORD_KEEP } from "../memory.ts";
 import { Trainer, type EpochResult, type NonFiniteInfo, type Stop } from "../trainer.ts";
 import { encodeWeights } from "../weights.ts";
-import { writeFileAtomic } from "./atomic.ts";
+import { makeFolders, writeFileAtomic } from "./atomic.ts";
 import { applyCheckpoint, CHECKPOINT_DIR, configHash, encodeCheckpoint, listCheckpoints, loadLatestCheckpoint, saveCheckpoint } from "./checkpoint.ts";
 import { clearResults, inspectFolder, ManifestFile, MANIFEST_FILE, notARun, removeListed, removeRun, RUN_FILES, settleFailedRun } from "./folder.ts";
 import { forEachLine } from "./lines.ts";
@@ -404,7 +404,7 @@ function openFresh(config: Config, outDir: string | null, command: string, hooks
   let lock: RunLock | null = null;
   let ours = false;  // once the folder holds nothing of anyone else's, RUN_FILES there are this run's
   try {
-    mkdirSync(dir, { recursive: true });
+    makeFolders(dir);
     lock = acquireLock(dir);
     checkFreshTarget(dir, true);  // again, now that we hold the lock
     const before = inspectFolder(dir);
