@@ -56,6 +56,8 @@ try {
     {
       const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 } });
       const page = await ctx.newPage();
+      // a returning visitor: a first visit to the bare address lands on the story (first-visit.ts)
+      await page.addInitScript(() => { localStorage.setItem("gradlab.visited", "1"); });
       const t0 = performance.now();
       await page.goto(server.url, { waitUntil: "commit" });
       await page.waitForFunction(() => { const g = (window as unknown as { __gradlab?: { ready(): boolean; diagramSteps(): (number | null)[] } }).__gradlab; return !!g && g.ready() && g.diagramSteps()[0] === 0; }, null, { polling: 5, timeout: 60_000 });

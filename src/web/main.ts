@@ -22,6 +22,16 @@ import {
   type LabState, type RawConfig, type Speed,
 } from "./state.ts";
 import { WalkView } from "./walk-view.ts";
+import { isFirstVisit, markVisited } from "./first-visit.ts";
+
+// A first visit to the bare address lands on the story (first-visit.ts). This is the first
+// statement, and the await never resolves, so nothing of the lab starts on the way out.
+if (isFirstVisit(location)) {
+  markVisited();
+  location.replace(new URL("story.html", document.baseURI).href);
+  await new Promise<never>(() => {});
+}
+markVisited();
 
 type Side = "a" | "b";
 const $ = (id: string) => document.getElementById(id)!;

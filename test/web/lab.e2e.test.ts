@@ -81,10 +81,14 @@ let context: BrowserContext;
 let profile: string;
 const pageErrors: string[] = [];
 
+/** Mark the browser as having visited (first-visit.ts), so the bare address opens the lab. */
+const markVisited = () => { localStorage.setItem("gradlab.visited", "1"); };
+
 async function openLab(hash: string): Promise<Page> {
   const page = await context.newPage();
   page.on("pageerror", (e) => pageErrors.push(e.message));
   page.on("dialog", (d) => { pageErrors.push(`unexpected dialog: ${d.message()}`); void d.dismiss(); });
+  await page.addInitScript(markVisited);  // the lab itself, not the story a first visit lands on
   await page.goto(`${server.url}#${hash}`);
   await page.waitForFunction(() => typeof (window as unknown as { __gradlab?: unknown }).__gradlab === "object");
   return page;
@@ -347,6 +351,7 @@ describe("the lesson on the default page", () => {
     const page = await context.newPage();
     page.on("pageerror", (e) => pageErrors.push(e.message));
     await page.setViewportSize({ width: 390, height: 844 });
+    await page.addInitScript(markVisited);
     await page.goto(server.url);
     await page.waitForFunction(() => { const x = (window as unknown as W).__gradlab; return x.diagramSteps()[0] === 0 && x.chartKeys().includes("delta-norm:a"); }, null, { timeout: 60_000 });
     await page.click("#play");

@@ -269,10 +269,26 @@ describe("the story in Chromium", () => {
     expect(await bad.locator(".scene-note").innerText()).toContain("There is no scene “99”; the story has scenes 1 to 8");
     await bad.context().close();
 
+    // A first visit to the lab's bare address lands on the story (a fresh context: no storage);
+    // the story's link opens the lab, and from then on the bare address is the lab.
     const labPage = await (await browser.newContext({ viewport: DESKTOP })).newPage();
-    await labPage.goto(`${server.url}index.html`);
+    await labPage.goto(server.url);
+    await labPage.waitForURL(/\/story\.html(#\d+)?$/);
+    await labPage.waitForFunction(() => (window as unknown as { __story?: { firstFigureMs(): number | null } }).__story?.firstFigureMs() != null, null, { timeout: 30_000 });
+    await labPage.click("a.to-lab");
+    await labPage.waitForFunction(() => typeof (window as unknown as { __gradlab?: unknown }).__gradlab === "object", null, { timeout: 30_000 });
+    expect(new URL(labPage.url()).pathname).toMatch(/\/index\.html$/);
+    await labPage.goto(server.url);
+    await labPage.waitForFunction(() => typeof (window as unknown as { __gradlab?: unknown }).__gradlab === "object", null, { timeout: 30_000 });
+    expect(new URL(labPage.url()).pathname).not.toMatch(/story/);
     expect(await labPage.locator("a[data-key=to-story]").getAttribute("href")).toBe("./story.html");
     await labPage.context().close();
+    // A shared lab link (state in the hash) opens the lab even on a first visit.
+    const shared = await (await browser.newContext({ viewport: DESKTOP })).newPage();
+    await shared.goto(`${server.url}#lr=0.1`);
+    await shared.waitForFunction(() => typeof (window as unknown as { __gradlab?: unknown }).__gradlab === "object", null, { timeout: 30_000 });
+    expect(new URL(shared.url()).pathname).not.toMatch(/story/);
+    await shared.context().close();
     expect(pageErrors.filter((e) => !e.startsWith("index.html"))).toEqual([]);
   }, 120_000);
 });

@@ -10,9 +10,12 @@
  * Only types come from src/core; the engine runs in workers (lab-run.ts, worker.ts).
  */
 import { fill, h } from "../dom.ts";
+import { markVisited } from "../first-visit.ts";
 import type { RunController } from "../lab-run.ts";
 import { scene1 } from "./scene-1.ts";
 import { SCENE_TITLES, type Scene, type SceneContext } from "./scene-kit.ts";
+
+markVisited();  // from now on the lab's bare address opens the lab (first-visit.ts)
 
 type Later = typeof import("./scenes.ts");
 let later: Promise<Later> | null = null;
