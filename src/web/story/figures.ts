@@ -23,10 +23,13 @@ function decades(series: readonly LogSeries[]): [number, number] {
 
 /**
  * Lines over categories on a log y axis, one per series, with a legend. `label` is the figure's
- * text alternative (the caller states the numbers).
+ * text alternative (the caller states the numbers). Without `width`, 640 wide, or 400 on a
+ * narrow screen, where at most about seven categories are labelled.
  */
 export function logChart(categories: readonly string[], series: readonly LogSeries[], opts: { label: string; yTitle: string; xTitle: string; every?: number; width?: number }): SVGSVGElement {
-  const W = opts.width ?? 640, H = 300, L = 64, R = 36, T = 14 + 18 * Math.ceil(series.length / 2), B = 46;
+  // On a phone the figure is drawn narrower rather than scaled down, so its text stays readable.
+  const narrow = typeof matchMedia === "function" && matchMedia("(max-width: 560px)").matches;
+  const W = opts.width ?? (narrow ? 400 : 640), H = 300, L = 64, R = 36, T = 14 + 18 * Math.ceil(series.length / 2), B = 46;
   const [lo, hi] = decades(series);
   const x = (i: number) => L + (categories.length === 1 ? (W - L - R) / 2 : (i * (W - L - R)) / (categories.length - 1));
   const y = (v: number) => T + ((hi - Math.log10(v)) / (hi - lo)) * (H - T - B);
@@ -36,7 +39,7 @@ export function logChart(categories: readonly string[], series: readonly LogSeri
     svg.append(s("line", { x1: L, x2: W - R, y1: y(10 ** d), y2: y(10 ** d), class: "grid" }));
     svg.append(s("text", { x: L - 6, y: y(10 ** d) + 4, "text-anchor": "end", class: "tick", text: `1e${d}` }));
   }
-  const every = opts.every ?? 1;
+  const every = Math.max(opts.every ?? 1, narrow ? Math.ceil(categories.length / 7) : 1);
   categories.forEach((c, i) => { if (i % every === 0 || i === categories.length - 1) svg.append(s("text", { x: x(i), y: H - B + 16, "text-anchor": "middle", class: "tick", text: c })); });
   svg.append(s("text", { x: (L + W - R) / 2, y: H - 8, "text-anchor": "middle", class: "axis-title", text: opts.xTitle }));
   svg.append(s("text", { x: 14, y: (T + H - B) / 2, "text-anchor": "middle", class: "axis-title", transform: `rotate(-90 14 ${(T + H - B) / 2})`, text: opts.yTitle }));
