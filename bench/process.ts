@@ -3,7 +3,7 @@
  * (scripts/pack-install.ts), then
  *   cold start     `gradlab --version` and `gradlab --help`, beside `node -e 0` (this machine's
  *                  floor for any Node program); target ≤ 150 ms
- *   whole process  `gradlab run seed --epochs 2` (and with --no-png) beside the same job as one
+ *   whole process  `gradlab run seed --epochs 2` (and with --png, which adds the PNG export) beside the same job as one
  *                  PyTorch program (bench/workers/seed-process.py), run with the environment as
  *                  it is and with OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset, the faster taken;
  *                  target: gradlab ≥ 3× PyTorch's speed
@@ -90,7 +90,7 @@ export async function processBench({ quick, log }: { quick: boolean; log: (m: st
     delete unset.OPENBLAS_L2_SIZE;
     const jobs: { id: string; label: string; run: (out: string) => Timing }[] = [
       { id: "gradlab", label: "gradlab run seed --epochs 2", run: (out) => timeProcess(node, [bin, "run", "seed", "--epochs", "2", "--out", out, "--quiet"], { cwd }) },
-      { id: "gradlab-no-png", label: "  … --no-png", run: (out) => timeProcess(node, [bin, "run", "seed", "--epochs", "2", "--out", out, "--quiet", "--no-png"], { cwd }) },
+      { id: "gradlab-png", label: "  … --png", run: (out) => timeProcess(node, [bin, "run", "seed", "--epochs", "2", "--out", out, "--quiet", "--png"], { cwd }) },
     ];
     if (torch) {
       jobs.push(

@@ -45,7 +45,7 @@ at the next step with a checkpoint; --resume DIR continues from it.`,
     examples: [
       "gradlab run seed",
       "gradlab run seed --epochs 1 --train 5000 --out runs/quick",
-      "gradlab run my-config.json --seed 2 --no-png",
+      "gradlab run my-config.json --seed 2 --png",
       "gradlab run seed --json --quiet | jq .testAccuracy",
       "gradlab run --resume runs/seed",
     ],
@@ -114,7 +114,7 @@ withHelp(cli
   .option("--json", "print the run's summary.json as one JSON document on stdout; human text goes to stderr")
   .option("--workers <n>", "for suites: parallel runs (default: the number of cores)")
   .option("--threads <n>", "1 (default) or 2: a second thread for the kernels' large products and cell steps (same results; pays on recurrent networks when the second core is free)")
-  .option("--no-png", "skip the PNG export of the charts")
+  .option("--png", "also export every chart as charts/<id>.png, for slides (about a second more; report.html has them as SVG)")
   .action(async (arg, opts) => (await import("./commands/run.ts")).runCommand(arg, opts)));
 
 withHelp(cli

@@ -2,9 +2,28 @@
  * Node-side rendering of chart options: SVG with ECharts' server-side renderer (no DOM, no
  * canvas) and PNG from that SVG with resvg (system fonts; DejaVu Sans preferred).
  */
-import * as echarts from "echarts";
-import { Resvg } from "@resvg/resvg-js";
+import { createRequire } from "node:module";
+import * as echarts from "echarts/core";
+// Each registers itself with ECharts (as echarts.use would): only what charts.ts draws, the same
+// set as the browser's charts-view.ts. The whole of ECharts, or its chart and component index
+// files, took two to three times as long to load, at every report.
+import "echarts/lib/chart/heatmap";
+import "echarts/lib/chart/line";
+import "echarts/lib/chart/scatter";
+import "echarts/lib/component/grid";
+import "echarts/lib/component/legend";
+import "echarts/lib/component/markLine";
+import "echarts/lib/component/title";
+import "echarts/lib/component/tooltip";
+import "echarts/lib/component/visualMap";
+import { SVGRenderer } from "echarts/renderers";
 import type { ChartOption, ChartSpec } from "./charts.ts";
+
+echarts.use([SVGRenderer]);
+
+/** resvg's native module, loaded on the first PNG (a report without PNGs never loads it). */
+let resvg: typeof import("@resvg/resvg-js") | null = null;
+const loadResvg = () => (resvg ??= createRequire(import.meta.url)("@resvg/resvg-js") as typeof import("@resvg/resvg-js"));
 
 export interface SvgOptions {
   width: number;
@@ -45,7 +64,7 @@ export function chartSvg(chart: ChartSpec, idPrefix?: string): string {
  * Fonts: the system's, with DejaVu Sans for the generic families.
  */
 export function svgToPng(svg: string, scale = 2): Uint8Array {
-  const r = new Resvg(svg, {
+  const r = new (loadResvg().Resvg)(svg, {
     background: "#ffffff",
     fitTo: { mode: "zoom", value: scale },
     font: { loadSystemFonts: true, defaultFontFamily: "DejaVu Sans", sansSerifFamily: "DejaVu Sans" },

@@ -41,7 +41,7 @@ describe("mistyped names: one line, the nearest name, exit 2", () => {
   });
 
   it("with nothing close, the refusal lists what is accepted instead", () => {
-    expect(refusal(["run", "seed", "--frobnicate"])).toMatch(/^gradlab: unknown option --frobnicate for "gradlab run"; expected one of --out, --resume, --epochs, .*--no-png/);
+    expect(refusal(["run", "seed", "--frobnicate"])).toMatch(/^gradlab: unknown option --frobnicate for "gradlab run"; expected one of --out, --resume, --epochs, .*--png/);
     expect(refusal(["frobnicate"])).toBe(`gradlab: unknown command "frobnicate"; expected one of run, grads, sweep, report, compare, presets, help`);
     expect(refusal(["run", "seed", "-x"])).toMatch(/^gradlab: unknown option -x for "gradlab run"; expected one of /);
   });

@@ -15,7 +15,7 @@ const seedCfg = () => JSON.parse(readFileSync(join(import.meta.dirname, "../../e
 describe("gradlab run", () => {
   it("writes the run folder the README documents and is byte-identical for the same seed", () => {
     const dir = tempDir();
-    const args = (out: string, seed = "3", png = false) => ["run", "seed", "--train", "3000", "--test", "500", "--epochs", "2", "--seed", seed, "--every", "10", "--out", out, "--quiet", ...(png ? [] : ["--no-png"])];
+    const args = (out: string, seed = "3", png = false) => ["run", "seed", "--train", "3000", "--test", "500", "--epochs", "2", "--seed", seed, "--every", "10", "--out", out, "--quiet", ...(png ? ["--png"] : ["--no-png"])];
     const a = gradlab(args(join(dir, "a"), "3", true));
     expect(a.stderr).toBe("");
     expect(a.code).toBe(0);

@@ -44,7 +44,7 @@ export async function runCommand(arg: string | undefined, opts: RunOpts): Promis
     const { runSuiteCli } = await import("./sweep.ts");
     const root = opts.out ?? `runs/${safeName(suite.name)}`;
     checkOutFolder(root, "--out");
-    return runSuiteCli(suite, root, workerCount(opts.workers), undefined, !!opts.quiet, opts.png !== false, out);
+    return runSuiteCli(suite, root, workerCount(opts.workers), undefined, !!opts.quiet, opts.png === true, out);
   }
   const config = override(e.config, opts);
   const dir = opts.out ?? `runs/${safeName(config.name)}`;
@@ -88,7 +88,7 @@ async function runOne(opts: RunOpts, out: Output, open: (hooks: RunHooks, runOpt
   let signals: ReturnType<typeof interruptOnSignals> | null = null;
   try {
     const session = open({
-      finalize: (dir) => writeReport(dir, { png: opts.png !== false }),
+      finalize: (dir) => writeReport(dir, { png: opts.png === true }),
       onStep(t, rec) {
         if (rec && rec.step === 0) {
           log(`\nAt initialization (step 0), loss ${rec.loss.toFixed(4)}:\n${layerTable(rec)}\n`);
