@@ -10,6 +10,7 @@ import { INIT_NAMES } from "../core/init.ts";
 import type { Field } from "../core/layers/kind.ts";
 import { childSpecs, KINDS, LAYER_TYPES } from "../core/layers/registry.ts";
 import { checkNoDuplicateKeys } from "./json-text.ts";
+import { formatPath as formatJsonPath, valueAt, type JsonPath } from "./json-path.ts";
 import { closest } from "./suggest.ts";
 import type { InitSpec, LayerSpec, LossName, ModelSpec, OptimizerSpec } from "../core/spec.ts";
 
@@ -257,29 +258,8 @@ export const configSchema = obj({
 // ---------------------------------------------------------------------------------------------
 // Turning zod's issues into one line.
 
-type Path = readonly PropertyKey[];
-const IDENT = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
-
-/** JS-style path: `model.layers[3].layers[0].units`; the empty path is `config`. */
-function formatPath(path: Path): string {
-  let out = "";
-  for (const seg of path) {
-    if (typeof seg === "number") out += `[${seg}]`;
-    else if (typeof seg === "string" && IDENT.test(seg)) out += out === "" ? seg : `.${seg}`;
-    else out += `[${JSON.stringify(String(seg))}]`;
-  }
-  return out === "" ? "config" : out;
-}
-
-/** The raw value at `path`, following own properties only (a `__proto__` key is just a key). */
-function valueAt(raw: unknown, path: Path): unknown {
-  let cur = raw;
-  for (const seg of path) {
-    if (cur === null || typeof cur !== "object" || !Object.hasOwn(cur, seg)) return undefined;
-    cur = (cur as Record<PropertyKey, unknown>)[seg];
-  }
-  return cur;
-}
+type Path = JsonPath;
+const formatPath = (path: Path) => formatJsonPath(path, "config");
 
 /** A value as the user wrote it, in JSON, cut to 60 characters. */
 function show(value: unknown): string {

@@ -16,6 +16,7 @@
  */
 import { z } from "zod";
 import { ACT_HIST_EDGES, GRAD_HIST_EDGES } from "../instrument/stats.ts";
+import { formatPath as formatJsonPath, valueAt, type JsonPath } from "./json-path.ts";
 
 /** The version of the format described here; bumped on an incompatible change only. */
 export const RUN_SCHEMA_VERSION = 1;
@@ -262,28 +263,11 @@ export type SummaryFile = z.output<typeof summarySchema>;
 // ---------------------------------------------------------------------------------------------
 // One line per problem.
 
-type Path = readonly PropertyKey[];
-const IDENT = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
+type Path = JsonPath;
 
 /** JS-style path: `layers[0].hist.grad`; the empty path is `root`. */
 export function formatPath(path: Path, root = "the record"): string {
-  let out = "";
-  for (const seg of path) {
-    if (typeof seg === "number") out += `[${seg}]`;
-    else if (typeof seg === "string" && IDENT.test(seg)) out += out === "" ? seg : `.${seg}`;
-    else out += `[${JSON.stringify(String(seg).slice(0, 40))}]`;
-  }
-  return out === "" ? root : out;
-}
-
-/** The raw value at `path`, following own properties only. */
-function valueAt(raw: unknown, path: Path): unknown {
-  let cur = raw;
-  for (const seg of path) {
-    if (cur === null || typeof cur !== "object" || !Object.hasOwn(cur, seg)) return undefined;
-    cur = (cur as Record<PropertyKey, unknown>)[seg];
-  }
-  return cur;
+  return formatJsonPath(path, root, 40);
 }
 
 /** A value as written, in JSON, cut to 60 characters (a deep or huge value is never fully stringified). */
