@@ -13,11 +13,12 @@
  * parseRun takes the files' contents instead of a folder, so a run folder can be checked in
  * memory (the property tests do).
  */
-import { closeSync, existsSync, readSync, statSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import { isAbsolute, join, relative, resolve } from "node:path";
 import { InputError } from "../core/errors.ts";
-import { CAPS, openChecked, readTextChecked } from "../data/read-file.ts";
+import { CAPS, readTextChecked } from "../data/read-file.ts";
 import { parseConfig } from "../experiment/config.ts";
+import { linesOf } from "../experiment/run-folder/lines.ts";
 import type { Summary } from "../experiment/run-folder/session.ts";
 import { checkProbe, checkRecord, checkSummary, type ProbeFile, type SummaryFile } from "../experiment/run-schema.ts";
 import { RecordKeep } from "../instrument/keep.ts";
@@ -26,10 +27,6 @@ import type { ReportRun } from "./html.ts";
 
 /** Records a report keeps at most (evenly spaced, plus the last): a run of up to this many keeps all. */
 export const KEEP_RECORDS = 4096;
-/** The longest metrics.jsonl line read (bytes); a record of 1000 recurrent layers of 784 steps fits. */
-export const LINE_CAP = 64 * 2 ** 20;
-/** Bytes read from metrics.jsonl at a time. */
-const CHUNK = 1 << 16;
 
 /** A path as shown in messages: relative to the working directory when inside it. */
 export function shown(path: string): string {
@@ -128,43 +125,11 @@ export function parseMetrics(text: string, file = "metrics.jsonl"): StepRecord[]
 }
 
 /**
- * The lines of a regular file, read in chunks (no line break at the end of a line; a final line
- * without one is a line too). The file may hold at most `cap` bytes and a line at most LINE_CAP.
- * The file is closed when the loop ends, also by a throw.
+ * The lines of a run's metrics.jsonl (run-folder/lines.ts: read in chunks, a line at a time; a
+ * final line without "\n" is a line too). The file is closed when the loop ends, also by a throw.
  */
-export function* fileLines(path: string, cap: number, file: string = shown(path)): Generator<string> {
-  const expected = "expected a metrics.jsonl of one JSON record per line";
-  const { fd } = openChecked(path, expected, file);
-  try {
-    const chunk = Buffer.allocUnsafe(CHUNK);
-    let parts: Buffer[] = [];   // the current line's bytes so far
-    let partBytes = 0;
-    let total = 0;
-    for (;;) {
-      let got: number;
-      try { got = readSync(fd, chunk, 0, CHUNK, null); } catch (e) {
-        throw new InputError(`${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
-      }
-      if (got === 0) break;
-      total += got;
-      if (total > cap) throw new InputError(`${file}: larger than the ${cap / 2 ** 20} MB limit for a metrics.jsonl (${expected})`);
-      let start = 0;
-      for (let nl = chunk.indexOf(10, 0); nl !== -1 && nl < got; nl = chunk.indexOf(10, start)) {
-        parts.push(Buffer.from(chunk.subarray(start, nl)));
-        yield Buffer.concat(parts).toString("utf8");
-        parts = []; partBytes = 0;
-        start = nl + 1;
-      }
-      if (start < got) {
-        partBytes += got - start;
-        if (partBytes > LINE_CAP) throw new InputError(`${file}: a line longer than ${LINE_CAP / 2 ** 20} MB (${expected})`);
-        parts.push(Buffer.from(chunk.subarray(start, got)));
-      }
-    }
-    if (partBytes > 0) yield Buffer.concat(parts).toString("utf8");
-  } finally {
-    closeSync(fd);
-  }
+export function* fileLines(path: string, file: string = shown(path)): Generator<string> {
+  for (const [line] of linesOf(path, "expected a metrics.jsonl of one JSON record per line", file)) yield line;
 }
 
 /** The contents of a run folder's files: whole texts, and metrics.jsonl as lines. */
@@ -218,7 +183,7 @@ export function readRun(runDir: string, keep = KEEP_RECORDS): ReportRun {
   const summary = parseSummary(readText(file("summary.json"), CAPS.small), shown(file("summary.json")));
   const metrics = file("metrics.jsonl");
   if (!existsSync(metrics)) throw new InputError(`${shown(metrics)}: no such file (is this a gradlab run folder?)`);
-  const records = parseMetricsLines(fileLines(metrics, Number.POSITIVE_INFINITY), shown(metrics), keep);
+  const records = parseMetricsLines(fileLines(metrics), shown(metrics), keep);
   return { config, summary: summary as Partial<Summary>, records, ...(probe ? { probe } : {}) };
 }
 

@@ -68,7 +68,7 @@ export function reportFiles(run: ReportRun, opts: WriteOptions = {}): [string, s
 
 /** The records of a run folder's metrics.jsonl, checked, read line by line (the file is never held whole). */
 function* recordsOf(file: string): Generator<StepRecord> {
-  yield* metricsRecords(fileLines(file, Number.POSITIVE_INFINITY), shown(file));
+  yield* metricsRecords(fileLines(file), shown(file));
 }
 
 /** Text made a record at a time from a pass over metrics.jsonl, in pieces of about 1 MB (for writeFilesAtomic). */
