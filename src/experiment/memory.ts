@@ -82,12 +82,13 @@ const MAX_ELEMENTS = 2 ** 31 - 1;
 export const RUNTIME_BYTES = 180 * 2 ** 20;
 
 /**
- * Rendering the report (HTML charts through ECharts, PNGs through resvg) on top of the run: the
- * growth of the peak resident memory across writeReport measured on the seed, CNN and row-LSTM
- * runs (63, 63 and 72 MB, /proc/self/status VmHWM before and after; the pixel LSTM's many
- * time-step charts take 82 MB).
+ * Rendering the report (report.html's charts through ECharts) on top of the run: the growth of
+ * the peak resident memory across writeReport, measured on the seed preset's network (1,000
+ * examples, /proc/self/status VmHWM before and after): 12 MB. The PNG export (`--png`, off by
+ * default) adds about 60 MB more (resvg and its fonts; 72 MB of growth measured with it), which
+ * this estimate leaves out: it is still within 25% of a run with PNGs (docs/memory.md).
  */
-export const REPORT_BYTES = 64 * 2 ** 20;
+export const REPORT_BYTES = 16 * 2 ** 20;
 
 /** The most metrics records a run keeps in memory for the report and the diagnosis (RecordKeep's limit); the rest are only in metrics.jsonl. */
 export const RECORD_KEEP = 4096;
@@ -237,7 +238,7 @@ function walk(layers: LayerSpec[], inShape: number[], path: string, acc: Walk): 
  * valid config, whatever its sizes (they are only multiplied, as doubles); `train.epochs` enters
  * only through the number of records, which RECORD_KEEP bounds.
  *
- * @example estimateMemory(seedConfig).bytes // ≈ 300 MB: 180 MB of runtime, 55 MB of MNIST, 64 MB for the report, the rest the network
+ * @example estimateMemory(seedConfig).bytes // ≈ 250 MB: 180 MB of runtime, 55 MB of MNIST, 16 MB for the report, the rest the network
  */
 export function estimateMemory(config: Config, data = datasetFootprint(config)): MemoryEstimate {
   const acc: Walk = { params: 0, largest: 0, outputs: 0, scratch: 0, recurrentPerExample: 0, layers: [], biggest: null };
@@ -288,8 +289,8 @@ export function estimateMemory(config: Config, data = datasetFootprint(config)):
 /**
  * The run's length and memory in a few words, for the line the CLI prints before a run. A run of
  * any length needs bounded memory (records are kept up to RECORD_KEEP), so a long run reads long.
- * @example runSize(seedConfig) // "9,375 steps, about 300 MB of memory"
- * @example runSize(configWithEpochs1e12) // "1.57e+14 steps (a very long run), about 300 MB of memory"
+ * @example runSize(seedConfig) // "9,375 steps, about 250 MB of memory"
+ * @example runSize(configWithEpochs1e12) // "1.57e+14 steps (a very long run), about 250 MB of memory"
  */
 export function runSize(config: Config, data = datasetFootprint(config)): string {
   const e = estimateMemory(config, data);

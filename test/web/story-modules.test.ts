@@ -157,8 +157,9 @@ describe("the story's page builds and trains nothing itself", () => {
     expect(all.filter((f) => /^src\/core\/(model|losses|optim|rng)\.ts$/.test(f))).toEqual([]);
     expect(all).not.toContain("src/web/worker.ts");
     expect(all.filter((f) => f.startsWith("src/data/") || f.startsWith("src/experiment/trainer"))).toEqual([]);
-    // What the page loads before scene 1's figure: the story's own small files and dom.ts.
+    // What the page loads before scene 1's figure: the story's own small files, dom.ts and the
+    // first-visit mark (a localStorage key).
     const first = reach(false).sort();
-    expect(first).toEqual(["src/web/dom.ts", "src/web/story/main.ts", "src/web/story/scene-1.ts", "src/web/story/scene-kit.ts", "src/web/story/surface.ts"]);
+    expect(first).toEqual(["src/web/dom.ts", "src/web/first-visit.ts", "src/web/story/main.ts", "src/web/story/scene-1.ts", "src/web/story/scene-kit.ts", "src/web/story/surface.ts"]);
   });
 });
