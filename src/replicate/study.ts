@@ -84,9 +84,9 @@ export function initial(r: RunView): StepRecord {
   return rec;
 }
 
-/** The dense layers of a record that have an activation: the hidden layers of an MLP, input side first. */
+/** The hidden layers of an MLP's record: its dense layers but the output layer (the last), input side first. */
 export function hiddenLayers(rec: StepRecord): LayerRecord[] {
-  return rec.layers.filter((l) => l.type === "dense" && l.activation !== null);
+  return rec.layers.slice(0, -1).filter((l) => l.type === "dense");
 }
 
 /** The first recurrent layer of a record (one with ‖∂ℓ/∂h_t‖). */

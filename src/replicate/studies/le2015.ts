@@ -14,7 +14,7 @@ const PAPER_IRNN = 0.97;
 
 const SCALE = {
   tiny: { units: 8, train: 32, test: 32, epochs: 1, batch: 16, every: 1 },
-  quick: { units: 32, train: 3200, test: 500, epochs: 1, batch: 32, every: 10 },
+  quick: { units: 32, train: 12800, test: 1000, epochs: 1, batch: 32, every: 20 },
   full: { units: 100, train: 60000, test: 10000, epochs: 1, batch: 16, every: 200 },
 } as const;
 
