@@ -11,7 +11,7 @@
  *              (e.g. "vanishes": below 1e-2 of the output's gradient).
  */
 import type { StepRecord, LayerRecord } from "../instrument/recorder.ts";
-import type { ChartOption } from "../report/charts.ts";
+import { decadeRange, logTick, OKABE_ITO, type ChartOption } from "../report/charts.ts";
 import { fmtNum } from "../report/html.ts";
 
 /** How much of the paper's setup a run reproduces: tiny (tests), quick (< 10 min on two cores), full. */
@@ -128,12 +128,15 @@ export interface Line { name: string; data: [number, number][] }
  */
 export function lineFigure(id: string, caption: string, xName: string, yName: string, lines: readonly Line[], logY: boolean, width = 720, height = 380): Figure {
   const keep = (p: [number, number]) => Number.isFinite(p[1]) && (!logY || p[1] > 0);
+  // a log axis spans whole decades around the points drawn
+  const range = logY ? decadeRange(lines.flatMap((l) => l.data.filter(keep).map((p) => p[1]))) : undefined;
   const option: ChartOption = {
+    color: OKABE_ITO,
     title: { text: caption, left: "center", textStyle: { fontSize: 14 } },
     legend: { bottom: 0, type: "scroll" },
     grid: { left: 70, right: 30, top: 50, bottom: 70 },
     xAxis: { type: "value", name: xName, nameLocation: "middle", nameGap: 28, minInterval: 1 },
-    yAxis: { type: logY ? "log" : "value", name: yName, nameLocation: "middle", nameGap: 55 },
+    yAxis: { type: logY ? "log" : "value", name: yName, nameLocation: "middle", nameGap: 55, ...(logY ? { axisLabel: { formatter: logTick } } : {}), ...(range ? { min: range[0], max: range[1] } : {}) },
     series: lines.map((l) => ({ type: "line", name: l.name, showSymbol: l.data.length <= 40, data: l.data.filter(keep) })),
   };
   return { id, caption, option, width, height };
