@@ -28,6 +28,7 @@ export const replicationSchema = z.strictObject({
   })).min(1),
   notes: z.string().min(1),
 });
+/** The contents of replication.json. */
 export type Replication = z.infer<typeof replicationSchema>;
 
 /**
@@ -60,6 +61,7 @@ export function computeReplication(study: Study, scale: Scale, root: string): { 
   return { replication, runs };
 }
 
+/** How to run a study's suite: sweep.ts's options (workers, the worker entry, hooks) and the command recorded in each run. */
 export interface ReplicateOptions extends Pick<SweepOptions, "workers" | "workerEntry" | "finalize" | "onStart" | "onDone" | "png"> {
   command: string;
 }
@@ -81,11 +83,11 @@ export async function replicate(study: Study, scale: Scale, root: string, opts: 
   return replication;
 }
 
-/** The table the command prints: quantity | paper | gradlab | tolerance | holds. */
+/** The table the command prints: quantity | paper | gradlab | tolerance | holds; a paper cell not checked against the paper's text says "(unverified)". */
 export function replicationTable(rep: Replication): string[][] {
   return [
     ["quantity", "paper", "gradlab", "tolerance", "holds"],
-    ...rep.rows.map((r) => [r.quantity, r.paper, r.gradlab, r.tolerance, `${r.holds ? "yes" : "NO"} (${r.kind})`]),
+    ...rep.rows.map((r) => [r.quantity, `${r.paper}${r.verified ? "" : " (unverified)"}`, r.gradlab, r.tolerance, `${r.holds ? "yes" : "NO"} (${r.kind})`]),
   ];
 }
 

@@ -16,6 +16,7 @@ import { fmtNum } from "../report/html.ts";
 
 /** How much of the paper's setup a run reproduces: tiny (tests), quick (< 10 min on two cores), full. */
 export type Scale = "tiny" | "quick" | "full";
+/** The scales, smallest first. */
 export const SCALES: readonly Scale[] = ["tiny", "quick", "full"];
 
 /** How a row is judged (see the header). */
@@ -50,6 +51,7 @@ export interface RunView {
 /** A figure of the report page: an ECharts option and its size. */
 export interface Figure { id: string; caption: string; option: ChartOption; width: number; height: number }
 
+/** A replication study: its runs, its rows, its figures and its notes (see the header). */
 export interface Study {
   /** the name on the command line */
   name: string;
@@ -120,6 +122,7 @@ export function increasing(xs: readonly number[]): boolean {
 // ---------------------------------------------------------------------------------------------
 // Figures: line charts with a log axis where norms are drawn.
 
+/** One line of a figure: its legend name and its [x, y] points. */
 export interface Line { name: string; data: [number, number][] }
 
 /**

@@ -107,6 +107,15 @@ describe("the command", () => {
     }
   });
 
+  it("gradlab help replicate: usage, a one-sentence description, the options and examples", () => {
+    const r = gradlab(["help", "replicate"]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/Usage:\n  \$ gradlab replicate \[study\]/);
+    expect(r.stdout.split("Usage:\n")[1].split("\n\n")[1]).toMatch(/^[A-Z].{20,}\.$/);
+    for (const flag of ["--quick", "--out <dir>", "--workers <n>", "--budget <scale>"]) expect(r.stdout).toContain(flag);
+    expect(r.stdout).toMatch(/Examples:\n  \$ gradlab replicate\b/);
+  });
+
   it("an unknown study exits 2 with one line and a suggestion; so does a bad --budget", () => {
     const r = gradlab(["replicate", "glorot2011"]);
     expect(r.code).toBe(2);

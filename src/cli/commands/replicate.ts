@@ -10,7 +10,6 @@ import { checkOutFolder } from "../../experiment/out-path.ts";
 import { findStudy, replicate, replicationTable } from "../../replicate/replication.ts";
 import { STUDIES } from "../../replicate/studies/index.ts";
 import { SCALES, type Scale } from "../../replicate/study.ts";
-import { writeReport } from "../../report/write.ts";
 import { printableLine } from "../printable.ts";
 import { columns } from "../table.ts";
 import { commandLine, output, workerCount } from "./common.ts";
@@ -41,6 +40,7 @@ export async function replicateCommand(name: string | undefined, opts: Replicate
   const root = opts.out ?? `runs/replicate/${study.name}${scale === "full" ? "" : `-${scale}`}`;
   checkOutFolder(root, "--out");
   const workers = workerCount(opts.workers);
+  const { writeReport } = await import("../../report/write.ts");  // the charts' code, only when runs are written
   out.say(`gradlab: replicate ${study.name} (${scale}) on ${workers} worker(s) → ${resolve(root)}`);
   const rep = await replicate(study, scale, root, {
     workers, command: commandLine(), png: false,

@@ -6,4 +6,5 @@ import { le2015 } from "./le2015.ts";
 import { nielsenCh5 } from "./nielsen-ch5.ts";
 import { pascanu2013 } from "./pascanu2013.ts";
 
+/** Every study, in the order `gradlab replicate` lists them. */
 export const STUDIES: readonly Study[] = [glorot2010, he2015, le2015, pascanu2013, nielsenCh5];
