@@ -149,6 +149,9 @@ withHelp(cli
   .option("--no-png", "skip the PNG export")
   .action(async (dirs, opts) => (await import("./commands/folders.ts")).compareCommand(dirs, opts)));
 
+withHelp(cli.command("presets", "list the preset experiments")
+  .action(async () => (await import("./commands/presets.ts")).presetsCommand()));
+
 withHelp(cli
   .command("replicate [study]", "replicate a classic paper's experiments: its numbers beside gradlab's (no study: list them)")
   .option("--quick", "a reduced scale: each study in under 10 minutes on two cores")
@@ -158,9 +161,6 @@ withHelp(cli
   .option("--quiet", "no line per finished run")
   .option("--json", "print replication.json (or the list) on stdout; human text goes to stderr")
   .action(async (study, opts) => (await import("./commands/replicate.ts")).replicateCommand(study, opts)));
-
-withHelp(cli.command("presets", "list the preset experiments")
-  .action(async () => (await import("./commands/presets.ts")).presetsCommand()));
 
 /** The command whose help is being printed by `gradlab help <command>`. */
 let helpTarget: Command | undefined;
