@@ -3,8 +3,7 @@
  * Units": an RNN of ReLUs whose W_hh starts as the identity (the IRNN) against a tanh RNN and an
  * LSTM on sequential ("pixel") MNIST, one pixel per step, 784 steps. Compared: how much of the
  * gradient at the last step reaches the middle of the image, ‖∂ℓ/∂h_392‖/‖∂ℓ/∂h_784‖, at
- * initialization, and the
- * test accuracy after a fixed budget (far below the paper's).
+ * initialization, and the test accuracy after a fixed budget (far below the paper's).
  */
 import { fmt, initial, lineFigure, pct, recurrentLayer, run, timeRatio, type Figure, type Row, type RunView, type Scale, type Study } from "../study.ts";
 
