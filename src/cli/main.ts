@@ -88,6 +88,14 @@ first/last layer and time-step gradient ratios). A suite folder stands for the r
     details: "Lists the preset experiments (experiments/*.json) with their descriptions and run counts.",
     examples: ["gradlab presets"],
   },
+  replicate: {
+    details: `Runs a classic paper's experiments as a suite on worker threads, prints the paper's numbers
+beside gradlab's (quantity | paper | gradlab | tolerance | holds) and writes DIR/replication.json
+and DIR/report.html with the paper's figures re-drawn from the runs. Run it again to carry on
+after an interrupt (finished runs are kept). --quick: a reduced scale, under 10 minutes on two
+cores. Without a study: the list of studies with their citations.`,
+    examples: ["gradlab replicate", "gradlab replicate nielsen-ch5 --quick", "gradlab replicate he2015 --out runs/he2015"],
+  },
   help: {
     details: "Shows a command's description, options and examples.",
     examples: ["gradlab help run", "gradlab help sweep"],
@@ -155,6 +163,16 @@ withHelp(cli
 withHelp(cli.command("presets", "list the preset experiments")
   .action(async () => (await import("./commands/presets.ts")).presetsCommand()));
 
+withHelp(cli
+  .command("replicate [study]", "replicate a classic paper's experiments: its numbers beside gradlab's (no study: list them)")
+  .option("--quick", "a reduced scale: each study in under 10 minutes on two cores")
+  .option("--out <dir>", "root folder (default: runs/replicate/<study>[-quick])")
+  .option("--workers <n>", "parallel runs (default: the number of cores)")
+  .option("--budget <scale>", "tiny, quick or full (tiny: a few steps per run, for tests)")
+  .option("--quiet", "no line per finished run")
+  .option("--json", "print replication.json (or the list) on stdout; human text goes to stderr")
+  .action(async (study, opts) => (await import("./commands/replicate.ts")).replicateCommand(study, opts)));
+
 /** The command whose help is being printed by `gradlab help <command>`. */
 let helpTarget: Command | undefined;
 
@@ -202,7 +220,7 @@ function commandNamed(name: string): Command {
 const OPTION_VALUES: Record<string, string> = {
   resume: "a run folder", out: "a path", weights: "a .safetensors file", examples: "a range A:B", shard: "i/n",
   epochs: "a number", seed: "a number", train: "a number", test: "a number", every: "a number",
-  "max-memory": "a size", workers: "a number", threads: "1 or 2",
+  "max-memory": "a size", workers: "a number", threads: "1 or 2", budget: "tiny, quick or full",
 };
 
 /**

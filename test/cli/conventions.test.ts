@@ -42,7 +42,7 @@ describe("mistyped names: one line, the nearest name, exit 2", () => {
 
   it("with nothing close, the refusal lists what is accepted instead", () => {
     expect(refusal(["run", "seed", "--frobnicate"])).toMatch(/^gradlab: unknown option --frobnicate for "gradlab run"; expected one of --out, --resume, --epochs, .*--png/);
-    expect(refusal(["frobnicate"])).toBe(`gradlab: unknown command "frobnicate"; expected one of run, grads, sweep, report, compare, presets, help`);
+    expect(refusal(["frobnicate"])).toBe(`gradlab: unknown command "frobnicate"; expected one of run, grads, sweep, report, compare, presets, replicate, help`);
     expect(refusal(["run", "seed", "-x"])).toMatch(/^gradlab: unknown option -x for "gradlab run"; expected one of /);
   });
 
@@ -57,7 +57,7 @@ describe("mistyped names: one line, the nearest name, exit 2", () => {
 });
 
 describe("help", () => {
-  const commands = ["run", "grads", "sweep", "report", "compare", "presets", "help"];
+  const commands = ["run", "grads", "sweep", "report", "compare", "presets", "replicate", "help"];
 
   it.each(commands)("gradlab help %s: usage, description, options and examples; the same as %s --help", (name) => {
     const r = gradlab(["help", name]);
