@@ -34,19 +34,24 @@ export const WHOLE_RUN = { train: 20_000, test: 10_000, epochs: 1, every: 100, c
 /** The project's targets for whole runs: gradlab ÷ PyTorch-best in-run, and in-run ÷ steady state. */
 export const WHOLE_TARGETS = { torch: (id: string) => (id === "seed" ? 2 : 1), inRunShare: 0.8 } as const;
 
+/** A PyTorch run slower than this many times the fastest so far is stopped; never before TORCH_MIN_TIMEOUT_MS. */
+const TORCH_SLACK = 4;
+const TORCH_MIN_TIMEOUT_MS = 20_000;
+
 /** One timed process and what it printed. */
 interface Proc { ok: boolean; wallMs: number; stdout: string; error?: string }
 
-function runProcess(cmd: string, args: string[], env?: NodeJS.ProcessEnv): Proc {
+function runProcess(cmd: string, args: string[], env?: NodeJS.ProcessEnv, timeoutMs?: number): Proc {
   const t0 = performance.now();
-  const r = spawnSync(cmd, args, { cwd: ROOT, env: env ?? process.env, encoding: "utf8", maxBuffer: 64 << 20 });
+  const r = spawnSync(cmd, args, { cwd: ROOT, env: env ?? process.env, encoding: "utf8", maxBuffer: 64 << 20, timeout: timeoutMs, killSignal: "SIGKILL" });
   const wallMs = performance.now() - t0;
+  if (r.error && (r.error as NodeJS.ErrnoException).code === "ETIMEDOUT") return { ok: false, wallMs, stdout: "", error: `timed out after ${(wallMs / 1000).toFixed(0)} s` };
   if (r.status !== 0) return { ok: false, wallMs, stdout: r.stdout ?? "", error: `exit ${r.status ?? r.signal}: ${(r.stderr ?? "").trim().split("\n").at(-1)}` };
   return { ok: true, wallMs, stdout: r.stdout };
 }
 
 /** A framework's whole run, as the runner calls it: in-run samples/s and wall ms, or an error. */
-interface RunJob { id: string; label: string; run(out: string): { samplesPerSecond: number | null; wallMs: number; error?: string } }
+interface RunJob { id: string; label: string; run(out: string, timeoutMs?: number): { samplesPerSecond: number | null; wallMs: number; error?: string } }
 
 /** The BLAS libraries the last PyTorch run mapped (pytorch-run.py reads /proc/self/maps). */
 let torchBlas: string[] | null = null;
@@ -72,9 +77,9 @@ function torchJobs(python: string, net: Network): RunJob[] {
       jobs.push({
         id: `torch${threads}${tag ? "-unset" : ""}`,
         label: `PyTorch ${threads} thread${threads > 1 ? "s" : ""}${tag ? ", OPENBLAS_* unset" : ""}`,
-        run(out) {
+        run(out, timeoutMs) {
           const p = runProcess(python, [script, "--net", JSON.stringify(net), "--data", data, "--out", out, "--threads", String(threads),
-            "--train", String(WHOLE_RUN.train), "--epochs", String(WHOLE_RUN.epochs), "--every", String(WHOLE_RUN.every)], env);
+            "--train", String(WHOLE_RUN.train), "--epochs", String(WHOLE_RUN.epochs), "--every", String(WHOLE_RUN.every)], env, timeoutMs);
           if (!p.ok) return { samplesPerSecond: null, wallMs: p.wallMs, error: p.error };
           const r = JSON.parse(p.stdout.trim().split("\n").at(-1)!);
           torchBlas = r.blas;
@@ -135,11 +140,21 @@ export function wholeRuns(nets: Network[], opts: { reps: number; torch: { python
       const walls = new Map<string, number[]>(jobs.map((j) => [j.id, []]));
       const errors = new Map<string, string[]>(jobs.map((j) => [j.id, []]));
       opts.log(`whole runs: ${net.label}, ${opts.reps} rep(s) of ${jobs.map((j) => j.id).join(", ")}`);
+      // A PyTorch variant that takes more than TORCH_SLACK × the fastest PyTorch run so far is
+      // stopped (PyTorch with 2 threads can be 20–50× slower than with 1 on a shared machine) and
+      // left out of later reps: it cannot be the best.
+      let fastestTorchMs = Infinity;
+      const dropped = new Set<string>();
       for (let r = 0; r < opts.reps; r++) {
         const order = r % 2 === 0 ? jobs : [...jobs].reverse();
         for (const j of order) {
+          if (dropped.has(j.id)) { rates.get(j.id)![r] = NaN; continue; }
           const out = join(tmp, `out-${net.id}-${j.id}-${r}`);
-          const x = j.run(out);
+          const isTorch = tJobs.includes(j);
+          const timeoutMs = isTorch && Number.isFinite(fastestTorchMs) ? Math.max(TORCH_MIN_TIMEOUT_MS, TORCH_SLACK * fastestTorchMs) : undefined;
+          const x = j.run(out, timeoutMs);
+          if (isTorch && !x.error) fastestTorchMs = Math.min(fastestTorchMs, x.wallMs);
+          if (isTorch && x.error?.startsWith("timed out")) { dropped.add(j.id); x.error += ` (over ${TORCH_SLACK}× the fastest PyTorch run; left out of later reps)`; }
           rmSync(out, { recursive: true, force: true });
           rates.get(j.id)![r] = x.samplesPerSecond ?? NaN;
           if (x.error) errors.get(j.id)!.push(x.error); else walls.get(j.id)!.push(x.wallMs);

@@ -14,7 +14,8 @@
  * (withHelper, serveHelper).
  */
 import { compileModule, SHARED_MAX_PAGES, type FuncDef } from "./asm.ts";
-import { CONSTANTS, CONSTANTS_AT, CONSTANTS_BYTES } from "./lane-math.ts";
+import { CONSTANTS_AT, CONSTANTS_BYTES } from "./lane-math.ts";
+import { moduleBytes, moduleConstants } from "./module-bytes.ts";
 import { ACTIVATION_FUNCS } from "./ops/activation.ts";
 import { CELL_FUNCS } from "./ops/cells.ts";
 import { CONV_FUNCS, type ConvGeometry } from "./ops/conv.ts";
@@ -40,7 +41,7 @@ const compiled: Record<"private" | "shared", WebAssembly.Module | null | undefin
  */
 export function wasmModule(shared = false): WebAssembly.Module | null {
   const key = shared ? "shared" : "private";
-  if (compiled[key] === undefined) compiled[key] = compileModule(MODULE_FUNCS, shared);
+  if (compiled[key] === undefined) compiled[key] = compileModule(MODULE_FUNCS, shared, moduleBytes(shared));
   return compiled[key];
 }
 
@@ -175,7 +176,10 @@ export class WasmEngine {
     this.heap = new Float32Array(this.mem.buffer);
     this.heapI32 = new Int32Array(this.mem.buffer);
     this.heapF64 = new Float64Array(this.mem.buffer);
-    new Float64Array(this.mem.buffer, CONSTANTS_AT, CONSTANTS.length).set(CONSTANTS);
+    // the precompiled module's table (module-bytes.ts): its functions' bodies need not be emitted here
+    const table = moduleConstants();
+    if (8 * table.length > CONSTANTS_BYTES) throw new Error("accel: the constant table is full");
+    new Float64Array(this.mem.buffer, CONSTANTS_AT, table.length).set(table);
   }
 
   /** Regions for one call, in floats after the constants: `alloc` hands them out, `reserve` grows memory once. */
