@@ -22,6 +22,8 @@ import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { chooseThreads } from "../src/accel/threads.ts";
+import { viewShape } from "../src/data/views.ts";
 import { median } from "./measure.ts";
 import { networkConfig, type Network } from "./networks.ts";
 
@@ -91,12 +93,15 @@ function torchJobs(python: string, net: Network): RunJob[] {
   return jobs;
 }
 
-/** `gradlab run CONFIG --json --quiet --no-png` as a fresh process; summary.json's samplesPerSecond. */
+/**
+ * `gradlab run CONFIG --json --quiet --no-png` as a fresh process (threads null: as a user runs
+ * it, the thread count chosen by the run), or with `--threads N`; summary.json's samplesPerSecond.
+ */
 function gradlabJob(configFile: string, threads: number | null): RunJob {
   const extra = threads === null ? [] : ["--threads", String(threads)];
   return {
-    id: threads === null ? "gradlab" : `gradlab-${threads}t`,
-    label: threads === null ? "gradlab run" : `gradlab run --threads ${threads}`,
+    id: threads === null ? "gradlab" : "gradlab-other",
+    label: threads === null ? "gradlab run (threads: its choice)" : "gradlab run --threads (the other)",
     run(out) {
       const p = runProcess(process.execPath, [join(ROOT, "bin", "gradlab.js"), "run", configFile, "--out", out, "--json", "--quiet", "--no-png", ...extra]);
       if (!p.ok) return { samplesPerSecond: null, wallMs: p.wallMs, error: p.error };
@@ -117,15 +122,19 @@ export interface WholeRunResult {
   ratio: number | null;
   /** the same on process wall time (PyTorch-best's wall ÷ gradlab's wall) */
   wallRatio: number | null;
+  /** the kernel threads the run chose (accel/threads.ts); `otherRatio`: chosen ÷ the other count, median of per-rep ratios */
+  threads: number;
+  otherRatio: number | null;
   /** run-breakdown.ts's JSON for one more gradlab run */
   breakdown: Record<string, any> | null;
 }
 
 /**
  * Run the whole-run comparison on `nets`: `reps` interleaved reps, then one breakdown run each.
- * `torch` is the python that imports torch (findTorch), or null to leave PyTorch out.
+ * `torch` is the python that imports torch (findTorch), or null to leave PyTorch out;
+ * `otherThreads` false leaves out the run with the thread count the run does not choose.
  */
-export function wholeRuns(nets: Network[], opts: { reps: number; torch: { python: string } | null; gradlabThreads?: (number | null)[]; log: (s: string) => void }): WholeRunResult[] {
+export function wholeRuns(nets: Network[], opts: { reps: number; torch: { python: string } | null; otherThreads?: boolean; log: (s: string) => void }): WholeRunResult[] {
   const tmp = mkdtempSync(join(tmpdir(), "gradlab-bench-whole-"));
   const results: WholeRunResult[] = [];
   try {
@@ -133,7 +142,9 @@ export function wholeRuns(nets: Network[], opts: { reps: number; torch: { python
       const c = networkConfig(net, { every: WHOLE_RUN.every, train: WHOLE_RUN.train, test: WHOLE_RUN.test, epochs: WHOLE_RUN.epochs, checkpointEvery: WHOLE_RUN.checkpointEvery });
       const configFile = join(tmp, `${net.id}.json`);
       writeFileSync(configFile, JSON.stringify({ ...c, train: { ...c.train, evalBatchSize: WHOLE_RUN.evalBatchSize } }));
-      const gJobs = (opts.gradlabThreads ?? [null]).map((t) => gradlabJob(configFile, t));
+      // as a user runs it, and with the thread count the run did not choose (is the choice right?)
+      const chosen = chooseThreads(c.model.layers, viewShape(c.data.view, 28, 28));
+      const gJobs = [gradlabJob(configFile, null), ...(opts.otherThreads === false ? [] : [gradlabJob(configFile, 3 - chosen)])];
       const tJobs = opts.torch ? torchJobs(opts.torch.python, net) : [];
       const jobs = [...gJobs, ...tJobs];
       const rates = new Map<string, number[]>(jobs.map((j) => [j.id, []]));
@@ -173,11 +184,12 @@ export function wholeRuns(nets: Network[], opts: { reps: number; torch: { python
 
       opts.log(`  breakdown: one more gradlab run in a child (bench/run-breakdown.ts)`);
       const out = join(tmp, `out-${net.id}-breakdown`);
-      const b = runProcess(process.execPath, ["--import", "tsx", join(BENCH_DIR, "run-breakdown.ts"), configFile, "--out", out, "--no-png"]);
+      const b = runProcess(process.execPath, ["--import", "tsx", join(BENCH_DIR, "run-breakdown.ts"), configFile, "--out", out, "--no-png", "--threads", String(chosen)]);
       rmSync(out, { recursive: true, force: true });
       let breakdown: Record<string, any> | null = null;
       try { if (b.ok) breakdown = JSON.parse(b.stdout.trim().split("\n").at(-1)!); else opts.log(`  breakdown failed: ${b.error}`); } catch { opts.log(`  breakdown: bad output`); }
-      results.push({ id: net.id, label: net.label, jobs: jobOut, torchBest, ratio, wallRatio, breakdown });
+      const otherRatio = gJobs.length > 1 ? med(rates.get(g)!.map((x, r) => x / rates.get(gJobs[1].id)![r])) : null;
+      results.push({ id: net.id, label: net.label, jobs: jobOut, torchBest, ratio, wallRatio, threads: chosen, otherRatio, breakdown });
     }
   } finally {
     rmSync(tmp, { recursive: true, force: true });
@@ -199,12 +211,13 @@ export function wholeRunLines(rs: WholeRunResult[], reps: number): string[] {
   out.push(table(["network", ...ids.map((id) => labels[id])], rs.map((r) => [r.label, ...ids.map((id) => fmt(r.jobs[id]?.samplesPerSecond))])));
   out.push("");
   out.push(`gradlab ÷ PyTorch-best (median of per-rep ratios; targets ≥ ${WHOLE_TARGETS.torch("seed")}× seed, ≥ ${WHOLE_TARGETS.torch("x")}× elsewhere), wall-time ratio of whole processes, in-run ÷ steady state (target ≥ ${WHOLE_TARGETS.inRunShare * 100}%)`);
-  out.push(table(["network", "PyTorch best", "in-run ratio", "process wall ratio", "gradlab steady", "in-run ÷ steady"],
+  out.push(table(["network", "PyTorch best", "in-run ratio", "process wall ratio", "threads chosen", "chosen ÷ other", "gradlab steady", "in-run ÷ steady"],
     rs.map((r) => {
       const t = WHOLE_TARGETS.torch(r.id);
       const share = r.breakdown ? r.breakdown.inRun / r.breakdown.steady : null;
       return [r.label, r.torchBest ? labels[r.torchBest] : "–",
         r.ratio === null ? "–" : `${x2(r.ratio)} ${r.ratio >= t ? "ok" : "MISS"}`, x2(r.wallRatio),
+        String(r.threads), r.otherRatio === null ? "–" : `${x2(r.otherRatio)} ${r.otherRatio >= 1 ? "right" : "WRONG"}`,
         fmt(r.breakdown?.steady), share === null ? "–" : `${(100 * share).toFixed(0)}% ${share >= WHOLE_TARGETS.inRunShare ? "ok" : "MISS"}`];
     })));
   out.push("");
