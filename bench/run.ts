@@ -251,7 +251,7 @@ if (asJson) {
   out.push("", `gradlab bench (${results.mode}) — ${results.machine.node} · ${results.machine.platform} · ${cpus.length} CPUs (${results.machine.cpuModel})`);
   out.push(`machine peak: WebAssembly f32x4 mul+add ${peak.wasmGflopsPerCore.toFixed(1)} GFLOP/s per core (measured; ${peak.wasmPeakGflops.toFixed(0)} on ${cpus.length} cores); `
     + `native AVX-512 FMA ≈ ${peak.nativePeakGflops.toFixed(0)} GFLOP/s (estimated from the ${peak.estimatedGhz.toFixed(2)} GHz the loop implies)`);
-  if (whole.length) out.push("", ...wholeRunLines(whole, wholeReps));
+  if (whole.length) out.push("", ...wholeRunLines(whole, wholeReps, peak.wasmGflopsPerCore));
   if (side.length) out.push("", ...sideBySideLines(side));
   if (seed) out.push("", ...seed.lines);
   if (processes) out.push("", ...processes.lines);

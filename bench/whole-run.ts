@@ -25,7 +25,7 @@ import { fileURLToPath } from "node:url";
 import { chooseThreads } from "../src/accel/threads.ts";
 import { viewShape } from "../src/data/views.ts";
 import { median } from "./measure.ts";
-import { networkConfig, type Network } from "./networks.ts";
+import { macsPerExample, networkConfig, NETWORKS, type Network } from "./networks.ts";
 
 const BENCH_DIR = dirname(fileURLToPath(import.meta.url));
 const ROOT = dirname(BENCH_DIR);
@@ -197,8 +197,12 @@ export function wholeRuns(nets: Network[], opts: { reps: number; torch: { python
   return results;
 }
 
-/** The whole-run tables: in-run samples/s and ratios, then the breakdown of a gradlab run. */
-export function wholeRunLines(rs: WholeRunResult[], reps: number): string[] {
+/**
+ * The whole-run tables: in-run samples/s and ratios; GFLOP/s (2 × networks.ts's multiply-adds
+ * per example × samples/s) against the machine's measured WebAssembly peak on `cores` cores
+ * (`peakGflopsPerCore`, peak.ts); then the breakdown of a gradlab run.
+ */
+export function wholeRunLines(rs: WholeRunResult[], reps: number, peakGflopsPerCore: number): string[] {
   const out: string[] = [];
   const fmt = (x: number | null | undefined) => (x === null || x === undefined || !Number.isFinite(x) ? "–" : Math.round(x).toLocaleString("en-US"));
   const x2 = (x: number | null) => (x === null ? "–" : `${x.toFixed(2)}×`);
@@ -219,6 +223,19 @@ export function wholeRunLines(rs: WholeRunResult[], reps: number): string[] {
         r.ratio === null ? "–" : `${x2(r.ratio)} ${r.ratio >= t ? "ok" : "MISS"}`, x2(r.wallRatio),
         String(r.threads), r.otherRatio === null ? "–" : `${x2(r.otherRatio)} ${r.otherRatio >= 1 ? "right" : "WRONG"}`,
         fmt(r.breakdown?.steady), share === null ? "–" : `${(100 * share).toFixed(0)}% ${share >= WHOLE_TARGETS.inRunShare ? "ok" : "MISS"}`];
+    })));
+  out.push("");
+  out.push(`GFLOP/s (2 × multiply-adds per example × samples/s) against the measured WebAssembly f32x4 peak: ${peakGflopsPerCore.toFixed(1)} GFLOP/s per core, × the threads the run uses`);
+  out.push(table(["network", "MACs/example", "threads", "gradlab in-run", "gradlab steady", "% of WASM peak (steady)", "PyTorch best in-run"],
+    rs.map((r) => {
+      const net = NETWORKS.find((n) => n.id === r.id)!;
+      const macs = macsPerExample(net);
+      const gf = (sps: number | null | undefined) => (sps ? (2 * macs * sps) / 1e9 : null);
+      const steady = gf(r.breakdown?.steady);
+      const f1 = (x: number | null) => (x === null ? "–" : x.toFixed(1));
+      return [r.label, fmt(macs), String(r.threads), f1(gf(r.jobs.gradlab?.samplesPerSecond)), f1(steady),
+        steady === null ? "–" : `${((100 * steady) / (peakGflopsPerCore * r.threads)).toFixed(0)}%`,
+        f1(gf(r.torchBest ? r.jobs[r.torchBest].samplesPerSecond : null))];
     })));
   out.push("");
   out.push("where one gradlab run's time goes (ms; bench/run-breakdown.ts)");
