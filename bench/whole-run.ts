@@ -162,7 +162,7 @@ export function wholeRuns(nets: Network[], opts: { reps: number; torch: { python
           if (dropped.has(j.id)) { rates.get(j.id)![r] = NaN; continue; }
           const out = join(tmp, `out-${net.id}-${j.id}-${r}`);
           const isTorch = tJobs.includes(j);
-          const timeoutMs = isTorch && Number.isFinite(fastestTorchMs) ? Math.max(TORCH_MIN_TIMEOUT_MS, TORCH_SLACK * fastestTorchMs) : undefined;
+          const timeoutMs = isTorch && Number.isFinite(fastestTorchMs) ? Math.round(Math.max(TORCH_MIN_TIMEOUT_MS, TORCH_SLACK * fastestTorchMs)) : undefined;
           const x = j.run(out, timeoutMs);
           if (isTorch && !x.error) fastestTorchMs = Math.min(fastestTorchMs, x.wallMs);
           if (isTorch && x.error?.startsWith("timed out")) { dropped.add(j.id); x.error += ` (over ${TORCH_SLACK}× the fastest PyTorch run; left out of later reps)`; }
