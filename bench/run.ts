@@ -78,11 +78,16 @@ if (!torch) log("bench: `import torch` fails for /usr/bin/python3 and python3: P
 const comparePlan = quick ? { reps: 2, windowSeconds: 0.12, warmupSeconds: 0.15, slowReps: 1 } : { reps: 5, windowSeconds: 0.6, warmupSeconds: 1, slowReps: 3 };
 // --quick leaves out the TypeScript kernels and the recording-cost twin (part 2 measures that on the seed)
 const defs = frameworks(torch, !quick).filter((d) => !quick || d.id !== "gradlab-rec");
-const nets = NETWORKS.filter((n) => netIds.includes(n.id));
+const nets = netIds.map((id) => NETWORKS.find((n) => n.id === id)!); // in the order asked for
 
 // --- 0: whole runs -----------------------------------------------------------------------------
 const wholeReps = quick ? 1 : 3;
-const whole: WholeRunResult[] = withWhole && nets.length ? wholeRuns(nets, { reps: wholeReps, torch, log }) : [];
+// saved after each network: a long part 0 leaves its results even when stopped
+const savePartial = (done: WholeRunResult[]) => {
+  mkdirSync(join(BENCH_DIR, "results"), { recursive: true });
+  writeFileSync(join(BENCH_DIR, "results", "whole-partial.json"), JSON.stringify({ reps: wholeReps, torchBlas: torchBlasNote(), networks: done }, null, 2) + "\n");
+};
+const whole: WholeRunResult[] = withWhole && nets.length ? wholeRuns(nets, { reps: wholeReps, torch, log, onNetwork: savePartial }) : [];
 
 if (withSide) log(`bench: side by side, ${nets.length} networks × ${defs.length} workers (${defs.map((d) => d.id).join(", ")}), ${comparePlan.reps} reps of ~${comparePlan.windowSeconds} s windows`);
 const side: NetworkResult[] = withSide && nets.length ? await compare(nets, defs, comparePlan, log) : [];

@@ -132,9 +132,10 @@ export interface WholeRunResult {
 /**
  * Run the whole-run comparison on `nets`: `reps` interleaved reps, then one breakdown run each.
  * `torch` is the python that imports torch (findTorch), or null to leave PyTorch out;
- * `otherThreads` false leaves out the run with the thread count the run does not choose.
+ * `otherThreads` false leaves out the run with the thread count the run does not choose;
+ * `onNetwork` gets the results so far after each network (the runner saves them).
  */
-export function wholeRuns(nets: Network[], opts: { reps: number; torch: { python: string } | null; otherThreads?: boolean; log: (s: string) => void }): WholeRunResult[] {
+export function wholeRuns(nets: Network[], opts: { reps: number; torch: { python: string } | null; otherThreads?: boolean; log: (s: string) => void; onNetwork?: (done: WholeRunResult[]) => void }): WholeRunResult[] {
   const tmp = mkdtempSync(join(tmpdir(), "gradlab-bench-whole-"));
   const results: WholeRunResult[] = [];
   try {
@@ -190,6 +191,7 @@ export function wholeRuns(nets: Network[], opts: { reps: number; torch: { python
       try { if (b.ok) breakdown = JSON.parse(b.stdout.trim().split("\n").at(-1)!); else opts.log(`  breakdown failed: ${b.error}`); } catch { opts.log(`  breakdown: bad output`); }
       const otherRatio = gJobs.length > 1 ? med(rates.get(g)!.map((x, r) => x / rates.get(gJobs[1].id)![r])) : null;
       results.push({ id: net.id, label: net.label, jobs: jobOut, torchBest, ratio, wallRatio, threads: chosen, otherRatio, breakdown });
+      opts.onNetwork?.(results);
     }
   } finally {
     rmSync(tmp, { recursive: true, force: true });

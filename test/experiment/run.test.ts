@@ -147,5 +147,5 @@ describe("gradlab run --threads 2", () => {
     }
     const suite = gradlab(["run", "depth", "--threads", "2", "--out", join(dir, "suite")]);
     expect([suite.code, suite.stderr.trim()]).toEqual([2, "gradlab: --threads 2: for a single run; a suite already runs its runs in parallel (--workers)"]);
-  });
+  }, 300_000); // six CLI processes, three of them training (one with a helper thread): minutes on a busy 2-core machine
 });
