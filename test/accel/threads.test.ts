@@ -6,7 +6,7 @@
 // helper runs the same code on the same values in the same order.
 import { Worker } from "node:worker_threads";
 import { afterAll, describe, expect, it } from "vitest";
-import { useHelper } from "../../src/accel/index.ts";
+import { useHelper, WasmEngine } from "../../src/accel/index.ts";
 import { chooseThreads } from "../../src/accel/threads.ts";
 import type { LayerSpec } from "../../src/core/spec.ts";
 import { loadDataset } from "../../src/data/datasets.ts";
@@ -71,5 +71,26 @@ describe("the thread count changes no bit of a run", () => {
       expect(two.weights.equals(one[i].weights)).toBe(true);
       expect(Object.is(two.test, one[i].test)).toBe(true);
     });
+  });
+});
+
+describe("a helper thread that does not run (its core busy) costs no more than one thread", () => {
+  // A port that drops the init message: no thread ever serves the jobs. Every split call must be
+  // taken back by the main thread after a few µs (engine.ts's join), computing what the helper
+  // would have: the expected values are one thread's, bit for bit. Without taking jobs back,
+  // these calls would wait forever.
+  it("gemmNT 64×512×128 and an LSTM-sized product: the main thread takes the jobs back; same bits", () => {
+    const one = WasmEngine.create()!;
+    const stalled = WasmEngine.withHelper({ postMessage() { /* nobody serves */ } })!;
+    expect(stalled).not.toBeNull();
+    let seed = 7;
+    const rand = (n: number) => Float32Array.from({ length: n }, () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32) - 0.5);
+    for (const [M, N, K] of [[64, 512, 128], [32, 512, 156], [100, 100, 32]] as const) {
+      const A = rand(M * K), B = rand(N * K), bias = rand(N);
+      const c1 = new Float32Array(M * N), c2 = new Float32Array(M * N);
+      one.gemmNT(M, N, K, A, 0, B, 0, c1, 0, false, bias);
+      stalled.gemmNT(M, N, K, A, 0, B, 0, c2, 0, false, bias);
+      expect(Buffer.from(c2.buffer).equals(Buffer.from(c1.buffer))).toBe(true);
+    }
   });
 });
