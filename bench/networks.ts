@@ -50,17 +50,18 @@ export const NETWORKS: Network[] = [
 
 /**
  * A validated gradlab config for a network: PyTorch's default init ("standard"), SGD, MNIST with
- * `train` examples, recording every `every` steps (histograms on, as in the presets).
+ * `train` examples (60,000) and `test` (1,000), recording every `every` steps (histograms on, as
+ * in the presets), a checkpoint every `checkpointEvery` steps (0, none).
  * @example networkConfig(NETWORKS[0], { every: 100 }).train.batchSize // 32
  */
-export function networkConfig(net: Network, opts: { every: number; train?: number; epochs?: number }): Config {
+export function networkConfig(net: Network, opts: { every: number; train?: number; test?: number; epochs?: number; checkpointEvery?: number }): Config {
   return parseConfig({
     name: `bench-${net.id}`,
-    data: { dataset: "mnist", view: net.view, train: opts.train ?? 60000, test: 1000 },
+    data: { dataset: "mnist", view: net.view, train: opts.train ?? 60000, test: opts.test ?? 1000 },
     model: { layers: net.layers },
     loss: "cross_entropy",
     optimizer: { type: "sgd", lr: net.lr },
-    train: { epochs: opts.epochs ?? 100, batchSize: net.batch, seed: 1, evalBatchSize: 500, checkpointEvery: 0 },
+    train: { epochs: opts.epochs ?? 100, batchSize: net.batch, seed: 1, evalBatchSize: 500, checkpointEvery: opts.checkpointEvery ?? 0 },
     record: { every: opts.every },
   }, `bench/networks.ts#${net.id}`);
 }

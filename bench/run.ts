@@ -8,12 +8,15 @@
  *    through Trainer.trainStep): recording every 100 steps and off, interleaved in one process;
  *    the recording's share of step time; the peak memory of a full seed run in a child process;
  *    JS heap bytes allocated per unrecorded step.
+ * 0. Whole runs (whole-run.ts): `gradlab run` on 20,000 examples, one epoch, recording every
+ *    100, for the seven networks, against the same run in PyTorch (best of 1 and 2 threads), with
+ *    a breakdown of where a run's time goes.
  * 3. Whole processes (process.ts): the packed package's cold start (`gradlab --version`, `--help`)
  *    and `gradlab run seed --epochs 2` against the same job as a whole PyTorch process.
  * Prints tables (or JSON with --json), writes bench/results/latest.json, and exits 0 whatever
  * the numbers: benchmarks never gate CI.
  *
- *   node --import tsx bench/run.ts [--quick] [--json] [--networks seed,cnn,…] [--no-seed] [--no-process]
+ *   node --import tsx bench/run.ts [--quick] [--json] [--networks seed,cnn,…] [--no-whole] [--whole-only] [--no-seed] [--no-process]
  */
 import { spawnSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
@@ -26,6 +29,7 @@ import { NETWORKS } from "./networks.ts";
 import { measurePeak } from "./peak.ts";
 import { processBench } from "./process.ts";
 import { seedConfig, seedTrainer } from "./seed.ts";
+import { torchBlasNote, wholeRunLines, wholeRuns, type WholeRunResult } from "./whole-run.ts";
 
 const BENCH_DIR = dirname(fileURLToPath(import.meta.url));
 const ROOT = dirname(BENCH_DIR);
@@ -42,7 +46,7 @@ const SMALLEST_BUFFER_BYTES = 32 * 5 * 4;
 
 // --- arguments --------------------------------------------------------------------------------
 const argv = process.argv.slice(2);
-const usage = "expected --quick, --json, --no-seed, --no-process, --networks ID,ID,… (ids: " + NETWORKS.map((n) => n.id).join(", ") + ")";
+const usage = "expected --quick, --json, --no-whole, --whole-only, --no-seed, --no-process, --networks ID,ID,… (ids: " + NETWORKS.map((n) => n.id).join(", ") + ")";
 let netIds = NETWORKS.map((n) => n.id) as string[];
 for (let i = 0; i < argv.length; i++) {
   const a = argv[i];
@@ -51,15 +55,18 @@ for (let i = 0; i < argv.length; i++) {
     netIds = v === "none" ? [] : v.split(",");
     const bad = netIds.find((id) => !NETWORKS.some((n) => n.id === id));
     if (bad !== undefined || v === "") { console.error(`bench: --networks: unknown network ${JSON.stringify(bad ?? v)}; ${usage}`); process.exit(2); }
-  } else if (!["--quick", "--json", "--no-seed", "--no-process"].includes(a)) {
+  } else if (!["--quick", "--json", "--no-whole", "--whole-only", "--no-seed", "--no-process"].includes(a)) {
     console.error(`bench: unknown option ${JSON.stringify(a)}; ${usage}`);
     process.exit(2);
   }
 }
 const quick = argv.includes("--quick");
 const asJson = argv.includes("--json");
-const withSeed = !argv.includes("--no-seed");
-const withProcess = !argv.includes("--no-process");
+const wholeOnly = argv.includes("--whole-only");
+const withWhole = !argv.includes("--no-whole");
+const withSide = !wholeOnly;
+const withSeed = !wholeOnly && !argv.includes("--no-seed");
+const withProcess = !wholeOnly && !argv.includes("--no-process");
 const log = (msg: string) => process.stderr.write(`${msg}\n`);
 
 // --- 1: side by side -------------------------------------------------------------------------
@@ -71,9 +78,19 @@ if (!torch) log("bench: `import torch` fails for /usr/bin/python3 and python3: P
 const comparePlan = quick ? { reps: 2, windowSeconds: 0.12, warmupSeconds: 0.15, slowReps: 1 } : { reps: 5, windowSeconds: 0.6, warmupSeconds: 1, slowReps: 3 };
 // --quick leaves out the TypeScript kernels and the recording-cost twin (part 2 measures that on the seed)
 const defs = frameworks(torch, !quick).filter((d) => !quick || d.id !== "gradlab-rec");
-const nets = NETWORKS.filter((n) => netIds.includes(n.id));
-log(`bench: side by side, ${nets.length} networks × ${defs.length} workers (${defs.map((d) => d.id).join(", ")}), ${comparePlan.reps} reps of ~${comparePlan.windowSeconds} s windows`);
-const side: NetworkResult[] = nets.length ? await compare(nets, defs, comparePlan, log) : [];
+const nets = netIds.map((id) => NETWORKS.find((n) => n.id === id)!); // in the order asked for
+
+// --- 0: whole runs -----------------------------------------------------------------------------
+const wholeReps = quick ? 1 : 3;
+// saved after each network: a long part 0 leaves its results even when stopped
+const savePartial = (done: WholeRunResult[]) => {
+  mkdirSync(join(BENCH_DIR, "results"), { recursive: true });
+  writeFileSync(join(BENCH_DIR, "results", "whole-partial.json"), JSON.stringify({ reps: wholeReps, torchBlas: torchBlasNote(), networks: done }, null, 2) + "\n");
+};
+const whole: WholeRunResult[] = withWhole && nets.length ? wholeRuns(nets, { reps: wholeReps, torch, log, onNetwork: savePartial }) : [];
+
+if (withSide) log(`bench: side by side, ${nets.length} networks × ${defs.length} workers (${defs.map((d) => d.id).join(", ")}), ${comparePlan.reps} reps of ~${comparePlan.windowSeconds} s windows`);
+const side: NetworkResult[] = withSide && nets.length ? await compare(nets, defs, comparePlan, log) : [];
 
 // --- 2: the seed network in depth ---------------------------------------------------------------
 /** Recording cost, allocation and the full run's memory on the seed network; returns JSON and table lines. */
@@ -223,6 +240,7 @@ const results = {
       reference: NETWORKS.find((n) => n.id === r.id)!.reference,
     })),
   },
+  wholeRuns: whole.length ? { reps: wholeReps, torchBlas: torchBlasNote(), networks: whole } : null,
   seed: seed?.json ?? null,
   processes: processes?.json ?? null,
 };
@@ -238,6 +256,7 @@ if (asJson) {
   out.push("", `gradlab bench (${results.mode}) — ${results.machine.node} · ${results.machine.platform} · ${cpus.length} CPUs (${results.machine.cpuModel})`);
   out.push(`machine peak: WebAssembly f32x4 mul+add ${peak.wasmGflopsPerCore.toFixed(1)} GFLOP/s per core (measured; ${peak.wasmPeakGflops.toFixed(0)} on ${cpus.length} cores); `
     + `native AVX-512 FMA ≈ ${peak.nativePeakGflops.toFixed(0)} GFLOP/s (estimated from the ${peak.estimatedGhz.toFixed(2)} GHz the loop implies)`);
+  if (whole.length) out.push("", ...wholeRunLines(whole, wholeReps, peak.wasmGflopsPerCore));
   if (side.length) out.push("", ...sideBySideLines(side));
   if (seed) out.push("", ...seed.lines);
   if (processes) out.push("", ...processes.lines);

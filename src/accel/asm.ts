@@ -165,7 +165,9 @@ export interface FuncDef {
 
 /**
  * A function of i32 params with i32, v128 and f32 locals; `body` gets each name's local index.
- * A name used but not declared, or declared twice, throws naming the function and the local.
+ * A name declared twice throws at once; the body is emitted on first reading of `.body` (a
+ * process that runs the precompiled module, module-bytes.ts, never emits it), and a name used
+ * but not declared throws then, naming the function and the local.
  */
 export function func(name: string, params: string[], ints: string[], vecs: string[], body: (L: Record<string, number>) => Code, f32s: string[] = []): FuncDef {
   const all = [...params, ...ints, ...vecs, ...f32s];
@@ -180,12 +182,16 @@ export function func(name: string, params: string[], ints: string[], vecs: strin
       return Reflect.get(target, key);
     },
   });
-  let code: Code;
-  try { code = body(L); } catch (e) {
-    throw (e instanceof Error && e.message.startsWith("accel:")) ? e : new Error(`accel: function "${name}": ${(e as Error).message}`);
-  }
-  const decls = [3, ...uleb(ints.length), valtype.i32, ...uleb(vecs.length), valtype.v128, ...uleb(f32s.length), valtype.f32];
-  return { name, params: params.length, locals: all, body: [...decls, ...code, ...op.end] };
+  let built: Code | null = null;
+  const emit = (): Code => {
+    let code: Code;
+    try { code = body(L); } catch (e) {
+      throw (e instanceof Error && e.message.startsWith("accel:")) ? e : new Error(`accel: function "${name}": ${(e as Error).message}`);
+    }
+    const decls = [3, ...uleb(ints.length), valtype.i32, ...uleb(vecs.length), valtype.v128, ...uleb(f32s.length), valtype.f32];
+    return [...decls, ...code, ...op.end];
+  };
+  return { name, params: params.length, locals: all, get body() { return (built ??= emit()); } };
 }
 
 /** `prefix0 … prefix{n−1}`, for numbered locals. */
@@ -267,18 +273,19 @@ export function warnFallback(reason: string): void {
  * Compile a module of these functions synchronously (fine for these ~100 KB modules, also in a
  * worker). Null where the runtime cannot run the accelerator (runtimeSupports; said once, for
  * the private module). A module that does not validate is an error in an emitter: it throws,
- * naming the function and the byte of its body the engine rejected.
+ * naming the function and the byte of its body the engine rejected. `prebuilt`: these functions'
+ * module assembled beforehand (module-bytes.ts, which a test keeps equal to assemble's output);
+ * without it they are assembled now.
  */
-export function compileModule(funcs: readonly FuncDef[], shared = false): WebAssembly.Module | null {
+export function compileModule(funcs: readonly FuncDef[], shared = false, prebuilt: Uint8Array<ArrayBuffer> | null = null): WebAssembly.Module | null {
   if (!runtimeSupports(shared)) {
     if (!shared) warnFallback("this runtime cannot compile WebAssembly SIMD");
     return null;
   }
-  const asm = assemble(funcs, shared);
   try {
-    return new WebAssembly.Module(asm.bytes);
+    return new WebAssembly.Module(prebuilt ?? assemble(funcs, shared).bytes);
   } catch (e) {
-    throw locateError(e, asm);
+    throw locateError(e, assemble(funcs, shared));
   }
 }
 

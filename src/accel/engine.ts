@@ -14,7 +14,8 @@
  * (withHelper, serveHelper).
  */
 import { compileModule, SHARED_MAX_PAGES, type FuncDef } from "./asm.ts";
-import { CONSTANTS, CONSTANTS_AT, CONSTANTS_BYTES } from "./lane-math.ts";
+import { CONSTANTS_AT, CONSTANTS_BYTES } from "./lane-math.ts";
+import { moduleBytes, moduleConstants } from "./module-bytes.ts";
 import { ACTIVATION_FUNCS } from "./ops/activation.ts";
 import { CELL_FUNCS } from "./ops/cells.ts";
 import { CONV_FUNCS, type ConvGeometry } from "./ops/conv.ts";
@@ -40,7 +41,7 @@ const compiled: Record<"private" | "shared", WebAssembly.Module | null | undefin
  */
 export function wasmModule(shared = false): WebAssembly.Module | null {
   const key = shared ? "shared" : "private";
-  if (compiled[key] === undefined) compiled[key] = compileModule(MODULE_FUNCS, shared);
+  if (compiled[key] === undefined) compiled[key] = compileModule(MODULE_FUNCS, shared, moduleBytes(shared));
   return compiled[key];
 }
 
@@ -55,10 +56,18 @@ export interface HelperInit { module: WebAssembly.Module; memory: WebAssembly.Me
 /** A Worker (browser) or worker_threads Worker (Node): anything that can post the init message. */
 export interface HelperPort { postMessage(message: unknown): void }
 
-const IDLE = 0, JOB = 1, DONE = 2;
+const IDLE = 0, JOB = 1, DONE = 2, RUNNING = 3;
 const CONTROL_INTS = 16;
 /** Busy-wait this many polls before sleeping (a training step's calls come µs apart). */
 const SPINS = 1 << 16;
+/**
+ * Polls the main thread waits, its own part done, for the helper to take a job up before it
+ * takes the job back and runs it itself (a few µs; the helper takes a job up within ~0.5 µs
+ * when its core is free). On a machine whose second core is busy the helper may not run for a
+ * whole scheduler time slice (~1 ms): without this, every split call waited that long, and two
+ * threads ran 2–10× slower than one.
+ */
+const RECLAIM_SPINS = 1 << 12;
 
 /**
  * The helper thread's loop (never returns): wait for a job, run the kernel, report done.
@@ -72,6 +81,8 @@ export function serveHelper(init: HelperInit): void {
     for (let s = Atomics.load(c, 0); s !== JOB; s = Atomics.load(c, 0)) {
       if (++spins > SPINS) Atomics.wait(c, 0, s);
     }
+    // take the job up, unless the main thread has taken it back meanwhile (join)
+    if (Atomics.compareExchange(c, 0, JOB, RUNNING) !== JOB) continue;
     fns[c[1]](c[2], c[3], c[4], c[5], c[6], c[7], c[8], c[9], c[10], c[11], c[12], c[13], c[14], c[15]);
     Atomics.store(c, 0, DONE);
     Atomics.notify(c, 0);
@@ -127,6 +138,8 @@ const pad16 = (n: number) => (n + 15) & ~15; // columns of whole panels
 export class WasmEngine {
   private readonly mem: WebAssembly.Memory;
   private readonly k: Exports;
+  /** the module's functions by number, as the helper calls them (join runs a job taken back) */
+  private readonly kernels: Kernel[];
   private heap: Float32Array;
   private heapI32: Int32Array;
   private heapF64: Float64Array;
@@ -172,10 +185,14 @@ export class WasmEngine {
     this.mem = mem ?? new WebAssembly.Memory({ initial: 16 });
     this.control = control;
     this.k = new WebAssembly.Instance(module, { env: { mem: this.mem } }).exports as Exports;
+    this.kernels = Object.values(this.k);
     this.heap = new Float32Array(this.mem.buffer);
     this.heapI32 = new Int32Array(this.mem.buffer);
     this.heapF64 = new Float64Array(this.mem.buffer);
-    new Float64Array(this.mem.buffer, CONSTANTS_AT, CONSTANTS.length).set(CONSTANTS);
+    // the precompiled module's table (module-bytes.ts): its functions' bodies need not be emitted here
+    const table = moduleConstants();
+    if (8 * table.length > CONSTANTS_BYTES) throw new Error("accel: the constant table is full");
+    new Float64Array(this.mem.buffer, CONSTANTS_AT, table.length).set(table);
   }
 
   /** Regions for one call, in floats after the constants: `alloc` hands them out, `reserve` grows memory once. */
@@ -235,11 +252,19 @@ export class WasmEngine {
     Atomics.notify(c, 0);
   }
 
-  /** Wait for the helper's part (spinning first: it usually finishes with ours). */
+  /**
+   * Wait for the helper's part (spinning first: it usually finishes with ours). A job the helper
+   * has not taken up after RECLAIM_SPINS polls is taken back and run here: the same kernel on
+   * the same arguments, so the results are the same whichever thread runs it.
+   */
   private join(): void {
     const c = this.control!;
     let spins = 0;
     for (let s = Atomics.load(c, 0); s !== DONE; s = Atomics.load(c, 0)) {
+      if (s === JOB && spins > RECLAIM_SPINS && Atomics.compareExchange(c, 0, JOB, IDLE) === JOB) {
+        this.kernels[c[1]](c[2], c[3], c[4], c[5], c[6], c[7], c[8], c[9], c[10], c[11], c[12], c[13], c[14], c[15]);
+        return;
+      }
       if (++spins > SPINS) Atomics.wait(c, 0, s, 1);
     }
     Atomics.store(c, 0, IDLE);

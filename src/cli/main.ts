@@ -121,7 +121,7 @@ withHelp(cli
   .option("--quiet", "print only the summary")
   .option("--json", "print the run's summary.json as one JSON document on stdout; human text goes to stderr")
   .option("--workers <n>", "for suites: parallel runs (default: the number of cores)")
-  .option("--threads <n>", "1 (default) or 2: a second thread for the kernels' large products and cell steps (same results; pays on recurrent networks when the second core is free)")
+  .option("--threads <n>", "1 or 2: a second thread for the kernels' large products and cell steps (same results). Default: 2 for recurrent layers of ≥ 64 units and dense layers ≥ 256 wide, else 1")
   .option("--png", "also export every chart as charts/<id>.png, for slides (about a second more; report.html has them as SVG)")
   .action(async (arg, opts) => (await import("./commands/run.ts")).runCommand(arg, opts)));
 

@@ -128,11 +128,14 @@ describe("gradlab run --threads 2", () => {
       model: { layers: [{ type: "rnn", units: 128 }, { type: "dense", units: 10 }] },
       optimizer: { type: "sgd", lr: 0.05 }, train: { epochs: 1 }, record: { every: 3 },
     }));
-    const one = gradlab(["run", file, "--out", join(dir, "one"), "--quiet", "--no-png"]);
+    const one = gradlab(["run", file, "--out", join(dir, "one"), "--quiet", "--no-png", "--threads", "1"]);
     const two = gradlab(["run", file, "--out", join(dir, "two"), "--quiet", "--no-png", "--threads", "2"]);
-    expect([one.code, two.code, two.stderr]).toEqual([0, 0, ""]);
+    // without --threads the run chooses from the model's shapes (2 for this RNN: accel/threads.ts)
+    const auto = gradlab(["run", file, "--out", join(dir, "auto"), "--quiet", "--no-png"]);
+    expect([one.code, two.code, two.stderr, auto.code, auto.stderr]).toEqual([0, 0, "", 0, ""]);
     for (const f of ["metrics.jsonl", "weights.safetensors"]) {
       expect(readFileSync(join(dir, "two", f)).equals(readFileSync(join(dir, "one", f))), f).toBe(true);
+      expect(readFileSync(join(dir, "auto", f)).equals(readFileSync(join(dir, "one", f))), f).toBe(true);
     }
     for (const [args, message] of [
       [["--threads", "4"], `gradlab: --threads: expected 1 or 2; got "4"`],
@@ -144,5 +147,5 @@ describe("gradlab run --threads 2", () => {
     }
     const suite = gradlab(["run", "depth", "--threads", "2", "--out", join(dir, "suite")]);
     expect([suite.code, suite.stderr.trim()]).toEqual([2, "gradlab: --threads 2: for a single run; a suite already runs its runs in parallel (--workers)"]);
-  });
+  }, 300_000); // six CLI processes, three of them training (one with a helper thread): minutes on a busy 2-core machine
 });

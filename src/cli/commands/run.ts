@@ -5,7 +5,10 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { InputError } from "../../core/errors.ts";
-import { resolveExperimentArg } from "../../experiment/config-file.ts";
+import { chooseThreads } from "../../accel/threads.ts";
+import { viewShape } from "../../data/views.ts";
+import type { Config } from "../../experiment/config.ts";
+import { loadConfigFile, resolveExperimentArg } from "../../experiment/config-file.ts";
 import { checkOutFolder } from "../../experiment/out-path.ts";
 import { preloadInterruptibly } from "../../experiment/preload.ts";
 import { parseSize, runSize } from "../../experiment/memory.ts";
@@ -25,14 +28,20 @@ export type RunOpts = Overrides & {
 export async function runCommand(arg: string | undefined, opts: RunOpts): Promise<void> {
   const out = output(opts.json === true);
   const maxMemory = opts.maxMemory !== undefined ? parseSize(String(opts.maxMemory)) : undefined;
-  const threads = opts.threads === undefined ? 1 : Number(opts.threads);
-  if (threads !== 1 && threads !== 2) throw new InputError(`--threads: expected 1 or 2; got ${JSON.stringify(String(opts.threads))}`);
+  // null: chosen from the model's shapes (accel/threads.ts) for a single run; suites use one
+  const threads = opts.threads === undefined ? null : Number(opts.threads);
+  if (threads !== null && threads !== 1 && threads !== 2) throw new InputError(`--threads: expected 1 or 2; got ${JSON.stringify(String(opts.threads))}`);
   if (opts.resume !== undefined) {
     if (arg !== undefined) throw new InputError(`--resume: give either a config or --resume DIR, not both (the run continues with DIR/config.json); got ${JSON.stringify(arg)}`);
     const fixed = (["out", "epochs", "seed", "train", "test", "every"] as const).find((k) => opts[k] !== undefined);
     if (fixed) throw new InputError(`--${fixed}: cannot be changed when resuming; the run continues exactly as configured in ${join(String(opts.resume), "config.json")}`);
     if (threads === 2) secondThread();
     await preloadInterruptibly({ runDir: String(opts.resume) });
+    if (threads === null) {
+      let config: Config | null = null;
+      try { config = loadConfigFile(join(String(opts.resume), "config.json")); } catch { /* openRun says what is wrong */ }
+      if (config) autoThreads(config);
+    }
     return runOne(opts, out, (hooks, runOpts) => openRun({ mode: "resume", runDir: String(opts.resume) }, commandLine(), hooks, runOpts), maxMemory);
   }
   if (arg === undefined) throw new InputError("run: expected a preset name or a config file (or --resume DIR)");
@@ -50,12 +59,22 @@ export async function runCommand(arg: string | undefined, opts: RunOpts): Promis
   const dir = opts.out ?? `runs/${safeName(config.name)}`;
   checkOutFolder(dir, "--out");
   await preloadInterruptibly({ config });
+  if (threads === null) autoThreads(config);
   return runOne(opts, out, (hooks, runOpts) => openRun({ mode: "fresh", config, outDir: dir }, commandLine(), hooks, runOpts), maxMemory);
 }
 
 /** Give the kernels their helper thread (--threads 2), or say in one line why not. */
 function secondThread(): void {
   if (!startHelper()) throw new InputError("--threads 2: this Node has no shared WebAssembly memory for a second thread; run with --threads 1");
+}
+
+/**
+ * Without --threads: the helper thread where the model's shapes say it pays (accel/threads.ts;
+ * the same results either way), started quietly; where it cannot start, one thread. The
+ * images are taken as 28×28 (MNIST, Fashion-MNIST) for the shapes.
+ */
+function autoThreads(config: Config): void {
+  if (chooseThreads(config.model.layers, viewShape(config.data.view, 28, 28)) === 2) startHelper();
 }
 
 /**

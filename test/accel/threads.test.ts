@@ -1,0 +1,96 @@
+// How many kernel threads a run uses without --threads (src/accel/threads.ts), and that the
+// choice changes no bit of a training run. The expected choices come from bench/README.md's
+// measurements of a helper thread on the seven benchmark networks (it pays on the RNN, LSTM,
+// GRU of 128 units and the MLP 784-256×3-10; not on the seed 784-5-5-10, the MLP 784-100×10-10
+// or the CNN); the expected training results are those of one thread, bit for bit, because the
+// helper runs the same code on the same values in the same order.
+import { Worker } from "node:worker_threads";
+import { afterAll, describe, expect, it } from "vitest";
+import { useHelper, WasmEngine } from "../../src/accel/index.ts";
+import { chooseThreads } from "../../src/accel/threads.ts";
+import type { LayerSpec } from "../../src/core/spec.ts";
+import { loadDataset } from "../../src/data/datasets.ts";
+import { parseConfig } from "../../src/experiment/config.ts";
+import { Trainer } from "../../src/experiment/trainer.ts";
+import { encodeWeights } from "../../src/experiment/weights.ts";
+
+const dense = (units: number, activation = "relu") => ({ type: "dense", units, activation }) as LayerSpec;
+
+describe("chooseThreads: the helper where it pays", () => {
+  const cases: [string, LayerSpec[], number[], 1 | 2][] = [
+    ["seed MLP 784-5-5-10", [dense(5, "sigmoid"), dense(5, "sigmoid"), dense(10, "linear")], [784], 1],
+    ["MLP 784-256×3-10", [dense(256), dense(256), dense(256), dense(10, "linear")], [784], 2],
+    ["MLP 784-100×10-10", [...Array.from({ length: 10 }, () => dense(100)), dense(10, "linear")], [784], 1],
+    ["CNN c8-p-c16-p-fc10", [
+      { type: "conv2d", filters: 8, kernel: 3, padding: "same", activation: "relu" } as LayerSpec, { type: "maxpool2d", size: 2 } as LayerSpec,
+      { type: "conv2d", filters: 16, kernel: 3, padding: "same", activation: "relu" } as LayerSpec, { type: "maxpool2d", size: 2 } as LayerSpec,
+      { type: "flatten" } as LayerSpec, dense(10, "linear")], [1, 28, 28], 1],
+    ["row RNN 128", [{ type: "rnn", units: 128 } as LayerSpec, dense(10, "linear")], [28, 28], 2],
+    ["row LSTM 128", [{ type: "lstm", units: 128 } as LayerSpec, dense(10, "linear")], [28, 28], 2],
+    ["row GRU 128", [{ type: "gru", units: 128 } as LayerSpec, dense(10, "linear")], [28, 28], 2],
+    ["pixel IRNN 100", [{ type: "rnn", units: 100, activation: "relu" } as LayerSpec, dense(10, "linear")], [784, 1], 2],
+    ["row LSTM 32 (below 64 units)", [{ type: "lstm", units: 32 } as LayerSpec, dense(10, "linear")], [28, 28], 1],
+    ["a 256-wide dense pair inside a residual block", [dense(256), { type: "residual", layers: [dense(256)] } as LayerSpec, dense(10, "linear")], [784], 2],
+    ["a 256-wide layer fed by 100 units (fan-in below 256)", [dense(100), dense(256), dense(10, "linear")], [784], 1],
+  ];
+  for (const [name, layers, inShape, want] of cases) {
+    it(`${name}: ${want}`, () => expect(chooseThreads(layers, inShape)).toBe(want));
+  }
+});
+
+describe("the thread count changes no bit of a run", () => {
+  const data = loadDataset("mnist", { train: 192, test: 64 });
+  const nets: [string, "flat" | "rows", unknown[]][] = [
+    ["LSTM 128", "rows", [{ type: "lstm", units: 128 }, { type: "dense", units: 10 }]],
+    ["GRU 128", "rows", [{ type: "gru", units: 128 }, { type: "dense", units: 10 }]],
+    ["MLP 784-256-256-10", "flat", [{ type: "dense", units: 256, activation: "sigmoid" }, { type: "dense", units: 256, activation: "sigmoid" }, { type: "dense", units: 10 }]],
+  ];
+  /** Six steps of 32, every one recorded, then the test evaluation: the records and the weights' bytes. */
+  const train = (view: "flat" | "rows", layers: unknown[]) => {
+    const config = parseConfig({
+      name: "threads", data: { dataset: "mnist", view, train: 192, test: 64 }, model: { layers },
+      optimizer: { type: "sgd", lr: 0.1, momentum: 0.9 }, train: { epochs: 1, batchSize: 32, seed: 3 }, record: { every: 1 },
+    }, "test");
+    const t = new Trainer(config, data);
+    const records: string[] = [];
+    while (!t.done) { const r = t.trainStep(); if (r) records.push(JSON.stringify(r)); }
+    return { records, weights: Buffer.from(encodeWeights(t.model)), test: t.epochs[0].testLoss };
+  };
+  const one = nets.map(([, view, layers]) => train(view, layers));
+  const worker = new Worker(new URL("../../src/cli/helper.boot.js", import.meta.url));
+  afterAll(async () => { await worker.terminate(); });
+
+  it("shared WebAssembly memory is available here, so the helper really runs", () => {
+    expect(useHelper(worker)).toBe(true);
+  });
+  nets.forEach(([name, view, layers], i) => {
+    it(`${name}: records, weights and test loss identical with the helper thread`, () => {
+      const two = train(view, layers);
+      expect(two.records.length).toBe(6);
+      expect(two.records).toEqual(one[i].records);
+      expect(two.weights.equals(one[i].weights)).toBe(true);
+      expect(Object.is(two.test, one[i].test)).toBe(true);
+    });
+  });
+});
+
+describe("a helper thread that does not run (its core busy) costs no more than one thread", () => {
+  // A port that drops the init message: no thread ever serves the jobs. Every split call must be
+  // taken back by the main thread after a few µs (engine.ts's join), computing what the helper
+  // would have: the expected values are one thread's, bit for bit. Without taking jobs back,
+  // these calls would wait forever.
+  it("gemmNT 64×512×128 and an LSTM-sized product: the main thread takes the jobs back; same bits", () => {
+    const one = WasmEngine.create()!;
+    const stalled = WasmEngine.withHelper({ postMessage() { /* nobody serves */ } })!;
+    expect(stalled).not.toBeNull();
+    let seed = 7;
+    const rand = (n: number) => Float32Array.from({ length: n }, () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32) - 0.5);
+    for (const [M, N, K] of [[64, 512, 128], [32, 512, 156], [100, 100, 32]] as const) {
+      const A = rand(M * K), B = rand(N * K), bias = rand(N);
+      const c1 = new Float32Array(M * N), c2 = new Float32Array(M * N);
+      one.gemmNT(M, N, K, A, 0, B, 0, c1, 0, false, bias);
+      stalled.gemmNT(M, N, K, A, 0, B, 0, c2, 0, false, bias);
+      expect(Buffer.from(c2.buffer).equals(Buffer.from(c1.buffer))).toBe(true);
+    }
+  });
+});
