@@ -8,6 +8,7 @@ import { describe, expect, it } from "vitest";
 import { InputError } from "../../src/core/errors.ts";
 import { computeReplication, findStudy, replicate, replicationMarkdown, replicationSchema, studyLabels } from "../../src/replicate/replication.ts";
 import { STUDIES } from "../../src/replicate/studies/index.ts";
+import { replicationBlocks } from "../../src/cli/commands/replicate.ts";
 import { increasing, timeRatio } from "../../src/replicate/study.ts";
 import { gradlab, tempDir } from "../helpers/cli.ts";
 
@@ -126,3 +127,28 @@ describe("the command", () => {
     expect(b.stderr).toContain("--budget: expected one of tiny, quick, full");
   });
 });
+
+describe("the terminal's rows", () => {
+  it("one block per row, its fields on lines of their own, wrapped at the width; a row that does not hold says why", () => {
+    // A hand-made replication: one long paper cell (must wrap at 60), one row that fails.
+    const rep = replicationSchema.parse({
+      study: "x", scale: "quick", citation: "A. Author, A paper, 2000",
+      rows: [
+        { quantity: "first quantity", paper: "word ".repeat(30).trim() + " (§1)", gradlab: "0.5", tolerance: "> 0.1", holds: true, kind: "magnitude", reason: "0.5 > 0.1", verified: true },
+        { quantity: "second quantity", paper: "97% (§4)", gradlab: "12%", tolerance: "± 3 points", holds: false, kind: "value", reason: "85 points below", verified: false },
+      ],
+      notes: "n",
+    });
+    const text = replicationBlocks(rep, 60);
+    const lines = text.split("\n");
+    expect(Math.max(...lines.map((l) => [...l].length))).toBeLessThanOrEqual(60);
+    const [first, second] = text.split("\n\n");
+    expect(first.split("\n")[0]).toBe("1. first quantity");
+    // 30 words of 4 letters (5 with the space) after a 14-character label: 9 words a line at width 60, so 4 lines
+    expect(first.split("\n").filter((l) => /^ {14}word|^ {3}paper {6}word/.test(l))).toHaveLength(4);
+    expect(first).toContain("   holds      yes (magnitude)");
+    expect(second).toContain("   paper      97% (§4) (unverified)");
+    expect(second).toContain("   holds      NO (value): 85 points below");
+  });
+});
+
