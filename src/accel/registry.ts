@@ -59,8 +59,8 @@ export interface AccelOps {
   sumRows(M: number, N: number, src: FloatArray, sOff: number, dst: FloatArray): boolean;
   /** Whether a[0 … n) holds a NaN or ±Inf (the answer, not whether it was done) — ops/reduce.ts */
   hasNonFinite(a: FloatArray, n: number): boolean;
-  /** views.ts's gather of a batch: x[b·P + i] = images[order[start + b]·P + i] / 255 — ops/gather.ts */
-  gather(images: Uint8Array, P: number, order: Int32Array, start: number, count: number, x: FloatArray): boolean;
+  /** views.ts's gather of a batch: x[b·P + i] = images[order[start + b]·P + i] / 255 (order null: images[(start + b)·P + i]) — ops/gather.ts */
+  gather(images: Uint8Array, P: number, order: Int32Array | null, start: number, count: number, x: FloatArray): boolean;
 }
 
 /** An operation's name. */

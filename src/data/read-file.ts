@@ -87,6 +87,8 @@ export interface ReadOptions {
   shown?: string;
   /** the message when the file holds more than `cap` bytes (default: names the cap) */
   tooBig?: (cap: number) => string;
+  /** the buffer the file is read into, of `size` bytes (default: Buffer.allocUnsafe) */
+  alloc?: (size: number) => Buffer;
 }
 
 /**
@@ -104,12 +106,12 @@ export function readChecked(path: string, opts: ReadOptions): Buffer {
     const over = () => new InputError(opts.tooBig ? opts.tooBig(opts.cap) :
       `${shown}: larger than the ${capWords(opts.cap)} limit for this file (${opts.expected})`);
     if (size > opts.cap) throw over();
-    let buf = Buffer.allocUnsafe(Math.min(size, opts.cap) + 1); // one byte more, to see an end past the cap
+    let buf = (opts.alloc ?? Buffer.allocUnsafe)(Math.min(size, opts.cap) + 1); // one byte more, to see an end past the cap
     let n = 0;
     for (;;) {
       if (n === buf.length) {
         if (n > opts.cap) throw over();
-        const bigger = Buffer.allocUnsafe(Math.min(2 * buf.length + 4096, opts.cap + 1));
+        const bigger = (opts.alloc ?? Buffer.allocUnsafe)(Math.min(2 * buf.length + 4096, opts.cap + 1));
         buf.copy(bigger, 0, 0, n);
         buf = bigger;
       }
@@ -197,30 +199,53 @@ function takePrefetched(path: string, id: string, cap: number): Buffer | null {
 const call = <T>(f: (done: (e: NodeJS.ErrnoException | null, v: T) => void) => void) =>
   new Promise<T>((ok, no) => f((e, v) => (e ? no(e) : ok(v))));
 
+/** Options of prefetchFiles. */
+export interface PrefetchOptions {
+  /** bytes per read (default 8 MiB) */
+  chunk?: number;
+  /** files larger than this are left to readChecked (default 256 MiB, the largest dataset file a loader reads) */
+  maxBytes?: number;
+  /** the buffer a file of `size` bytes is read into (default: Buffer.allocUnsafe) */
+  alloc?: (size: number) => Buffer;
+}
+
+/** Reads of one file in flight at once: the page faults of filling a fresh buffer then run on several threads. */
+const READS_IN_FLIGHT = 4;
+
 /**
- * Read regular files ahead, asynchronously and in chunks, so that while they load (a large
- * dataset, a slow disk, a big checkpoint) the event loop runs and Ctrl-C or SIGTERM can end the
- * process with its one line. The next readChecked of each file takes the bytes instead of reading
- * them, after checking it is still the same file (device, inode, size, mtime). Anything that is
- * not a regular file, is larger than `maxBytes` (the largest dataset file a loader reads), or
- * fails to read, is skipped: readChecked reads or refuses it when it gets there.
+ * Read regular files ahead, asynchronously and in chunks (a few in flight at once), so that while
+ * they load (a large dataset, a slow disk, a big checkpoint) the event loop runs — Ctrl-C or
+ * SIGTERM can end the process with its one line, and other work (loading code) goes on. The next
+ * readChecked of each file takes the bytes instead of reading them, after checking it is still
+ * the same file (device, inode, size, mtime). Anything that is not a regular file, is larger than
+ * `maxBytes`, or fails to read, is skipped: readChecked reads or refuses it when it gets there.
  * @example await prefetchFiles(["data/train-images-idx3-ubyte"]); readChecked("data/train-images-idx3-ubyte", …) // no read
  */
-export async function prefetchFiles(paths: readonly string[], chunk = 8 * 2 ** 20, maxBytes = 256 * 2 ** 20): Promise<void> {
-  for (const path of paths) {
+export async function prefetchFiles(paths: readonly string[], opts: PrefetchOptions = {}): Promise<void> {
+  const { chunk = 8 * 2 ** 20, maxBytes = 256 * 2 ** 20, alloc = Buffer.allocUnsafe } = opts;
+  await Promise.all(paths.map(async (path) => {
     let fd: number | null = null;
     try {
       fd = await call<number>((done) => open(path, constants.O_RDONLY | constants.O_NONBLOCK, done));
       const st = await call<Stats>((done) => fstat(fd!, done));
-      if (!st.isFile() || st.size > maxBytes) continue;
-      const bytes = Buffer.allocUnsafe(st.size);
-      let n = 0;
-      for (let got = 1; n < st.size && got > 0; n += got) {
-        got = await call<number>((done) => read(fd!, bytes, n, Math.min(chunk, st.size - n), n, done));
-      }
-      if (n === st.size) prefetched.set(path, { id: identity(st), bytes });
+      if (!st.isFile() || st.size > maxBytes) return;
+      const bytes = alloc(st.size);
+      let next = 0, complete = true;
+      const reader = async () => {
+        while (next < st.size) {
+          const at = next, n = Math.min(chunk, st.size - at);
+          next += n;
+          let done = 0;
+          for (let got = 1; done < n && got > 0; done += got) {
+            got = await call<number>((cb) => read(fd!, bytes, at + done, n - done, at + done, cb));
+          }
+          if (done < n) complete = false; // the file shrank
+        }
+      };
+      await Promise.all(Array.from({ length: READS_IN_FLIGHT }, reader));
+      if (complete) prefetched.set(path, { id: identity(st), bytes });
     } catch { /* readChecked says what is wrong */ } finally {
       if (fd !== null) close(fd, () => {});
     }
-  }
+  }));
 }

@@ -71,10 +71,10 @@ export class BatchSource {
     const P = this.pixels;
     const img = this.images;
     const perm = this.perm;
-    // The accelerator's gather (the same floats) keeps the training images in WebAssembly memory, so
-    // only the shuffled training batches take it: evaluation reads other images, in order.
-    if (!inOrder && !perm && accel.ops.gather?.(img, P, this.order, start, count, x)) {
-      for (let b = 0; b < count; b++) y[b] = this.labels[this.order[start + b]];
+    // The accelerator's gather (the same floats) reads images held in kernel memory (read into
+    // accel.kernelBytes, or the training images it keeps there after their first batch).
+    if (!perm && accel.ops.gather?.(img, P, inOrder ? null : this.order, start, count, x)) {
+      for (let b = 0; b < count; b++) y[b] = this.labels[inOrder ? start + b : this.order[start + b]];
       return count;
     }
     for (let b = 0; b < count; b++) {

@@ -6,7 +6,7 @@
  * synchronous open then takes the bytes read ahead, checked to be the same files.
  */
 import { join, resolve } from "node:path";
-import { datasetFiles } from "../data/datasets.ts";
+import { datasetBuffer, datasetFiles } from "../data/datasets.ts";
 import { prefetchFiles } from "../data/read-file.ts";
 import type { Config } from "./config.ts";
 import { loadConfigFile } from "./config-file.ts";
@@ -16,17 +16,17 @@ import { listCheckpoints } from "./run-folder/checkpoint.ts";
 export type PreloadRequest = { config: Config } | { runDir: string };
 
 /**
- * The files opening the run will read in bulk; none when the request itself is bad (opening it
- * then says what is wrong, in one line).
- * @example runFiles({ runDir: "runs/seed" }) // [".../train-images-idx3-ubyte", …, "runs/seed/checkpoint/step-0000001000.safetensors"]
+ * The files opening the run will read in bulk: the dataset's, and a resumed run's newest
+ * checkpoint; none when the request itself is bad (opening it then says what is wrong, in one line).
+ * @example runFiles({ runDir: "runs/seed" }) // { data: [".../train-images-idx3-ubyte", …], other: ["runs/seed/checkpoint/step-0000001000.safetensors"] }
  */
-export function runFiles(req: PreloadRequest): string[] {
+export function runFiles(req: PreloadRequest): { data: string[]; other: string[] } {
   try {
-    if ("config" in req) return datasetFiles(req.config.data.dataset);
+    if ("config" in req) return { data: datasetFiles(req.config.data.dataset), other: [] };
     const config = loadConfigFile(join(req.runDir, "config.json"));
     const newest = listCheckpoints(resolve(req.runDir))[0];
-    return [...datasetFiles(config.data.dataset), ...(newest ? [newest.file] : [])];
-  } catch { return []; }
+    return { data: datasetFiles(config.data.dataset), other: newest ? [newest.file] : [] };
+  } catch { return { data: [], other: [] }; }
 }
 
 /**
@@ -42,7 +42,8 @@ export async function preloadInterruptibly(req: PreloadRequest): Promise<void> {
   process.on("SIGINT", stop);
   process.on("SIGTERM", stop);
   try {
-    await prefetchFiles(runFiles(req));
+    const files = runFiles(req);
+    await Promise.all([prefetchFiles(files.data, { alloc: datasetBuffer }), prefetchFiles(files.other)]);
   } finally {
     process.off("SIGINT", stop);
     process.off("SIGTERM", stop);

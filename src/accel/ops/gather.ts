@@ -55,7 +55,7 @@ export const GATHER_FUNCS = [gatherKernel] as const;
 /** The gather on engine `e`: Float32 batches of ≥ WASM_MIN_VALUES values, else declined. */
 export function gatherOps(e: WasmEngine): Pick<AccelOps, "gather"> {
   return {
-    gather(images: Uint8Array, P: number, order: Int32Array, start: number, count: number, x) {
+    gather(images: Uint8Array, P: number, order: Int32Array | null, start: number, count: number, x) {
       return count * P >= WASM_MIN_VALUES && x instanceof Float32Array && e.gather(images, P, order, start, count, x);
     },
   };

@@ -24,6 +24,10 @@ export type RunOpts = Overrides & {
   out?: string; quiet?: boolean; workers?: string; png?: boolean; resume?: string; maxMemory?: string; threads?: string; json?: boolean;
 };
 
+/** The report's code (ECharts, resvg on demand): its import starts once, as early as a run knows it will write one. */
+let report: Promise<typeof import("../../report/write.ts")> | null = null;
+const reportCode = () => (report ??= import("../../report/write.ts"));
+
 /** The run command's action. */
 export async function runCommand(arg: string | undefined, opts: RunOpts): Promise<void> {
   const out = output(opts.json === true);
@@ -36,6 +40,7 @@ export async function runCommand(arg: string | undefined, opts: RunOpts): Promis
     const fixed = (["out", "epochs", "seed", "train", "test", "every"] as const).find((k) => opts[k] !== undefined);
     if (fixed) throw new InputError(`--${fixed}: cannot be changed when resuming; the run continues exactly as configured in ${join(String(opts.resume), "config.json")}`);
     if (threads === 2) secondThread();
+    void reportCode(); // loads while the data is read
     await preloadInterruptibly({ runDir: String(opts.resume) });
     if (threads === null) {
       let config: Config | null = null;
@@ -58,6 +63,7 @@ export async function runCommand(arg: string | undefined, opts: RunOpts): Promis
   const config = override(e.config, opts);
   const dir = opts.out ?? `runs/${safeName(config.name)}`;
   checkOutFolder(dir, "--out");
+  void reportCode(); // loads while the data is read
   await preloadInterruptibly({ config });
   if (threads === null) autoThreads(config);
   return runOne(opts, out, (hooks, runOpts) => openRun({ mode: "fresh", config, outDir: dir }, commandLine(), hooks, runOpts), maxMemory);
@@ -96,9 +102,8 @@ function interruptOnSignals(onFirst: (signal: string) => void): { reason: () => 
 
 /** One run (new or resumed) with its terminal output, signal handling and exit code. */
 async function runOne(opts: RunOpts, out: Output, open: (hooks: RunHooks, runOpts: RunOptions) => RunSession, maxMemory: number | undefined): Promise<void> {
-  // The report (ECharts, resvg) is written by the session's synchronous finish, so it is loaded
-  // here, once the arguments are known to be good.
-  const { writeReport } = await import("../../report/write.ts");
+  // The report is written by the session's synchronous finish, so its code is loaded first.
+  const { writeReport } = await reportCode();
   const say = out.say;
   const progress = new RunProgress({ stream: process.stderr, print: say, quiet: !!opts.quiet });
   const log = (s: string) => { if (!opts.quiet) say(s); };
