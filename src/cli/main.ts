@@ -7,10 +7,11 @@
  * inside its action, so `gradlab --version`, `--help` and a mistyped option answer at once.
  */
 import { cac, type Command } from "cac";
-import { readFileSync, writeSync } from "node:fs";
+import { writeSync } from "node:fs";
 import { InputError } from "../core/errors.ts";
 import { errorLine, isSystemError, OsError } from "../data/os-error.ts";
 import { closest } from "../experiment/suggest.ts";
+import { VERSION } from "../version.ts";
 import { printableLine } from "./printable.ts";
 
 const cli = cac("gradlab");
@@ -190,16 +191,7 @@ cli.help((sections) => {
   sections.splice(usage + 1, 0, { body: `${c.description[0].toUpperCase()}${c.description.slice(1)}.\n\n${HELP[c.name].details}` });
   return sections;
 });
-cli.version(packageVersion());
-
-/** The version in package.json (two folders up, from src/cli as from a compiled copy). */
-function packageVersion(): string {
-  try {
-    return JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")).version;
-  } catch {
-    return "unknown";
-  }
-}
+cli.version(VERSION);
 
 /** One line, exit 2: the contract for bad input. */
 function fail(message: string): never {

@@ -4,16 +4,16 @@
  */
 import { readdirSync } from "node:fs";
 import { basename, isAbsolute, join, relative, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
 import { InputError } from "../core/errors.ts";
+import { PACKAGE_ROOT } from "../version.ts";
 import { CAPS, readChecked } from "../data/read-file.ts";
 import { parseConfig, parseJsonText, type Config } from "./config.ts";
 import { decodeUtf8 } from "./json-text.ts";
 import { expandSuite, isSuite, type Suite } from "./suite.ts";
 import { closest } from "./suggest.ts";
 
-/** Absolute path of <repo>/experiments, where the preset configs live. */
-export const PRESETS_DIR: string = fileURLToPath(new URL("../../experiments", import.meta.url));
+/** Absolute path of <package>/experiments, where the preset configs live. */
+export const PRESETS_DIR: string = join(PACKAGE_ROOT, "experiments");
 
 /** A path as shown in messages: relative to the working directory when inside it. */
 function displayPath(file: string): string {

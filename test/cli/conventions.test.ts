@@ -5,7 +5,7 @@
 // Expected suggestions: the names gradlab declares (src/cli/main.ts, experiments/*.json) at edit
 // distance ≤ 1 of what is typed, as closest() in src/experiment/suggest.ts defines "close".
 import { spawnSync } from "node:child_process";
-import { readFileSync, writeFileSync } from "node:fs";
+import { readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { gradlab, tempDir } from "../helpers/cli.ts";
@@ -90,16 +90,33 @@ describe("start-up", () => {
   writeFileSync(join(dir, "hooks.mjs"), `import { appendFileSync } from "node:fs";
 export async function load(url, context, next) { if (url.startsWith("file:")) appendFileSync(${JSON.stringify(log)}, url + "\\n"); return next(url, context); }\n`);
   writeFileSync(join(dir, "register.mjs"), `import { register } from "node:module"; register(${JSON.stringify(`file://${join(dir, "hooks.mjs")}`)});\n`);
-  const loaded = (args: string[]) => {
+  /** The files under `under` that `gradlab …args` loads, run from `entry` (the source through tsx, or the bundle). */
+  const loadedFiles = (entry: string[], args: string[], under: string) => {
     writeFileSync(log, "");
-    spawnSync(process.execPath, ["--import", join(dir, "register.mjs"), join(ROOT, "bin", "gradlab.js"), ...args], { encoding: "utf8" });
-    const urls = readFileSync(log, "utf8").split("\n").filter((l) => l.includes("/src/"));
-    return [...new Set(urls.map((l) => l.slice(l.indexOf("/src/") + 1)))].sort();
+    spawnSync(process.execPath, ["--import", join(dir, "register.mjs"), ...entry, ...args], { encoding: "utf8" });
+    const urls = readFileSync(log, "utf8").split("\n").filter((l) => l.includes(under));
+    return [...new Set(urls.map((l) => l.slice(l.indexOf(under) + 1)))].sort();
   };
+  // The source's modules, loaded through tsx as a checkout with changed sources runs them (bin/gradlab.js).
+  const loaded = (args: string[]) => loadedFiles(["--import", "tsx", join(ROOT, "src", "cli", "main.ts")], args, "/src/");
 
   it.each([["--version"], ["--help"], ["help", "sweep"], ["run", "seed", "--epoch", "2"]])("gradlab %j loads only the parser's own modules from src/", (...args) => {
     // main.ts and what parsing needs; no engine (src/core/model.ts …), no report, no loaders
-    expect(loaded(args)).toEqual(["src/cli/main.ts", "src/cli/printable.ts", "src/core/errors.ts", "src/data/os-error.ts", "src/experiment/suggest.ts"]);
+    expect(loaded(args)).toEqual(["src/cli/main.ts", "src/cli/printable.ts", "src/core/errors.ts", "src/data/os-error.ts", "src/experiment/suggest.ts", "src/version.ts"]);
+  });
+
+  it.each([["--version"], ["--help"], ["run", "seed", "--epoch", "2"]])("the bundled command (dist/cli/gradlab.js) loads under 64 KB of code for gradlab %j", (...args) => {
+    // npm ci builds dist/ (scripts/build.mjs): the bundle's entry and the chunks of what parsing
+    // needs, not the engine and zod (a chunk of about 1 MB) nor ECharts (about 1.5 MB)
+    const files = loadedFiles([join(ROOT, "dist", "cli", "gradlab.js")], args, "/dist/");
+    expect(files).toContain("dist/cli/gradlab.js");
+    const bytes = files.reduce((sum, f) => sum + statSync(join(ROOT, f)).size, 0);
+    expect(bytes).toBeLessThan(64 * 1024);
+  });
+
+  it("the bundled command loads the engine's chunk when a run starts (the check above can fail)", () => {
+    const files = loadedFiles([join(ROOT, "dist", "cli", "gradlab.js")], ["presets"], "/dist/");
+    expect(files.reduce((sum, f) => sum + statSync(join(ROOT, f)).size, 0)).toBeGreaterThan(512 * 1024);
   });
 
   it("a command loads its code when it runs (the hook sees it: the check above can fail)", () => {

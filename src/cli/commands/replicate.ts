@@ -10,6 +10,7 @@ import { checkOutFolder } from "../../experiment/out-path.ts";
 import { findStudy, replicate, type Replication } from "../../replicate/replication.ts";
 import { STUDIES } from "../../replicate/studies/index.ts";
 import { SCALES, type Scale } from "../../replicate/study.ts";
+import { SWEEP_WORKER_ENTRY } from "../entries.ts";
 import { printableLine } from "../printable.ts";
 import { commandLine, output, workerCount } from "./common.ts";
 
@@ -43,7 +44,7 @@ export async function replicateCommand(name: string | undefined, opts: Replicate
   out.say(`gradlab: replicate ${study.name} (${scale}) on ${workers} worker(s) → ${resolve(root)}`);
   const rep = await replicate(study, scale, root, {
     workers, command: commandLine(), png: false,
-    workerEntry: new URL("../sweep-worker.boot.js", import.meta.url),
+    workerEntry: SWEEP_WORKER_ENTRY,
     finalize: (dir) => writeReport(dir, { png: false }),
     onDone: (r) => { if (!opts.quiet) out.say(`  ${printableLine(r.label)}: ${r.summary ? (r.kept ? "finished before; kept" : "done") : `error: ${printableLine(String(r.error))}`}`); },
   });

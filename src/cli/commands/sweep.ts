@@ -11,6 +11,7 @@ import { asOsError } from "../../data/os-error.ts";
 import { expandSuite, type Suite } from "../../experiment/suite.ts";
 import { parseShard, runSuite } from "../../experiment/sweep.ts";
 import { writeComparison, writeReport } from "../../report/write.ts";
+import { SWEEP_WORKER_ENTRY } from "../entries.ts";
 import { printableLine } from "../printable.ts";
 import { shardFromEnv } from "../scheduler.ts";
 import { commandLine, output, overrideSuite, runRow, runsTable, safeName, workerCount, type Output, type Overrides, type RunRow } from "./common.ts";
@@ -44,7 +45,7 @@ export async function runSuiteCli(suite: Suite, outRoot: string, workers: number
   let done = 0;
   const results = await runSuite(suite, outRoot, {
     workers, shard, command: commandLine(), png, resume,
-    workerEntry: new URL("../sweep-worker.boot.js", import.meta.url),
+    workerEntry: SWEEP_WORKER_ENTRY,
     finalize: (dir) => writeReport(dir, { png }),
     onStart: (plan) => { if (!quiet) say(`  start  ${printableLine(plan.label)}`); },
     onDone: (r) => {
