@@ -7,8 +7,9 @@
  *
  *   runtime      Node with gradlab's code loaded (modules, the compiled WebAssembly kernels):
  *                a constant, measured (RUNTIME_BYTES)
- *   data         the dataset files as loaded (whole files, decompressed), the shuffle order, and
- *                the training images once more in the kernels' memory (they gather batches there)
+ *   data         the dataset files as loaded (whole files, decompressed) and the shuffle order;
+ *                raw image files are read into the kernels' memory (accel kernelBytes), gzip
+ *                ones are inflated into a buffer and the training images copied in once more
  *   parameters   Float32: value, gradient, optimizer slots, the recorder's snapshot and the
  *                non-finite guard's backup (of the weights and slots)
  *   activations  per layer output: z and f(z) at the larger of the training and evaluation batch
@@ -72,14 +73,18 @@ const ACT_COPIES_ANY = 2, ACT_COPIES_TRAIN = 2;
 /** The largest typed array this estimate lets a run ask for (2^31 − 1 elements). */
 const MAX_ELEMENTS = 2 ** 31 - 1;
 
+/** A dataset's size once loaded, its images' size, and whether its training images are a gzip file (then copied into the kernels' memory). */
+export interface DatasetFootprint { bytes: number; rows: number; cols: number; gzipImages?: boolean }
+
 /**
- * Node 20 with gradlab's code loaded, before any data: the peak resident memory of
- * `node bin/gradlab.js presets` (which imports every module and compiles the WebAssembly kernels,
- * then exits), measured in a child process with `/usr/bin/time -f %M` on x86-64 Linux:
- * 183,964 KB ≈ 180 MB. test/experiment/memory-rss.test.ts measures it again and fails when this
- * constant drifts more than 25% from the measurement.
+ * Node 20 with gradlab's code loaded, before any data: the peak resident memory of a run of a
+ * one-layer model on 100 examples (test/experiment/memory-rss.test.ts: 150 MB) less that run's
+ * other terms below (its dataset files, 55 MB, and the report, 16 MB), through the bundled command
+ * (dist/cli/gradlab.js, what the installed package runs) on x86-64 Linux: about 80 MB. (`gradlab
+ * presets`, which loads no report code and compiles no kernels, peaks at 58 MB.) The test
+ * measures it again and fails when this constant drifts more than 25% from the measurement.
  */
-export const RUNTIME_BYTES = 180 * 2 ** 20;
+export const RUNTIME_BYTES = 80 * 2 ** 20;
 
 /**
  * Rendering the report (report.html's charts through ECharts) on top of the run: the growth of
@@ -170,11 +175,11 @@ const MAX_FILE = 256 * 2 ** 20;
  * before anything is inflated. Without a readable 3-D image header 28×28 is assumed and the
  * loader reports the real problem.
  */
-export function datasetFootprint(config: Config): { bytes: number; rows: number; cols: number } {
+export function datasetFootprint(config: Config): DatasetFootprint {
   const spec = config.data.dataset;
   let dir: string;
-  try { dir = datasetDir(spec); } catch { return { bytes: 0, rows: 28, cols: 28 }; }  // the loader reports it
-  let bytes = 0;
+  try { dir = datasetDir(spec); } catch { return { bytes: 0, rows: 28, cols: 28, gzipImages: false }; }  // the loader reports it
+  let bytes = 0, gzipImages = false;
   let dims: [number, number] | null = null;
   for (const base of FILES) {
     const dotted = base.replace(/-idx/, ".idx");
@@ -187,9 +192,10 @@ export function datasetFootprint(config: Config): { bytes: number; rows: number;
     bytes += size;
     const d = base.startsWith("train-images") ? imageDims(path) : null;
     if (d && d[0] * d[1] * d[2] + 16 === size) dims = [d[1], d[2]];
+    if (base.startsWith("train-images")) gzipImages = path.endsWith(".gz");
   }
   const [rows, cols] = dims ?? [28, 28];
-  return { bytes, rows, cols };
+  return { bytes, rows, cols, gzipImages };
 }
 
 /** One layer's numbers, for the kernels' largest call and the records. */
@@ -238,7 +244,7 @@ function walk(layers: LayerSpec[], inShape: number[], path: string, acc: Walk): 
  * valid config, whatever its sizes (they are only multiplied, as doubles); `train.epochs` enters
  * only through the number of records, which RECORD_KEEP bounds.
  *
- * @example estimateMemory(seedConfig).bytes // ≈ 250 MB: 180 MB of runtime, 55 MB of MNIST, 16 MB for the report, the rest the network
+ * @example estimateMemory(seedConfig).bytes // ≈ 155 MB: 80 MB of runtime, 55 MB of MNIST, 16 MB for the report, the rest the network
  */
 export function estimateMemory(config: Config, data = datasetFootprint(config)): MemoryEstimate {
   const acc: Walk = { params: 0, largest: 0, outputs: 0, scratch: 0, recurrentPerExample: 0, layers: [], biggest: null };
@@ -264,8 +270,8 @@ export function estimateMemory(config: Config, data = datasetFootprint(config)):
   const paramBytes = 4 * copies * acc.params;
   const activationBytes = 4 * actElements;
   const kernelBytes = 4 * kernelElements;
-  // + the shuffle order and friends, + the training images' copy in the WebAssembly kernels' memory (views.ts)
-  const dataBytes = data.bytes + 4 * (config.data.train + config.data.test) + config.data.train * data.rows * data.cols;
+  // + the shuffle order and friends, + for gzip files the training images' copy in the kernels' memory (views.ts)
+  const dataBytes = data.bytes + 4 * (config.data.train + config.data.test) + (data.gzipImages ? config.data.train * data.rows * data.cols : 0);
   // records: steps 0, every, 2·every, … and the last; the run and the report's reader keep RECORD_KEEP each
   const steps = Math.ceil(config.data.train / B) * config.train.epochs;
   const records = Math.min(RECORD_KEEP, Math.floor((steps - 1) / config.record.every) + 2);

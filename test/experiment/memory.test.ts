@@ -40,8 +40,11 @@ describe("sizes", () => {
     expect(e.activationBytes).toBe(4 * (1000 * (2 * 20 + 784) + 32 * (2 * 20 + 784)));
     // the largest call is the first layer's at the eval batch: its weights twice (packed), 784 inputs and 5 outputs per example
     expect(e.kernelBytes).toBe(4 * (2 * 3925 + 1000 * (784 + 5)));
-    // the four files, an int32 order per example, and the 60,000 training images (784 bytes each) once more
-    expect(e.dataBytes).toBe(54_950_048 + 4 * 70_000 + 60_000 * 784);
+    // the four raw files (the images read into the kernels' memory, never copied) and an int32 order per example
+    expect(e.dataBytes).toBe(54_950_048 + 4 * 70_000);
+    // gzip files are inflated into a buffer, and the kernels copy the 60,000 training images (784 bytes each) once more
+    const gz = estimateMemory(seed, { bytes: 47_040_016 + 60_008 + 7_840_016 + 10_008, rows: 28, cols: 28, gzipImages: true });
+    expect(gz.dataBytes - e.dataBytes).toBe(60_000 * 784);
     // 5 epochs of 1875 steps recorded every 100 steps: steps 0, 100, …, 9300 and the last (9374) = 95 records,
     // each 100 bytes + 3 layers × (800 + 2 tensors × 350); held twice (the run's and the report's)
     expect(e.steps).toBe(9375);
@@ -59,7 +62,7 @@ describe("refused before allocating: one line, nothing written", () => {
     writeFileSync(join(dir, "c.json"), JSON.stringify(mlp(1e12)));
     const r = gradlab(["run", join(dir, "c.json"), "--out", join(dir, "o")]);
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/^gradlab: memory: this run needs one array of 7\.84e\+14 values; an array holds at most 2147483647 \(parameters 11 PB, activations 6\.9 PB, data \d+ MB, runtime 180 MB, records and output 5\.6 PB\); the largest part is model\.layers\[0\] with 7\.85e\+14 parameters\n$/);
+    expect(r.stderr).toMatch(/^gradlab: memory: this run needs one array of 7\.84e\+14 values; an array holds at most 2147483647 \(parameters 11 PB, activations 6\.9 PB, data \d+ MB, runtime 80 MB, records and output 5\.6 PB\); the largest part is model\.layers\[0\] with 7\.85e\+14 parameters\n$/);
     expect(readdirSync(dir)).toEqual(["c.json"]);
   });
 
@@ -73,7 +76,7 @@ describe("refused before allocating: one line, nothing written", () => {
   };
 
   it("a modest network above --max-memory", () => {
-    refuse(mlp(5, { data: { train: 60000, test: 10000 } }), /^memory: this run needs about \d+ MB \(parameters .*, activations .*, data 98 MB, runtime 180 MB, records and output .*\), more than the 20 MB limit \(--max-memory; the default is half of this machine's memory\)$/, { maxMemory: parseSize("20MB") });
+    refuse(mlp(5, { data: { train: 60000, test: 10000 } }), /^memory: this run needs about \d+ MB \(parameters .*, activations .*, data 53 MB, runtime 80 MB, records and output .*\), more than the 20 MB limit \(--max-memory; the default is half of this machine's memory\)$/, { maxMemory: parseSize("20MB") });
   });
 
   it("an IDX header that claims 2³¹ images of 2¹⁶ × 2¹⁶ pixels", () => {
