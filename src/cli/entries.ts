@@ -1,7 +1,12 @@
 /**
- * The sweep workers' entry file. It sits beside this module, in src/cli and in dist/cli alike
- * (the bundled command, dist/cli/gradlab.js, keeps its chunks in dist/cli too), so the URL holds
+ * The worker threads' entry files. They sit beside this module, in src/cli and in dist/cli alike
+ * (the bundled command, dist/cli/gradlab.js, keeps its chunks in dist/cli too), so the URLs hold
  * from the sources, the compiled files and the bundle; a module one folder deeper could not say
  * "../" for all three.
  */
+
+/** A sweep's worker threads (sweep-worker.ts): one run at a time each. */
 export const SWEEP_WORKER_ENTRY: URL = new URL("./sweep-worker.boot.js", import.meta.url);
+
+/** The report's chart thread (chart-worker.ts). */
+export const CHART_WORKER_ENTRY: URL = new URL("./chart-worker.boot.js", import.meta.url);

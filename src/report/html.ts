@@ -29,6 +29,8 @@ export interface ReportOptions {
   title?: string;
   /** called with every chart and its SVG (writeReport uses it to export PNGs without re-rendering) */
   onChart?: (chart: ChartSpec, svg: string) => void;
+  /** SVGs rendered already, by chart id (writeReport's chart thread); the other charts are rendered here */
+  svgs?: ReadonlyMap<string, string>;
 }
 
 /** Format of the embedded JSON, bumped on incompatible change. */
@@ -171,7 +173,7 @@ const chartData = (c: ChartSpec, extra: Record<string, unknown> = {}) =>
 
 /** Render a chart to a <figure> with its SVG inline; `onChart` sees the SVG. */
 function figure(c: ChartSpec, opts: ReportOptions): string {
-  const svg = assertSafeSvg(chartSvg(c));
+  const svg = assertSafeSvg(opts.svgs?.get(c.id) ?? chartSvg(c));
   opts.onChart?.(c, svg);
   return `<figure class="chart" id="chart-${esc(c.id)}" data-chart-id="${esc(c.id)}">
 ${svg.replace(/^<svg /, `<svg role="img" aria-label="${esc(c.title)}" `)}
@@ -295,6 +297,11 @@ function facts(items: [string, string][]): string {
 
 const pctText = (x: number | undefined) => (x === undefined || !Number.isFinite(x) ? "–" : `${(100 * x).toFixed(2)}%`);
 
+/** The charts of a run's report, in the page's order (none without records). */
+export function reportCharts(run: ReportRun): ChartSpec[] {
+  return run.records.length ? runCharts(runData(run)) : [];
+}
+
 /**
  * The report of one run as a self-contained HTML page.
  *
@@ -306,7 +313,7 @@ export function renderReport(run: ReportRun, opts: ReportOptions = {}): string {
   const config = run.config as Partial<Config>;
   const name = run.summary.name ?? config.name ?? "run";
   const d = diagnosisOf(run);
-  const charts = run.records.length ? runCharts(runData(run)) : [];
+  const charts = reportCharts(run);
   const figures = charts.map((c) => figure(c, opts));
   // The depth profile leads, right under the diagnosis; the other charts follow the table.
   const profileAt = charts.findIndex((c) => c.id === CHART_IDS.depthProfile);

@@ -46,8 +46,16 @@ export function renderSvg(option: ChartOption, { width, height, idPrefix = "gl0"
     chart.setOption({ ...option, animation: false } as echarts.EChartsCoreOption);
     const svg = chart.renderToSVGString();
     // zrender names things zr<instance>-…; rename them in attributes and the style block only.
+    // Its style classes (cls-N) are numbered by a counter shared by every chart of the process, so
+    // they are renumbered here in order of appearance: a chart's SVG is then the same whichever
+    // charts the process (or another thread: chart-thread.ts) drew before it.
     // Control characters in a name (ECharts writes them raw; XML forbids most) show as a visible \u001b.
+    const classes = new Map<string, number>();
     return svg.replace(/(class="|id="|url\(#|\.)zr\d+-/g, `$1${idPrefix}-`)
+      .replace(new RegExp(`(${idPrefix.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}-cls-)(\\d+)`, "g"), (_, head: string, n: string) => {
+        if (!classes.has(n)) classes.set(n, classes.size);
+        return `${head}${classes.get(n)}`;
+      })
       .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
   } finally {
     chart.dispose();

@@ -13,7 +13,8 @@ import { checkOutFolder } from "../../experiment/out-path.ts";
 import { preloadInterruptibly } from "../../experiment/preload.ts";
 import { parseSize, runSize } from "../../experiment/memory.ts";
 import { openRun, type RunHooks, type RunOptions, type RunSession } from "../../experiment/run-folder/session.ts";
-import { startHelper } from "../helper.ts";
+import { CHART_WORKER_ENTRY } from "../entries.ts";
+import { helperStarted, startHelper } from "../helper.ts";
 import { printableLine } from "../printable.ts";
 import { RunProgress } from "../progress.ts";
 import { layerTable, sparkTable } from "../table.ts";
@@ -104,6 +105,9 @@ function interruptOnSignals(onFirst: (signal: string) => void): { reason: () => 
 async function runOne(opts: RunOpts, out: Output, open: (hooks: RunHooks, runOpts: RunOptions) => RunSession, maxMemory: number | undefined): Promise<void> {
   // The report is written by the session's synchronous finish, so its code is loaded first.
   const { writeReport } = await reportCode();
+  // A thread for half of the report's charts, loading while the run trains, when the run's
+  // kernels leave the second core free (no helper thread); chart-thread.ts.
+  const charts = helperStarted() ? undefined : (await import("../../report/chart-thread.ts")).startChartThread(CHART_WORKER_ENTRY);
   const say = out.say;
   const progress = new RunProgress({ stream: process.stderr, print: say, quiet: !!opts.quiet });
   const log = (s: string) => { if (!opts.quiet) say(s); };
@@ -112,7 +116,7 @@ async function runOne(opts: RunOpts, out: Output, open: (hooks: RunHooks, runOpt
   let signals: ReturnType<typeof interruptOnSignals> | null = null;
   try {
     const session = open({
-      finalize: (dir) => writeReport(dir, { png: opts.png === true }),
+      finalize: (dir) => writeReport(dir, { png: opts.png === true, chartThread: charts }),
       onStep(t, rec) {
         if (rec && rec.step === 0) {
           log(`\nAt initialization (step 0), loss ${rec.loss.toFixed(4)}:\n${layerTable(rec)}\n`);
