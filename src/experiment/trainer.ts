@@ -117,6 +117,9 @@ export class Trainer {
   private readonly backup: FloatArray[];
   /** the shuffling stream's state before the current epoch's shuffle */
   private epochRng: RngState;
+  /** evaluate's source of test batches and its batch buffers, made on first use */
+  private testSource: BatchSource | null = null;
+  private evalBatch: { x: FloatArray; y: Int32Array } | null = null; // x [EB, ...inShape], y [EB]
 
   /**
    * @param keepEpochs the most per-epoch results held (default EPOCH_KEEP); a long run keeps an
@@ -347,11 +350,12 @@ export class Trainer {
     const d = this.data;
     const n = which === "test" ? d.nTest : d.nTrain;
     const src = which === "test"
-      ? new BatchSource(d.testImages, d.testLabels, d.nTest, d.rows, d.cols, this.config.data.view, 0)
+      ? (this.testSource ??= new BatchSource(d.testImages, d.testLabels, d.nTest, d.rows, d.cols, this.config.data.view, 0))
       : this.source;
     const EB = Math.min(this.config.train.evalBatchSize, Math.max(1, n));
-    const x = floats(this.model.dtype, EB * size(this.inShape));
-    const y = new Int32Array(EB);
+    // the batch buffers are kept for the next evaluation (one per epoch): a fresh 3 MB array faults its pages in again
+    if (!this.evalBatch || this.evalBatch.y.length !== EB) this.evalBatch = { x: floats(this.model.dtype, EB * size(this.inShape)), y: new Int32Array(EB) };
+    const { x, y } = this.evalBatch;
     let correct = 0, lossSum = 0;
     for (let start = 0; start < n; start += EB) {
       const B = Math.min(EB, n - start);
