@@ -3,10 +3,11 @@
  * the end-to-end test. Files are served as they are: the .gz data files as plain bytes (no
  * Content-Encoding), as most static hosts serve them. Paths outside the folder are refused.
  * Every response carries the cross-origin isolation headers the dev server sends
- * (vite.config.ts), unless `isolated` is false: a host that does not send them.
+ * (vite.config.ts), unless `isolated` is false: a host that does not send them. `intercept`
+ * may take a request over (it returns true once it owns the response): a slow or failing file.
  */
 import { createReadStream, statSync } from "node:fs";
-import { createServer, type Server } from "node:http";
+import { createServer, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { extname, join, normalize, resolve, sep } from "node:path";
 import { CROSS_ORIGIN_ISOLATION } from "../../vite.config.ts";
@@ -17,16 +18,22 @@ const TYPES: Record<string, string> = {
 };
 
 export interface StaticServer { url: string; close(): Promise<void> }
+export interface ServeOptions {
+  isolated?: boolean;
+  /** called with each request's path first; true when it has taken the response over */
+  intercept?: (path: string, res: ServerResponse) => boolean;
+}
 
 /**
  * Serve `dir` until close(), cross-origin isolated unless `isolated` is false.
  * @example const s = await serveStatic("dist/web"); fetch(s.url)
  */
-export function serveStatic(dir: string, { isolated = true } = {}): Promise<StaticServer> {
+export function serveStatic(dir: string, { isolated = true, intercept }: ServeOptions = {}): Promise<StaticServer> {
   const root = resolve(dir);
   const isolation = isolated ? CROSS_ORIGIN_ISOLATION : {};
   const server: Server = createServer((req, res) => {
     const path = decodeURIComponent(new URL(req.url ?? "/", "http://x").pathname);
+    if (intercept?.(path, res)) return;
     const file = normalize(join(root, path.endsWith("/") ? `${path}index.html` : path));
     let size = -1;
     try { if (file === root || file.startsWith(root + sep)) size = statSync(file).isFile() ? statSync(file).size : -1; } catch { size = -1; }
