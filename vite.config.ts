@@ -8,7 +8,8 @@
  * the full set. Both are written into the build and served by the dev server from memory.
  * Nothing is fetched from the internet. The dev server and `vite preview` send the two headers
  * that make the pages cross-origin isolated (CROSS_ORIGIN_ISOLATION), so the lab's kernels may
- * take a helper thread; a static host must send them too (README, "The browser lab").
+ * take a helper thread; a static host must send them too (README, "The browser lab"; the build
+ * writes them as dist/web/_headers for the hosts that read that file).
  */
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -106,12 +107,27 @@ function contentSecurityPolicy(): Plugin {
   };
 }
 
+/**
+ * dist/web/_headers: the isolation headers for every path, in the file Netlify and Cloudflare
+ * Pages read from the published folder (other hosts: README, "The browser lab").
+ */
+function hostHeaders(): Plugin {
+  const lines = Object.entries(CROSS_ORIGIN_ISOLATION).map(([k, v]) => `  ${k}: ${v}`);
+  return {
+    name: "gradlab-host-headers",
+    apply: "build",
+    generateBundle() {
+      this.emitFile({ type: "asset", fileName: "_headers", source: ["/*", ...lines, ""].join("\n") });
+    },
+  };
+}
+
 export default defineConfig({
   root: join(ROOT, "src/web"),
   // Relative URLs, so the folder works from any path on any static host.
   base: "./",
   publicDir: false,
-  plugins: [mnistData(), contentSecurityPolicy()],
+  plugins: [mnistData(), contentSecurityPolicy(), hostHeaders()],
   worker: { format: "es" },
   build: {
     outDir: join(ROOT, "dist/web"),

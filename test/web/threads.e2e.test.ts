@@ -5,11 +5,12 @@
 // page and on one elsewhere, and its records are the same number for number on both and in
 // Node. The expected numbers are the engine's own, run here in Node on one thread: the helper
 // runs the same kernels on the same values in the same order (test/accel/threads.test.ts checks
-// the same in Node). Also: a helper whose script never arrives stalls nothing (the kernels take
-// their jobs back) and, when it fails, the run says so and goes on; resetting, changing the
-// network and A/B leave no helper worker behind. Times are never asserted.
+// the same in Node). Also: the build's _headers file; a helper whose script never arrives
+// stalls nothing (the kernels take their jobs back) and, when it fails, the run says so and goes
+// on; resetting, changing the network and A/B leave no helper worker behind. Times are never
+// asserted.
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { ServerResponse } from "node:http";
@@ -21,6 +22,7 @@ import { Trainer } from "../../src/experiment/trainer.ts";
 import type { StepRecord } from "../../src/instrument/recorder.ts";
 import type { ThreadChoice } from "../../src/web/protocol.ts";
 import { defaultState, encodeState, type LabState, type RawConfig } from "../../src/web/state.ts";
+import { CROSS_ORIGIN_ISOLATION } from "../../vite.config.ts";
 import { serveStatic, type StaticServer } from "./static-server.ts";
 
 const ROOT = join(import.meta.dirname, "../..");
@@ -146,6 +148,12 @@ describe("the lab's kernel threads in Chromium", () => {
     await two.page.close();
     await one.page.close();
   }, 180_000);
+
+  it("writes the isolation headers for Netlify/Cloudflare Pages style hosts into the build (_headers)", () => {
+    // The two headers the dev server sends (vite.config.ts), for every path, in the hosts' format.
+    expect(Object.keys(CROSS_ORIGIN_ISOLATION).sort()).toEqual(["Cross-Origin-Embedder-Policy", "Cross-Origin-Opener-Policy"]);
+    expect(readFileSync(join(out, "_headers"), "utf8")).toBe("/*\n  Cross-Origin-Opener-Policy: same-origin\n  Cross-Origin-Embedder-Policy: require-corp\n");
+  });
 
   it("keeps one thread for a network a second does not pay for, even where the page is isolated", async () => {
     const { page, errors } = await open(isolated, defaultState()); // the seed network 784-5-5-10
