@@ -1,8 +1,9 @@
 /**
  * How many kernel threads a lab run takes and why, and how the lab says it: pure functions the
- * training worker (kernel-threads.ts) and the page share. Two threads need three things: a model
- * whose shapes make a second thread pay (accel/threads.ts chooseThreads, the CLI's rule), shared
- * WebAssembly memory (a cross-origin isolated page) and a second core for this run.
+ * training worker (kernel-threads.ts) and the page share. Two threads need WebAssembly SIMD (the
+ * kernels), a model whose shapes make a second thread pay (accel/threads.ts chooseThreads, the
+ * CLI's rule), shared WebAssembly memory (a cross-origin isolated page) and a second core for
+ * this run.
  */
 import type { ThreadChoice, ThreadReason } from "./protocol.ts";
 
