@@ -29,9 +29,9 @@ let helper: Helper | null = null;
  * kernels and keeps an idle helper (it sleeps) for the next call that wants it: releaseHelper
  * ends it. `onFail` hears if the helper fails to load later (the kernels are back on one thread
  * by then).
- * @example useThreads({ count: 2, reason: "isolated" }) // { count: 2, … }, or { count: 1, reason: "no-shared-memory" }
+ * @example useThreads({ count: 2, reason: "isolated" }, said) // { count: 2, … }, or { count: 1, reason: "no-shared-memory" }
  */
-export function useThreads(choice: ThreadChoice, onFail: () => void = () => {}): ThreadChoice {
+export function useThreads(choice: ThreadChoice, onFail: () => void): ThreadChoice {
   if (choice.count === 2) {
     const h = startHelper(onFail);
     if (h.ops) {

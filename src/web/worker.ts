@@ -86,11 +86,15 @@ function choose(config: Config): ThreadChoice {
 
 /** Put the run's kernels on `choice`'s threads and tell the page what they run on. */
 function runOn(choice: ThreadChoice): void {
-  threads = useThreads(choice, () => {
-    threads = { count: 1, reason: "helper-failed" };
-    post({ type: "threads", gen, threads });
-  });
+  threads = useThreads(choice, helperFailed);
   if (threads.count === 1) releaseHelper();
+  post({ type: "threads", gen, threads });
+}
+
+/** The helper worker failed to load: the kernels are back on one thread; say so if the run had two. */
+function helperFailed(): void {
+  if (threads?.count !== 2) return;
+  threads = { count: 1, reason: "helper-failed" };
   post({ type: "threads", gen, threads });
 }
 
@@ -99,8 +103,8 @@ function runOn(choice: ThreadChoice): void {
  * the run's: a bench or short run beside the run in progress trains as it would on its own.
  */
 function onThreadsOf<T>(config: Config, work: (on: ThreadChoice) => T): T {
-  const on = useThreads(choose(config));
-  try { return work(on); } finally { if (threads) useThreads(threads); }
+  const on = useThreads(choose(config), helperFailed);
+  try { return work(on); } finally { if (threads) useThreads(threads, helperFailed); }
 }
 
 /**

@@ -18,6 +18,7 @@ const TYPES: Record<string, string> = {
 };
 
 export interface StaticServer { url: string; close(): Promise<void> }
+/** How serveStatic serves: with the isolation headers or without, and which requests a test takes over. */
 export interface ServeOptions {
   isolated?: boolean;
   /** called with each request's path first; true when it has taken the response over */
