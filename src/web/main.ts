@@ -13,6 +13,7 @@ import { download, fill, fmt, h, s } from "./dom.ts";
 import { renderEditor } from "./editor.ts";
 import { cliFor, hasTimeData, metricsJsonl, metricsToCsv, parseMetricsFile, safeName, timeToCsv, MAX_METRICS_BYTES } from "./io.ts";
 import { RunController } from "./lab-run.ts";
+import { threadsText } from "./thread-choice.ts";
 import { LearnPanel } from "./learn.ts";
 import { loadPresets } from "./presets.ts";
 import type { ModelInfo, SpeedSetting } from "./protocol.ts";
@@ -80,6 +81,8 @@ function applyState(): void {
     parsed[side] = validate(sideConfig(state, side));
     const run = runOf(side);
     run.setSpeed(speedSetting(state.ui.speed));
+    // A/B trains both runs at once: each counts on its share of the cores for a helper thread.
+    run.setCores(Math.max(1, Math.floor((navigator.hardwareConcurrency || 1) / activeRuns().length)));
     run.configure(parsed[side].config, parsed[side].error);
   }
   renderControls();
@@ -317,8 +320,11 @@ function renderStatus(): void {
       : `step ${r.step.toLocaleString("en")} / ${r.totalSteps.toLocaleString("en")} · epoch ${Math.min(r.step / Math.max(1, r.stepsPerEpoch), 1e9).toFixed(2)}`;
     const metrics = last ? `loss ${fmt(last.loss)} · batch acc ${fmt(100 * last.accuracy, 3)}%${test ? ` · test acc ${fmt(100 * test.testAccuracy, 3)}% (epoch ${test.epoch})` : ""}` : "";
     const stopped = r.stopped && r.stopped.cause !== "interrupted" ? `${runs.b ? r.side.toUpperCase() : "the run"} diverged at step ${r.stopped.step}: ${r.stopped.reason}` : r.stopped ? `stopped: ${r.stopped.reason}` : null;
-    const speed = r.playing && r.samplesPerSecond ? `engine: ${fmt(r.samplesPerSecond / 1000, 3)}k samples/s while training` : r.done ? (stopped ?? "finished") : "";
-    return h("p", { class: `status-line side-${r.side}`, "data-status": r.side }, h("b", { text: label }), line, metrics ? h("br") : null, metrics, speed ? h("br") : null, speed);
+    const rate = r.playing && r.samplesPerSecond ? ` · ${fmt(r.samplesPerSecond / 1000, 3)}k samples/s while training` : "";
+    const engine = r.status === "ready" && r.threads ? `engine: ${threadsText(r.threads)}${rate}` : "";
+    const end = r.done ? (stopped ?? "finished") : "";
+    return h("p", { class: `status-line side-${r.side}`, "data-status": r.side }, h("b", { text: label }), line,
+      ...[metrics, engine, end].flatMap((text) => (text ? [h("br"), h("span", { text, "data-engine": text === engine ? r.side : null })] : [])));
   }));
 }
 
@@ -557,7 +563,7 @@ window.__gradlab = {
   ready: () => activeRuns().every((r) => r.status === "ready"),
   status: (side: Side = "a") => {
     const r = runOf(side);
-    return { status: r.status, error: r.error, step: r.step, totalSteps: r.totalSteps, playing: r.playing, done: r.done, stopped: r.stopped, records: r.store.records.length, epochs: r.epochs, config: r.config };
+    return { status: r.status, error: r.error, step: r.step, totalSteps: r.totalSteps, playing: r.playing, done: r.done, stopped: r.stopped, records: r.store.records.length, epochs: r.epochs, config: r.config, threads: r.threads };
   },
   records: async (side: Side = "a") => (await runOf(side).allRecords()).records,
   epochs: (side: Side = "a") => runOf(side).epochs,

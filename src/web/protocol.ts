@@ -16,6 +16,16 @@ export type { LayerInfo, ModelInfo, UnitStats, Walk, WalkStage } from "../instru
 /** Steps per second, or "max" for as fast as the engine goes. */
 export type SpeedSetting = number | "max";
 
+/**
+ * Why a run has the kernel threads it has (thread-choice.ts): "isolated" is two threads; the
+ * others one — no WebAssembly SIMD, a model a second thread does not pay for (accel/threads.ts),
+ * a page that is not cross-origin isolated, a single core for this run (A/B on a small machine),
+ * no shared memory despite isolation, or a helper worker that failed to load.
+ */
+export type ThreadReason = "isolated" | "no-simd" | "does-not-pay" | "not-isolated" | "shared-cores" | "no-shared-memory" | "helper-failed";
+/** The kernel threads a run trains on, and why. */
+export interface ThreadChoice { count: 1 | 2; reason: ThreadReason }
+
 export type ToWorker =
   /** build a fresh Trainer for `config` (loading MNIST first if needed); replies ready or error */
   | { type: "init"; gen: number; config: Config; dataUrl: string }
@@ -24,6 +34,8 @@ export type ToWorker =
   /** train exactly `steps` steps (or to the end), then pause */
   | { type: "step"; gen: number; steps: number }
   | { type: "speed"; speed: SpeedSetting }
+  /** the cores this worker's runs may count on (the machine's, divided among the runs side by side); replies threads */
+  | { type: "cores"; cores: number }
   /** shapes and parameter counts of a config's model, or the reason it cannot be built */
   | { type: "check"; id: number; config: Config }
   /** walk the error backwards through the next batch, layer by layer, without training */
@@ -91,11 +103,13 @@ export type FromWorker =
   | { type: "ready"; gen: number; model: ModelInfo; totalSteps: number; stepsPerEpoch: number; batchSize: number; nTrain: number; nTest: number }
   | { type: "progress"; gen: number; progress: Progress }
   | { type: "error"; gen: number; message: string }
+  /** the kernel threads the run trains on (before ready, and again whenever they change) */
+  | { type: "threads"; gen: number; threads: ThreadChoice }
   | { type: "checked"; id: number; ok: true; model: ModelInfo }
   | { type: "checked"; id: number; ok: false; message: string }
   | { type: "walk"; gen: number; walk: Walk }
   | { type: "records"; id: number; gen: number; records: StepRecord[]; epochs: EpochResult[]; thinned: boolean }
-  | { type: "bench"; id: number; samplesPerSecond: number; steps: number; seconds: number }
+  | { type: "bench"; id: number; samplesPerSecond: number; steps: number; seconds: number; threads: ThreadChoice }
   | { type: "bench-error"; id: number; message: string }
   | { type: "ran"; id: number; ok: true; records: StepRecord[]; epochs: EpochResult[]; stopped: Stop | null; steps: number }
   | { type: "ran"; id: number; ok: false; message: string }

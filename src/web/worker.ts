@@ -7,9 +7,11 @@
  * transferred); when training pauses, and before the first step, it also posts the network as
  * it is now, measured on the next batch without training (src/instrument/walk.ts look), so the
  * page always draws the current step. The measuring lives in src/instrument; this file only
- * schedules. One worker trains one configuration; A/B mode runs two.
+ * schedules. One worker trains one configuration; A/B mode runs two. Each run's kernels take one
+ * thread or two (a helper worker) by the CLI's rule where the page allows it (kernel-threads.ts).
  */
 /// <reference lib="webworker" />
+import { chooseThreads } from "../accel/threads.ts";
 import { ACTIVATIONS } from "../core/activations.ts";
 import { InputError } from "../core/errors.ts";
 import { exp } from "../core/math.ts";
@@ -20,8 +22,10 @@ import { Trainer, type EpochResult } from "../experiment/trainer.ts";
 import type { StepRecord } from "../instrument/recorder.ts";
 import { checkModel, describeModel, look, unitStats, type ModelInfo, type UnitStats } from "../instrument/walk.ts";
 import { labRecords } from "./cadence.ts";
+import { hasSimd, releaseHelper, useThreads } from "./kernel-threads.ts";
 import { loadMnist } from "./mnist.ts";
-import type { Curve, FromWorker, Prediction, SpeedSetting, ToWorker } from "./protocol.ts";
+import type { Curve, FromWorker, Prediction, SpeedSetting, ThreadChoice, ToWorker } from "./protocol.ts";
+import { decideThreads } from "./thread-choice.ts";
 
 declare const self: DedicatedWorkerGlobalScope;
 
@@ -46,6 +50,10 @@ let lastBatch = 0;
 let scheduled = false;
 let lastTick = 0;
 let owed = 0;
+/** the cores this worker's runs may count on: the machine's until the page says otherwise (A/B) */
+let cores = self.navigator.hardwareConcurrency || 1;
+/** the kernel threads of the run in progress (null before the first init) */
+let threads: ThreadChoice | null = null;
 
 const post = (msg: FromWorker, transfer: Transferable[] = []) => self.postMessage(msg, transfer);
 
@@ -68,6 +76,35 @@ function message(e: unknown): string {
 /** Build the model once to learn its shapes (MNIST: 28×28 inputs, 10 classes). */
 function check(config: Config): ModelInfo {
   return checkModel(config.model, viewShape(config.data.view, 28, 28), 10, config.train.seed, MAX_PARAMS, "the browser lab");
+}
+
+/** The kernel threads for `config` here: the CLI's rule (accel/threads.ts) where the page and the cores allow two. */
+function choose(config: Config): ThreadChoice {
+  const wanted = chooseThreads(config.model.layers, viewShape(config.data.view, 28, 28));
+  return decideThreads({ wanted, isolated: self.crossOriginIsolated === true, simd: hasSimd(), cores });
+}
+
+/** Put the run's kernels on `choice`'s threads and tell the page what they run on. */
+function runOn(choice: ThreadChoice): void {
+  threads = useThreads(choice, helperFailed);
+  if (threads.count === 1) releaseHelper();
+  post({ type: "threads", gen, threads });
+}
+
+/** The helper worker failed to load: the kernels are back on one thread; say so if the run had two. */
+function helperFailed(): void {
+  if (threads?.count !== 2) return;
+  threads = { count: 1, reason: "helper-failed" };
+  post({ type: "threads", gen, threads });
+}
+
+/**
+ * Run `work` (synchronous) with the kernels on the threads `config` takes, then put them back on
+ * the run's: a bench or short run beside the run in progress trains as it would on its own.
+ */
+function onThreadsOf<T>(config: Config, work: (on: ThreadChoice) => T): T {
+  const on = useThreads(choose(config), helperFailed);
+  try { return work(on); } finally { if (threads) useThreads(threads, helperFailed); }
 }
 
 /**
@@ -100,6 +137,7 @@ async function init(g: number, config: Config, dataUrl: string): Promise<void> {
     check(config); // cheap refusal of models too large to build twice
     const data = await loadMnist(dataUrl, config.data.train, config.data.test, (what, done, total) => post({ type: "loading", gen: g, what, done, total }));
     if (g !== gen) return;
+    runOn(choose(config));
     const t = new LabTrainer(config, data);
     trainer = t;
     post({ type: "ready", gen: g, model: describeModel(t.model, config.model.layers, t.classes), totalSteps: t.totalSteps, stepsPerEpoch: t.stepsPerEpoch, batchSize: t.batchSize, nTrain: data.nTrain, nTest: data.nTest });
@@ -196,13 +234,15 @@ function walk(t: Trainer): void {
 async function bench(id: number, config: Config, dataUrl: string, steps: number, warmup: number): Promise<void> {
   try {
     const data = await loadMnist(dataUrl, config.data.train, config.data.test);
-    const t = new Trainer(config, data);
-    for (let i = 0; i < warmup && !t.done; i++) t.trainStep();
-    const t0 = performance.now();
-    let n = 0;
-    for (; n < steps && !t.done; n++) t.trainStep();
-    const seconds = (performance.now() - t0) / 1000;
-    post({ type: "bench", id, samplesPerSecond: (n * t.batchSize) / seconds, steps: n, seconds });
+    const { n, seconds, batchSize, on } = onThreadsOf(config, (on) => {
+      const t = new Trainer(config, data);
+      for (let i = 0; i < warmup && !t.done; i++) t.trainStep();
+      const t0 = performance.now();
+      let n = 0;
+      for (; n < steps && !t.done; n++) t.trainStep();
+      return { n, seconds: (performance.now() - t0) / 1000, batchSize: t.batchSize, on };
+    });
+    post({ type: "bench", id, samplesPerSecond: (n * batchSize) / seconds, steps: n, seconds, threads: on });
   } catch (e) {
     post({ type: "bench-error", id, message: message(e) });
   }
@@ -213,9 +253,12 @@ async function shortRun(id: number, config: Config, dataUrl: string, steps: numb
   try {
     check(config);
     const data = await loadMnist(dataUrl, config.data.train, config.data.test);
-    const t = new Trainer(config, data);
-    const records: StepRecord[] = [];
-    for (let n = 0; n < steps && !t.done; n++) { const r = t.trainStep(); if (r) records.push(r); }
+    const { t, records } = onThreadsOf(config, () => {
+      const t = new Trainer(config, data);
+      const records: StepRecord[] = [];
+      for (let n = 0; n < steps && !t.done; n++) { const r = t.trainStep(); if (r) records.push(r); }
+      return { t, records };
+    });
     post({ type: "ran", id, ok: true, records, epochs: t.epochs, stopped: t.stopped, steps: t.step });
   } catch (e) {
     post({ type: "ran", id, ok: false, message: message(e) });
@@ -294,6 +337,10 @@ self.onmessage = (e: MessageEvent<ToWorker>) => {
         schedule(0);
         break;
       case "speed": speed = msg.speed; break;
+      case "cores":
+        cores = msg.cores;
+        if (trainer) runOn(choose(trainer.config));
+        break;
       case "check":
         try { post({ type: "checked", id: msg.id, ok: true, model: check(msg.config) }); }
         catch (err) { post({ type: "checked", id: msg.id, ok: false, message: message(err) }); }

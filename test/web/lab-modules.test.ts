@@ -1,7 +1,8 @@
 // The lab's pure modules in Node: metrics files in and out (against real Trainer records), the
 // bounded record store, the remedies (each gives a network the engine builds), the backprop
-// walk's arithmetic, the editor's error placement, the learn panel's math, and the rule that the
-// page (main thread) takes only types from src/core.
+// walk's arithmetic, the editor's error placement, the learn panel's math, the kernel threads a
+// run takes and how the lab says so, and the rule that the page (main thread) takes only types
+// from src/core and no kernel code.
 import { readdirSync, readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -19,6 +20,8 @@ import type { Walk, WalkStage } from "../../src/web/protocol.ts";
 import { REMEDIES, remedy, remedyFor } from "../../src/web/remedies.ts";
 import { defaultState, sideConfig } from "../../src/web/state.ts";
 import { walkPoints } from "../../src/web/walk-view.ts";
+import { chooseThreads } from "../../src/accel/threads.ts";
+import { decideThreads, threadsText } from "../../src/web/thread-choice.ts";
 
 const ROOT = join(import.meta.dirname, "../..");
 const seedRaw = () => sideConfig(defaultState(), "a");
@@ -159,6 +162,36 @@ describe("editor and learn panel helpers", () => {
   });
 });
 
+describe("the kernel threads of a lab run (thread-choice.ts)", () => {
+  // The rule: two threads only when the model wants them (chooseThreads, the CLI's rule), the
+  // page is cross-origin isolated (shared memory), WebAssembly SIMD runs and the run has two
+  // cores; otherwise one, with the first reason that holds (most basic first).
+  const lstm128 = chooseThreads([{ type: "lstm", units: 128 }, { type: "dense", units: 10 }], viewShape("rows", 28, 28));
+  const seed = chooseThreads(parseConfig(seedRaw()).model.layers, viewShape("flat", 28, 28));
+  const full = { isolated: true, simd: true, cores: 2 };
+
+  it("gives the row LSTM of 128 two threads where everything allows, as the CLI does, and the seed one", () => {
+    expect([lstm128, seed]).toEqual([2, 1]);
+    expect(decideThreads({ ...full, wanted: lstm128 })).toEqual({ count: 2, reason: "isolated" });
+    expect(decideThreads({ ...full, wanted: seed })).toEqual({ count: 1, reason: "does-not-pay" });
+  });
+
+  it("falls back to one thread, saying why, when any condition fails", () => {
+    expect(decideThreads({ ...full, wanted: 2, isolated: false })).toEqual({ count: 1, reason: "not-isolated" });
+    expect(decideThreads({ ...full, wanted: 2, cores: 1 })).toEqual({ count: 1, reason: "shared-cores" });
+    expect(decideThreads({ ...full, wanted: 2, simd: false })).toEqual({ count: 1, reason: "no-simd" });
+    // the most basic reason wins: without SIMD nothing else matters; a model that does not want two says so first
+    expect(decideThreads({ wanted: 1, isolated: false, simd: false, cores: 1 })).toEqual({ count: 1, reason: "no-simd" });
+    expect(decideThreads({ wanted: 1, isolated: false, simd: true, cores: 1 })).toEqual({ count: 1, reason: "does-not-pay" });
+  });
+
+  it("words each choice for the status line", () => {
+    expect(threadsText({ count: 2, reason: "isolated" })).toBe("2 threads");
+    expect(threadsText({ count: 1, reason: "not-isolated" })).toBe("1 thread (page not cross-origin isolated)");
+    expect(threadsText({ count: 1, reason: "shared-cores" })).toBe("1 thread (A and B share the cores)");
+  });
+});
+
 describe("the page takes only types from src/core", () => {
   /** Runtime imports of a TS file (type-only imports and exports left out). */
   function runtimeImports(file: string): string[] {
@@ -201,6 +234,8 @@ describe("the page takes only types from src/core", () => {
     expect(rel).not.toContain("src/web/mnist.ts");
     expect(rel).not.toContain("src/instrument/walk.ts");
     expect(rel.filter((f) => f.startsWith("src/data/") || f.startsWith("src/experiment/trainer"))).toEqual([]);
+    // nor the kernel threads: they are the worker's (kernel-threads.ts); the page only words them
+    expect(rel.filter((f) => /^src\/(web\/(kernel-threads|helper-worker)|accel\/threads)\.ts$/.test(f))).toEqual([]);
     // and the worker is the one place that builds models
     const web = readdirSync(join(ROOT, "src/web")).filter((f) => f.endsWith(".ts"));
     for (const f of web) {
