@@ -1,8 +1,9 @@
 /**
  * A second thread for the report's charts (Node worker_threads). Rendering a report is mostly
  * ECharts drawing its charts, one after another, on a core that is otherwise idle at the end of
- * a run; with this thread the charts are shared out: the thread draws every other one while the
- * main thread draws the rest, so a report takes about half as long. The thread loads the
+ * a run; with this thread the charts are shared out: both threads take the next chart not yet
+ * taken (a shared counter) until none is left, so a report takes about half as long whatever
+ * each chart costs. The thread loads the
  * report's code as soon as it starts (while the run trains), and reads the finished run folder
  * itself, so only chart ids and SVG text cross between the threads. Each chart's SVG depends on
  * the chart alone (render.ts: animation off, fixed id prefixes), so the page is byte for byte the
@@ -18,8 +19,11 @@ import { chartSvg } from "./render.ts";
 /** The longest the main thread waits for the thread's charts before drawing them itself. */
 const THREAD_WAIT_MS = 60_000;
 
-/** What the main thread asks: the charts with these ids of the report of the run in `runDir`. */
-interface ChartJob { runDir: string; ids: string[]; port: MessagePort; done: SharedArrayBuffer }
+/**
+ * What the main thread asks: the charts of the report of the run in `runDir`, expected to be
+ * `ids` in order; each thread draws chart i for the i it takes from the counter `next`.
+ */
+interface ChartJob { runDir: string; ids: string[]; next: SharedArrayBuffer; port: MessagePort; done: SharedArrayBuffer }
 /** What the thread answers, on the job's port: the SVGs by id, or why it could not. */
 type ChartAnswer = { svgs: [string, string][] } | { error: string };
 
@@ -28,10 +32,12 @@ export interface ChartThread {
   /** whether the thread has loaded the report's code (until then, sharing would only wait for it) */
   ready(): boolean;
   /**
-   * Ask the thread for the charts `ids` of the run in `runDir`; `collect` waits for them
-   * (synchronously: reports are written by a synchronous finish) and returns those it got.
+   * Share the charts `ids` (in the report's order) of the run in `runDir` with the thread:
+   * `claim` takes the next chart index for this thread (≥ ids.length: none left); `collect`
+   * waits for the thread (synchronously: reports are written by a synchronous finish) and
+   * returns the SVGs it drew, by id.
    */
-  share(runDir: string, ids: readonly string[]): { collect(): ReadonlyMap<string, string> };
+  share(runDir: string, ids: readonly string[]): { claim(): number; collect(): ReadonlyMap<string, string> };
 }
 
 /**
@@ -48,9 +54,10 @@ export function startChartThread(entry: URL): ChartThread {
     ready: () => Atomics.load(new Int32Array(loaded), 0) === 1,
     share(runDir, ids) {
       const { port1, port2 } = new MessageChannel();
-      const done = new SharedArrayBuffer(4);
-      worker.postMessage({ runDir, ids: [...ids], port: port2, done } satisfies ChartJob, [port2]);
+      const done = new SharedArrayBuffer(4), next = new SharedArrayBuffer(4);
+      worker.postMessage({ runDir, ids: [...ids], next, port: port2, done } satisfies ChartJob, [port2]);
       return {
+        claim: () => Atomics.add(new Int32Array(next), 0, 1),
         collect() {
           const flag = new Int32Array(done);
           const deadline = performance.now() + THREAD_WAIT_MS;
@@ -73,8 +80,13 @@ export function serveCharts(port: { on(event: "message", f: (job: ChartJob) => v
   port.on("message", (job: ChartJob) => {
     let answer: ChartAnswer;
     try {
-      const wanted = new Set(job.ids);
-      answer = { svgs: reportCharts(readRun(job.runDir)).filter((c) => wanted.has(c.id)).map((c) => [c.id, chartSvg(c)]) };
+      const charts = reportCharts(readRun(job.runDir));
+      // the same charts as the main thread's, or none taken (it then draws them all)
+      if (charts.map((c) => c.id).join("\n") !== job.ids.join("\n")) throw new Error("the run's charts are not the ones asked for");
+      const svgs: [string, string][] = [];
+      const next = new Int32Array(job.next);
+      for (let i; (i = Atomics.add(next, 0, 1)) < charts.length;) svgs.push([charts[i].id, chartSvg(charts[i])]);
+      answer = { svgs };
     } catch (e) {
       answer = { error: e instanceof Error ? e.message : String(e) };
     }
@@ -87,15 +99,18 @@ export function serveCharts(port: { on(event: "message", f: (job: ChartJob) => v
 }
 
 /**
- * Render `charts`' SVGs with the thread drawing every other one (the second, fourth, …) and this
- * thread the rest, by chart id; all of them here while the thread is still loading its code.
+ * Render `charts`' SVGs, by chart id, shared with the thread (each takes the next chart left);
+ * all of them here while the thread is still loading its code.
  * @example renderReport(run, { svgs: sharedSvgs(thread, "runs/seed", reportCharts(run)) })
  */
 export function sharedSvgs(thread: ChartThread, runDir: string, charts: readonly ChartSpec[]): Map<string, string> {
-  const shared = thread.ready() && charts.length >= 2;
-  const pending = shared ? thread.share(runDir, charts.filter((_, i) => i % 2 === 1).map((c) => c.id)) : null;
   const svgs = new Map<string, string>();
-  for (let i = 0; i < charts.length; i += shared ? 2 : 1) svgs.set(charts[i].id, chartSvg(charts[i]));
-  for (const [id, svg] of pending?.collect() ?? []) svgs.set(id, svg);
-  return svgs;
+  if (!thread.ready() || charts.length < 2) {
+    for (const c of charts) svgs.set(c.id, chartSvg(c));
+    return svgs;
+  }
+  const job = thread.share(runDir, charts.map((c) => c.id));
+  for (let i; (i = job.claim()) < charts.length;) svgs.set(charts[i].id, chartSvg(charts[i]));
+  for (const [id, svg] of job.collect()) svgs.set(id, svg);
+  return svgs; // a chart the thread took but did not deliver is drawn by renderReport
 }

@@ -29,13 +29,19 @@ describe("the chart thread", () => {
     expect(thread.ready()).toBe(true);
   });
 
-  it("draws the charts it is asked for, each exactly as the main thread draws it", () => {
+  it("draws every chart the main thread leaves it, each exactly as the main thread draws it", () => {
     const charts = reportCharts(readRun(dir));
     expect(charts.length).toBeGreaterThanOrEqual(4);
-    const ids = charts.filter((_, i) => i % 2 === 1).map((c) => c.id);
-    const got = thread.share(dir, ids).collect();
-    expect([...got.keys()].sort()).toEqual([...ids].sort());
-    for (const c of charts) if (got.has(c.id)) expect(got.get(c.id), c.id).toBe(chartSvg(c));
+    const ids = charts.map((c) => c.id);
+    // this thread takes none: the thread draws them all
+    const all = thread.share(dir, ids).collect();
+    expect([...all.keys()]).toEqual(ids);
+    for (const c of charts) expect(all.get(c.id), c.id).toBe(chartSvg(c));
+    // this thread takes two: the thread draws exactly the others
+    const job = thread.share(dir, ids);
+    const mine = [job.claim(), job.claim()].map((i) => ids[i]);
+    const theirs = [...job.collect().keys()];
+    expect([...mine, ...theirs].sort()).toEqual([...ids].sort());
   });
 
   it("sharedSvgs covers every chart, and report.html is the same bytes with and without the thread", () => {
@@ -48,8 +54,11 @@ describe("the chart thread", () => {
     expect(readFileSync(join(dir, "report.html")).equals(alone)).toBe(true);
   });
 
-  it("a job the thread cannot do (no such run folder) comes back empty, and the main thread draws everything", () => {
+  it("a job the thread cannot do (no such run folder, other charts) comes back empty, and the main thread draws everything", () => {
     expect(thread.share(join(dir, "missing"), ["loss"]).collect().size).toBe(0);
+    const other = thread.share(dir, ["loss"]);
+    expect(other.collect().size).toBe(0);
+    expect(other.claim()).toBe(0); // the thread took nothing
     const charts = reportCharts(readRun(dir));
     const notReady: ChartThread = { ready: () => false, share: () => { throw new Error("not asked while loading"); } };
     expect([...sharedSvgs(notReady, dir, charts).keys()]).toEqual(charts.map((c) => c.id));
