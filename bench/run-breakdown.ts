@@ -4,10 +4,9 @@
  * finalize hook), in a process of its own, with clocks between the phases. Prints ONE JSON line.
  *
  *   start        process start → the engine's code loaded (Node, tsx, the modules a run imports)
- *   data         the IDX files read and parsed (loadDataset)
+ *   data         the IDX files read ahead into kernel memory and parsed, as the CLI does (preload, loadDataset)
  *   open         the model built, the folder prepared, metrics.jsonl opened (openRun)
- *   first step   step 0: the WebAssembly module compiled, the training images copied into the
- *                kernels' memory, the JIT's first pass, and the step-0 record
+ *   first step   step 0: the WebAssembly module compiled, the JIT's first pass, and the step-0 record
  *   steps        every other step at the run's median plain-step time (the in-run steady state)
  *   warm-up      the plain steps' time above that median (JIT tiers, caches; noise on a shared machine)
  *   recording    recorded steps' time above the median plain step (records written to metrics.jsonl)
@@ -36,6 +35,7 @@ const threads = threadsAt >= 0 ? Number(args[threadsAt + 1]) : 1;
 
 const { loadConfigFile } = await import("../src/experiment/config-file.ts");
 const { openRun, datasetFor } = await import("../src/experiment/run-folder/session.ts");
+const { preloadInterruptibly } = await import("../src/experiment/preload.ts");
 const { writeReport } = await import("../src/report/write.ts");
 const { startHelper } = await import("../src/cli/helper.ts");
 const { median } = await import("./measure.ts");
@@ -43,6 +43,7 @@ if (threads === 2 && !startHelper()) throw new Error("run-breakdown: no shared W
 const tLoaded = performance.now();
 
 const config = loadConfigFile(configPath);
+await preloadInterruptibly({ config }); // as the CLI reads the files: ahead, into kernel memory
 datasetFor(config); // cached: openRun's own load finds it
 const tData = performance.now();
 

@@ -213,6 +213,19 @@ export interface PrefetchOptions {
 const READS_IN_FLIGHT = 4;
 
 /**
+ * Read one byte of every page of bytes[from, to), on this thread, while the other reads run. A
+ * page the kernel has filled can still cost a fault on its first access from the program: on
+ * virtual machines that shadow the page tables (such as the one these figures come from) about
+ * 5 µs a page, 60 ms for MNIST's 47 MB of training images, which the first epoch's random
+ * batches would otherwise pay a page at a time. Elsewhere it costs a fraction of a millisecond.
+ */
+function touchPages(bytes: Uint8Array, from: number, to: number): number {
+  let sum = 0;
+  for (let i = from; i < to; i += 4096) sum += bytes[i];
+  return sum;
+}
+
+/**
  * Read regular files ahead, asynchronously and in chunks (a few in flight at once), so that while
  * they load (a large dataset, a slow disk, a big checkpoint) the event loop runs — Ctrl-C or
  * SIGTERM can end the process with its one line, and other work (loading code) goes on. The next
@@ -240,6 +253,7 @@ export async function prefetchFiles(paths: readonly string[], opts: PrefetchOpti
             got = await call<number>((cb) => read(fd!, bytes, at + done, n - done, at + done, cb));
           }
           if (done < n) complete = false; // the file shrank
+          touchPages(bytes, at, at + done);
         }
       };
       await Promise.all(Array.from({ length: READS_IN_FLIGHT }, reader));
