@@ -5,12 +5,18 @@
  * the operation is not registered or declines; the WebAssembly kernels below do the layers'
  * double arithmetic in the layers' order, rounding to float32 once per stored value, as the
  * TypeScript loops do, so they match it bit for bit.
+ * Also the whole-sequence operations ("lstmSequence", "gruSequence", "rnnSequence",
+ * "rnnSequenceBackward"): every time step of a layer's forward (an RNN's backward) in one engine
+ * call, with W_hh resident (engine.ts). They run the very kernels the per-step path runs, so they
+ * take a call only where that path would run WebAssembly for every step (the products' N·K ≥
+ * WASM_MIN_NK, the cells' B·H ≥ WASM_MIN_VALUES, those operations registered), and decline the rest.
  */
 import type { FloatArray } from "../../core/tensor.ts";
 import { dadd, ddiv, dmul, dsub, forLoop, func, get, i32, iadd, imul, set, type Code } from "../asm.ts";
 import type { WasmEngine } from "../engine.ts";
 import { expInto, k, pairs, SCRATCH, tanhInto } from "../lane-math.ts";
-import { WASM_MIN_VALUES, type AccelOps } from "../registry.ts";
+import { WASM_MIN_NK } from "./gemm.ts";
+import { ops, WASM_MIN_VALUES, type AccelOps } from "../registry.ts";
 
 /**
  * lstm(B, H, a, cPrev, cNext, tc, hNext): one LSTM step as lstm.ts computes it, per example b
@@ -89,7 +95,8 @@ const gruKernel = func("gru", ["B", "H", "a", "hh", "bhn", "hPrev", "hn", "hNext
 export const CELL_FUNCS = [lstmKernel, gruKernel] as const;
 
 /** The cell steps on engine `e`: Float32 and B·H ≥ WASM_MIN_VALUES, else declined. */
-export function cellOps(e: WasmEngine): Pick<AccelOps, "lstmStep" | "gruStep"> {
+export function cellOps(e: WasmEngine): Pick<AccelOps, "lstmStep" | "gruStep" | "lstmSequence" | "gruSequence" | "rnnSequence" | "rnnSequenceBackward"> {
+  const F = (a: FloatArray): boolean => a instanceof Float32Array;
   return {
     lstmStep(B: number, H: number, a: FloatArray, aOff: number, cs: FloatArray, cPrev: number, cNext: number, tc: FloatArray, tcOff: number, hs: FloatArray, hNext: number) {
       if (B * H < WASM_MIN_VALUES || !(a instanceof Float32Array && cs instanceof Float32Array && tc instanceof Float32Array && hs instanceof Float32Array)) return false;
@@ -100,6 +107,22 @@ export function cellOps(e: WasmEngine): Pick<AccelOps, "lstmStep" | "gruStep"> {
       if (B * H < WASM_MIN_VALUES || !(a instanceof Float32Array && hh instanceof Float32Array && bhh instanceof Float32Array && hs instanceof Float32Array && hn instanceof Float32Array)) return false;
       e.gru(B, H, a, aOff, hh, bhh, hs, hPrev, hn, hnOff, hNext);
       return true;
+    },
+    lstmSequence(T, B, H, pre, W, cs, tc, hs) {
+      if (B * H < WASM_MIN_VALUES || 4 * H * H < WASM_MIN_NK || !ops.gemmNT || !ops.lstmStep) return false;
+      return F(pre) && F(W) && F(cs) && F(tc) && F(hs) && e.lstmSequence(T, B, H, pre as Float32Array, W as Float32Array, cs as Float32Array, tc as Float32Array, hs as Float32Array);
+    },
+    gruSequence(T, B, H, pre, W, bhh, hh, hn, hs) {
+      if (B * H < WASM_MIN_VALUES || 3 * H * H < WASM_MIN_NK || !ops.gemmNT || !ops.gruStep) return false;
+      return F(pre) && F(W) && F(bhh) && F(hh) && F(hn) && F(hs) && e.gruSequence(T, B, H, pre as Float32Array, W as Float32Array, bhh as Float32Array, hh as Float32Array, hn as Float32Array, hs as Float32Array);
+    },
+    rnnSequence(f, T, B, H, z, W, hs) {
+      if (B * H < WASM_MIN_VALUES || H * H < WASM_MIN_NK || !ops.gemmNT || (f !== "relu" && !ops.map)) return false;
+      return F(z) && F(W) && F(hs) && e.rnnSequence(f, T, B, H, z as Float32Array, W as Float32Array, hs as Float32Array);
+    },
+    rnnSequenceBackward(f, T, B, H, zOrY, yOff, dh, W, dz) {
+      if (B * H < WASM_MIN_VALUES || H * H < WASM_MIN_NK || !ops.gemmNN || !ops.mapBackward) return false;
+      return F(zOrY) && F(dh) && F(W) && F(dz) && e.rnnSequenceBackward(f, T, B, H, zOrY as Float32Array, yOff, dh as Float32Array, W as Float32Array, dz as Float32Array);
     },
   };
 }

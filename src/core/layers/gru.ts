@@ -40,6 +40,14 @@ export class Gru extends Recurrent {
     this.dHh = this.dHhWs.get(B);
   }
 
+  protected sequenceForward(B: number): boolean {
+    return accel.ops.gruSequence?.(this.T, B, this.H, this.pre, this.weightHH.value, this.biasHH.value, this.hh, this.hn, this.hs) ?? false;
+  }
+
+  protected sequenceBackward(): boolean {
+    return false; // the step loop: its elementwise part is TypeScript
+  }
+
   // pre[t] [B, 3H]: the input parts of r, z, n, overwritten in place by the gate values r, z, n.
   protected stepForward(t: number, B: number): void {
     const H = this.H, GH = this.GH, a = this.pre, hs = this.hs, hh = this.hh, hn = this.hn;
