@@ -101,6 +101,7 @@ const PARALLEL_MACS = 1 << 18;
 /** Elementwise calls of at least this many values (cells: examples × units) are split alike. */
 const PARALLEL_VALUES = 1 << 12;
 const PRODUCT = NAMES.indexOf("product"), LSTM = NAMES.indexOf("lstm"), GRU = NAMES.indexOf("gru");
+const LSTM_BACK = NAMES.indexOf("lstmBackward"), GRU_BACK = NAMES.indexOf("gruBackward");
 const SIGMOID = NAMES.indexOf("sigmoid"), TANH = NAMES.indexOf("tanh");
 /** Panels per column block, so that a block of B (K × 16·sc floats) takes ≤ 256 KiB of a 1 MiB L2. */
 const BLOCK_BYTES = 256 * 1024;
@@ -757,6 +758,88 @@ export class WasmEngine {
     this.copyOut(pz, T * n, z, 0);
     this.copyOut(ph + n, T * n, hs, n);
     return true;
+  }
+
+  /**
+   * A whole LSTM backward through time (lstm.ts's stepBackward and recurrent.ts's dh[t − 1] +=
+   * dA_t·W_hh, t = T−1 … 0): pre [T, B, 4H] the gates, cs [T + 1, B, H] (slot t: c_{t−1}),
+   * tc [T, B, H]; dh [T, B, H] holds the output's gradient (at T − 1 only) and gets every ∂L/∂h_t;
+   * dc [T, B, H] gets ∂L/∂c_t, dA [T, B, 4H] the gates' pre-activation gradients. W [4H, H] is W_hh.
+   * False when W is not a resident weight or H is not a multiple of 4.
+   */
+  lstmSequenceBackward(T: number, B: number, H: number, pre: Float32Array, cs: Float32Array, tc: Float32Array, dh: Float32Array, W: Float32Array, dc: Float32Array, dA: Float32Array): boolean {
+    const GH = 4 * H, n = B * H, g = B * GH;
+    const wp = H % 4 === 0 ? this.packedWeight(W, H, GH, false) : -1;
+    if (wp < 0) return false;
+    this.begin();
+    const pa = this.alloc(T * g), pc = this.alloc(T * n), ptc = this.alloc(T * n), pd = this.alloc(T * n), pdc = this.alloc(T * n), pA = this.alloc(T * g);
+    this.reserve();
+    this.copyIn(pre, 0, T * g, pa);
+    this.copyIn(cs, 0, T * n, pc);
+    this.copyIn(tc, 0, T * n, ptc);
+    this.copyIn(dh, 0, T * n, pd);
+    for (let t = T - 1; t >= 0; t--) {
+      const last = t === T - 1 ? 1 : 0, next = last ? t : t + 1; // step t + 1's gates and ∂L/∂c (unread at the last step)
+      this.lstmCellBackward(B, H, pa + t * g, pc + t * n, ptc + t * n, pd + t * n, pdc + next * n, pa + next * g, pdc + t * n, pA + t * g, last);
+      if (t > 0) this.productAt(B, H, GH, pA + t * g, wp, pd + (t - 1) * n, INIT_C); // dh_{t−1} += dA_t·W_hh
+    }
+    this.copyOut(pd, T * n, dh, 0);
+    this.copyOut(pdc, T * n, dc, 0);
+    this.copyOut(pA, T * g, dA, 0);
+    return true;
+  }
+
+  /**
+   * A whole GRU backward through time (gru.ts's stepBackward, then dh[t − 1] += dHh_t·W_hh):
+   * pre [T, B, 3H] the gates, hs [T + 1, B, H] (slot t: h_{t−1}), hn [T, B, H]; dh [T, B, H] holds
+   * the output's gradient (at T − 1 only) and gets every ∂L/∂h_t; dA, dHh [T, B, 3H] get the input
+   * and recurrent parts' gradients. W [3H, H] is W_hh. False when W is not a resident weight or 3H
+   * is not a multiple of 4.
+   */
+  gruSequenceBackward(T: number, B: number, H: number, pre: Float32Array, hs: Float32Array, hn: Float32Array, dh: Float32Array, W: Float32Array, dA: Float32Array, dHh: Float32Array): boolean {
+    const GH = 3 * H, n = B * H, g = B * GH;
+    const wp = GH % 4 === 0 && H % 4 === 0 ? this.packedWeight(W, H, GH, false) : -1;
+    if (wp < 0) return false;
+    this.begin();
+    const pa = this.alloc(T * g), ph = this.alloc(T * n), pn = this.alloc(T * n), pd = this.alloc(T * n), pA = this.alloc(T * g), pHh = this.alloc(T * g);
+    this.reserve();
+    this.copyIn(pre, 0, T * g, pa);
+    this.copyIn(hs, 0, T * n, ph);
+    this.copyIn(hn, 0, T * n, pn);
+    this.copyIn(dh, 0, T * n, pd);
+    for (let t = T - 1; t >= 0; t--) {
+      const first = t === 0 ? 1 : 0;
+      this.gruCellBackward(B, H, pa + t * g, ph + t * n, pn + t * n, pd + t * n, pA + t * g, pHh + t * g, pd + (first ? t : t - 1) * n, first);
+      if (t > 0) this.productAt(B, H, GH, pHh + t * g, wp, pd + (t - 1) * n, INIT_C); // dh_{t−1} += dHh_t·W_hh
+    }
+    this.copyOut(pd, T * n, dh, 0);
+    this.copyOut(pA, T * g, dA, 0);
+    this.copyOut(pHh, T * g, dHh, 0);
+    return true;
+  }
+
+  /** The lstmBackward kernel on regions in memory (floats; see ops/cells.ts); the helper takes examples B1…B−1. */
+  private lstmCellBackward(B: number, H: number, a: number, cPrev: number, tc: number, dh: number, dcNext: number, aNext: number, dc: number, dA: number, last: number): void {
+    if (this.control && B * H >= PARALLEL_VALUES && B >= 2) {
+      const B1 = B >> 1, o = B1 * H, q = 4 * o; // floats of B1 rows of [B, H] and of [B, 4H]
+      this.post(LSTM_BACK, B - B1, H, 4 * (a + q), 4 * (cPrev + o), 4 * (tc + o), 4 * (dh + o), 4 * (dcNext + o), 4 * (aNext + q), 4 * (dc + o), 4 * (dA + q), last);
+      this.k.lstmBackward(B1, H, 4 * a, 4 * cPrev, 4 * tc, 4 * dh, 4 * dcNext, 4 * aNext, 4 * dc, 4 * dA, last);
+      this.join();
+    } else {
+      this.k.lstmBackward(B, H, 4 * a, 4 * cPrev, 4 * tc, 4 * dh, 4 * dcNext, 4 * aNext, 4 * dc, 4 * dA, last);
+    }
+  }
+
+  /** The gruBackward kernel on regions in memory (floats; see ops/cells.ts); the helper takes examples B1…B−1. */
+  private gruCellBackward(B: number, H: number, a: number, hPrev: number, hn: number, dh: number, dA: number, dHh: number, dhPrev: number, first: number): void {
+    if (this.control && B * H >= PARALLEL_VALUES && B >= 2) {
+      const B1 = B >> 1, o = B1 * H, q = 3 * o; // floats of B1 rows of [B, H] and of [B, 3H]
+      this.post(GRU_BACK, B - B1, H, 4 * (a + q), 4 * (hPrev + o), 4 * (hn + o), 4 * (dh + o), 4 * (dA + q), 4 * (dHh + q), 4 * (dhPrev + o), first);
+      this.k.gruBackward(B1, H, 4 * a, 4 * hPrev, 4 * hn, 4 * dh, 4 * dA, 4 * dHh, 4 * dhPrev, first);
+      this.join();
+    } else {
+      this.k.gruBackward(B, H, 4 * a, 4 * hPrev, 4 * hn, 4 * dh, 4 * dA, 4 * dHh, 4 * dhPrev, first);
+    }
   }
 
   /**

@@ -54,6 +54,13 @@ export interface AccelOps {
   /** rnn.ts's forward of all T steps: z [T, B, H] (projections → z_t), W_hh [H, H], hs [T + 1, B, H] — ops/cells.ts */
   rnnSequence(f: "relu" | "sigmoid" | "tanh", T: number, B: number, H: number, z: FloatArray, W: FloatArray, hs: FloatArray): boolean;
   /**
+   * lstm.ts's and recurrent.ts's backward through all T steps: dh [T, B, H] (the output's gradient
+   * at T − 1 → every ∂L/∂h_t), dc [T, B, H], dA [T, B, 4H], from the gates pre, cs [T + 1, B, H], tc — ops/cells.ts
+   */
+  lstmSequenceBackward(T: number, B: number, H: number, pre: FloatArray, cs: FloatArray, tc: FloatArray, dh: FloatArray, W: FloatArray, dc: FloatArray, dA: FloatArray): boolean;
+  /** gru.ts's and recurrent.ts's backward through all T steps: dh [T, B, H], dA and dHh [T, B, 3H], from pre, hs, hn — ops/cells.ts */
+  gruSequenceBackward(T: number, B: number, H: number, pre: FloatArray, hs: FloatArray, hn: FloatArray, dh: FloatArray, W: FloatArray, dA: FloatArray, dHh: FloatArray): boolean;
+  /**
    * rnn.ts's and recurrent.ts's backward through all T steps: dh [T, B, H] (the output's gradient
    * at T − 1 → every ∂L/∂h_t), dz [T, B, H] = ∂L/∂z_t, from zOrY at yOff (z for relu, h_t else) — ops/cells.ts
    */
@@ -92,7 +99,7 @@ const table: { [K in OpName]: AccelOps[K] | undefined } = {
   map: undefined, mapBackward: undefined, maxpoolForward: undefined, maxpoolBackward: undefined, lstmStep: undefined,
   gruStep: undefined, conv2dForward: undefined, conv2dBackward: undefined, update: undefined, sumRows: undefined,
   hasNonFinite: undefined, gather: undefined, lstmSequence: undefined, gruSequence: undefined, rnnSequence: undefined,
-  rnnSequenceBackward: undefined,
+  rnnSequenceBackward: undefined, lstmSequenceBackward: undefined, gruSequenceBackward: undefined,
 };
 
 /** The registered implementations, by name: read `ops.name?.(…)`; missing means the reference. */

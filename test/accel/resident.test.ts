@@ -104,7 +104,7 @@ describe("whole sequences: the same bits as the steps", () => {
       const x = normals(rng, B * inShape[0] * inShape[1]);
       const m = model(layers, inShape);
       const whole = pass(m, x, B);
-      const restore = drop("lstmSequence", "gruSequence", "rnnSequence", "rnnSequenceBackward");
+      const restore = drop("lstmSequence", "gruSequence", "rnnSequence", "lstmSequenceBackward", "gruSequenceBackward", "rnnSequenceBackward");
       const steps = pass(model(layers, inShape), x, B);
       restore();
       whole.forEach((a, i) => expect(a).toEqual(steps[i]));

@@ -44,8 +44,8 @@ export class Gru extends Recurrent {
     return accel.ops.gruSequence?.(this.T, B, this.H, this.pre, this.weightHH.value, this.biasHH.value, this.hh, this.hn, this.hs) ?? false;
   }
 
-  protected sequenceBackward(): boolean {
-    return false; // the step loop: its elementwise part is TypeScript
+  protected sequenceBackward(B: number): boolean {
+    return accel.ops.gruSequenceBackward?.(this.T, B, this.H, this.pre, this.hs, this.hn, this.dh, this.weightHH.value, this.dA, this.dHh) ?? false;
   }
 
   // pre[t] [B, 3H]: the input parts of r, z, n, overwritten in place by the gate values r, z, n.

@@ -52,8 +52,8 @@ export class Lstm extends Recurrent {
     return accel.ops.lstmSequence?.(this.T, B, this.H, this.pre, this.weightHH.value, this.cs, this.tc, this.hs) ?? false;
   }
 
-  protected sequenceBackward(): boolean {
-    return false; // the step loop: its elementwise part is TypeScript
+  protected sequenceBackward(B: number): boolean {
+    return accel.ops.lstmSequenceBackward?.(this.T, B, this.H, this.pre, this.cs, this.tc, this.dh, this.weightHH.value, this.dc, this.dA) ?? false;
   }
 
   // pre[t] [B, 4H]: the pre-activations, overwritten in place by the gate values i, f, g, o.
