@@ -690,6 +690,7 @@ export class WasmEngine {
     const wp = H % 4 === 0 ? this.packedWeight(W, GH, H, true) : -1;
     if (wp < 0) return false;
     this.begin();
+    // pa [T, B, 4H] gates, pc [T + 1, B, H] c, ptc [T, B, H] tanh c, ph [T + 1, B, H] h
     const pa = this.alloc(T * B * GH), pc = this.alloc((T + 1) * n), ptc = this.alloc(T * n), ph = this.alloc((T + 1) * n);
     this.reserve();
     this.copyIn(pre, 0, T * B * GH, pa);
@@ -718,6 +719,7 @@ export class WasmEngine {
     const wp = GH % 4 === 0 ? this.packedWeight(W, GH, H, true) : -1;
     if (wp < 0) return false;
     this.begin();
+    // pa [T, B, 3H] gates, phh [B, 3H] the step's h·W_hhᵀ, pb [H] b_hn, pn [T, B, H] W_hn h + b_hn, ph [T + 1, B, H] h
     const pa = this.alloc(T * B * GH), phh = this.alloc(B * GH), pb = this.alloc(H), pn = this.alloc(T * n), ph = this.alloc((T + 1) * n);
     this.reserve();
     this.copyIn(pre, 0, T * B * GH, pa);
@@ -745,6 +747,7 @@ export class WasmEngine {
     const wp = H % 4 === 0 ? this.packedWeight(W, H, H, true) : -1;
     if (wp < 0) return false;
     this.begin();
+    // pz [T, B, H] z, ph [T + 1, B, H] h
     const pz = this.alloc(T * n), ph = this.alloc((T + 1) * n);
     this.reserve();
     this.copyIn(z, 0, T * n, pz);
@@ -772,6 +775,7 @@ export class WasmEngine {
     const wp = H % 4 === 0 ? this.packedWeight(W, H, GH, false) : -1;
     if (wp < 0) return false;
     this.begin();
+    // pa, pA [T, B, 4H] gates and their gradient; pc (c_{t−1}), ptc, pd (∂L/∂h), pdc (∂L/∂c) [T, B, H]
     const pa = this.alloc(T * g), pc = this.alloc(T * n), ptc = this.alloc(T * n), pd = this.alloc(T * n), pdc = this.alloc(T * n), pA = this.alloc(T * g);
     this.reserve();
     this.copyIn(pre, 0, T * g, pa);
@@ -801,6 +805,7 @@ export class WasmEngine {
     const wp = GH % 4 === 0 && H % 4 === 0 ? this.packedWeight(W, H, GH, false) : -1;
     if (wp < 0) return false;
     this.begin();
+    // pa, pA, pHh [T, B, 3H] gates and gradients; ph (h_{t−1}), pn, pd (∂L/∂h) [T, B, H]
     const pa = this.alloc(T * g), ph = this.alloc(T * n), pn = this.alloc(T * n), pd = this.alloc(T * n), pA = this.alloc(T * g), pHh = this.alloc(T * g);
     this.reserve();
     this.copyIn(pre, 0, T * g, pa);
@@ -853,6 +858,7 @@ export class WasmEngine {
     const wp = H % 4 === 0 ? this.packedWeight(W, H, H, false) : -1;
     if (wp < 0) return false;
     this.begin();
+    // py (z or h), pd (∂L/∂h), po (∂L/∂z) [T, B, H]
     const py = this.alloc(T * n), pd = this.alloc(T * n), po = this.alloc(T * n);
     this.reserve();
     this.copyIn(zOrY, yOff, T * n, py);

@@ -12,7 +12,8 @@ describe("gemmRef.gemmNT with K = 1 and a bias", () => {
       const rng = new Rng(11);
       const value = () => { const u = rng.uniform(); return u < 0.1 ? -0 : u < 0.2 ? 0 : rng.normal() * 10 ** Math.floor(rng.uniform() * 8 - 4); };
       const M = 37, N = 23;
-      const A = Arr.from({ length: M }, value), B = Arr.from({ length: N }, value), bias = Arr.from({ length: N }, value);
+      const fill = (n: number) => { const a = new Arr(n); for (let i = 0; i < n; i++) a[i] = value(); return a; };
+      const A = fill(M), B = fill(N), bias = fill(N);
       bias[0] = -0; A[0] = -0; // −0·b + −0: the stored sum is +0, plus −0 gives +0
       const got = new Arr(M * N), want = new Arr(M * N);
       gemmRef.gemmNT(M, N, 1, A, 0, B, 0, got, 0, false, bias);
