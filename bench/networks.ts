@@ -8,11 +8,11 @@ import type { LayerSpec } from "../src/core/spec.ts";
 
 export interface Network {
   /** short id shared with tfjs.ts and pytorch.py */
-  id: "seed" | "mlp256" | "mlp100x10" | "cnn" | "rnn" | "lstm" | "gru";
+  id: "seed" | "mlp256" | "mlp100x10" | "cnn" | "rnn" | "lstm" | "gru" | "irnn";
   /** the row label of the comparison table */
   label: string;
   batch: number;
-  view: "flat" | "image" | "rows";
+  view: "flat" | "image" | "rows" | "pixels";
   lr: number;
   /** reference figures (samples/s on its 2-core machine), quoted when a framework is absent */
   reference: { pytorch: number; tfjsCpu: number; tfjsWasm: number | null };
@@ -49,6 +49,21 @@ export const NETWORKS: Network[] = [
 ];
 
 /**
+ * The long-sequence network, measured apart (bench/irnn.ts, against PyTorch only): Le, Jaitly &
+ * Hinton's IRNN — 100 relu units, W_hh = I, W_ih ~ N(0, 0.001²), zero biases — on the pixels view
+ * (784 steps of one input), batch 16 as in src/replicate/studies/le2015.ts's full scale; plain SGD
+ * with lr 1e-4, small enough that no run reaches a NaN without the study's clipping. Its
+ * reference figures are this machine's (bench/README.md); TF.js is not run on it (0).
+ */
+export const IRNN_NETWORK: Network = {
+  id: "irnn", label: "pixel IRNN 100 relu (784 steps)", batch: 16, view: "pixels", lr: 1e-4,
+  reference: { pytorch: 0, tfjsCpu: 0, tfjsWasm: null },
+  layers: [
+    { type: "rnn", units: 100, activation: "relu", recurrentInit: "identity", init: { type: "normal", std: 0.001 }, biasInit: "zeros" },
+    dense(10)],
+};
+
+/**
  * A validated gradlab config for a network: PyTorch's default init ("standard"), SGD, MNIST with
  * `train` examples (60,000) and `test` (1,000), recording every `every` steps (histograms on, as
  * in the presets), a checkpoint every `checkpointEvery` steps (0, none).
@@ -74,7 +89,7 @@ export function networkConfig(net: Network, opts: { every: number; train?: numbe
  * @example macsPerExample(NETWORKS[0]) // 3·(784·5 + 5·5 + 5·10) − 784·5 = 8,065
  */
 export function macsPerExample(net: Network): number {
-  let shape = net.view === "flat" ? [784] : net.view === "image" ? [1, 28, 28] : [28, 28];
+  let shape = net.view === "flat" ? [784] : net.view === "image" ? [1, 28, 28] : net.view === "pixels" ? [784, 1] : [28, 28];
   let total = 0;
   let first = true;
   for (const s of net.layers) {

@@ -46,9 +46,22 @@ class Last(nn.Module):
 ACT = {"sigmoid": nn.Sigmoid, "tanh": nn.Tanh, "relu": nn.ReLU}
 
 
+def irnn_init(cell, spec):
+    """The IRNN's init where the spec asks for it (bench/networks.ts's IRNN_NETWORK): W_hh = I, W_ih ~ N(0, std²), zero biases."""
+    with torch.no_grad():
+        if spec.get("recurrentInit") == "identity":
+            nn.init.eye_(cell.weight_hh_l0)
+        init = spec.get("init")
+        if isinstance(init, dict) and init.get("type") == "normal":
+            nn.init.normal_(cell.weight_ih_l0, 0.0, init["std"])
+        if spec.get("biasInit") == "zeros":
+            nn.init.zeros_(cell.bias_ih_l0)
+            nn.init.zeros_(cell.bias_hh_l0)
+
+
 def build(layers, view):
     mods = []
-    shape = {"flat": [784], "image": [1, 28, 28], "rows": [28, 28]}[view]
+    shape = {"flat": [784], "image": [1, 28, 28], "rows": [28, 28], "pixels": [784, 1]}[view]
     for spec in layers:
         t = spec["type"]
         if t == "dense":
@@ -71,6 +84,7 @@ def build(layers, view):
                 cell = nn.RNN(shape[1], H, nonlinearity=spec.get("activation", "tanh"), batch_first=True)
             else:
                 cell = (nn.LSTM if t == "lstm" else nn.GRU)(shape[1], H, batch_first=True)
+            irnn_init(cell, spec)
             mods.append(Last(cell))
             shape = [H]
         else:
@@ -102,7 +116,7 @@ def setup(msg):
     labels = torch.frombuffer(bytearray(open(os.path.join(DATA, "train-labels-idx1-ubyte"), "rb").read()[8:8 + EXAMPLES]), dtype=torch.uint8)
     x = images.float().div_(255)
     view = net["view"]
-    x = x.reshape(EXAMPLES, *{"flat": [784], "image": [1, 28, 28], "rows": [28, 28]}[view]).contiguous()
+    x = x.reshape(EXAMPLES, *{"flat": [784], "image": [1, 28, 28], "rows": [28, 28], "pixels": [784, 1]}[view]).contiguous()
     model = build(net["layers"], view)
     state.update(model=model, opt=torch.optim.SGD(model.parameters(), lr=net["lr"]), x=x, y=labels.long(), B=net["batch"], at=0)
     return {"ok": True, "torch": torch.__version__, "threads": torch.get_num_threads(),

@@ -12,6 +12,11 @@
  * transposes back, whichever a cost model finds cheaper. Convolution: the whole batch per
  * product. Optionally a helper thread shares the memory and takes half of the large calls
  * (withHelper, serveHelper).
+ * Resident weights: an array that resident.ts versions (a recurrent layer's W_hh) is packed once
+ * into an arena kept between calls (after the base, before each call's regions) and reused by
+ * every product that reads it while its version is unchanged; a recurrent layer's whole forward
+ * (and a relu/tanh/sigmoid RNN's whole backward) can then run as one call (…Sequence), with no
+ * copy per time step.
  */
 import { compileModule, SHARED_MAX_PAGES, type FuncDef } from "./asm.ts";
 import { CONSTANTS_AT, CONSTANTS_BYTES } from "./lane-math.ts";
@@ -23,6 +28,7 @@ import { GATHER_FUNCS } from "./ops/gather.ts";
 import { GEMM_FUNCS, INIT_C, INIT_COL_BIAS, INIT_ROW_BIAS, INIT_ZERO } from "./ops/gemm.ts";
 import { POOL_FUNCS } from "./ops/pool.ts";
 import { REDUCE_FUNCS } from "./ops/reduce.ts";
+import { checkingResident, versionOf } from "./resident.ts";
 import { UPDATE_CONSTANT_COUNT, UPDATE_FUNCS } from "./ops/update.ts";
 
 /** Every function of the module, in order: GEMM_FUNCS first (product calls functions 0 and 1, tile2 and tile1). */
@@ -95,6 +101,7 @@ const PARALLEL_MACS = 1 << 18;
 /** Elementwise calls of at least this many values (cells: examples × units) are split alike. */
 const PARALLEL_VALUES = 1 << 12;
 const PRODUCT = NAMES.indexOf("product"), LSTM = NAMES.indexOf("lstm"), GRU = NAMES.indexOf("gru");
+const LSTM_BACK = NAMES.indexOf("lstmBackward"), GRU_BACK = NAMES.indexOf("gruBackward");
 const SIGMOID = NAMES.indexOf("sigmoid"), TANH = NAMES.indexOf("tanh");
 /** Panels per column block, so that a block of B (K × 16·sc floats) takes ≤ 256 KiB of a 1 MiB L2. */
 const BLOCK_BYTES = 256 * 1024;
@@ -186,6 +193,15 @@ function gatherFromStore(s: ByteStore, images: Uint8Array, P: number, order: Int
   return true;
 }
 
+/** The arena of resident weights is emptied when it would grow past this many floats (64 MiB). */
+const ARENA_MAX_FLOATS = 1 << 24;
+
+/** Where a weight's packed copy lives in the arena, and which version of the array it holds. */
+interface WeightSlot { at: number; floats: number; N: number; K: number; version: number; generation: number }
+/** A weight's packed copies: as Bᵀ (products C = A·Bᵀ, gemmNT) and as B (C = A·B, gemmNN). */
+interface WeightSlots { nt: WeightSlot; nn: WeightSlot }
+const emptySlot = (): WeightSlot => ({ at: 0, floats: 0, N: 0, K: 0, version: -1, generation: -1 });
+
 /**
  * The engine. Every method accepts any shape (zero sizes included) and Float32 arrays only.
  * @example
@@ -211,6 +227,12 @@ export class WasmEngine {
   /** the images kept in memory between calls for gather (one array at a time), and their byte address */
   private resident: Uint8Array | null = null;
   private residentAt = 0;
+  /** the arena of resident weights: floats [arenaBase, arenaBase + arenaFloats); laid out again when `base` moves */
+  private arenaBase = -1;
+  private arenaFloats = 0;
+  /** bumped whenever the arena is emptied: a slot of an older generation holds nothing */
+  private generation = 0;
+  private readonly weights = new WeakMap<Float32Array, WeightSlots>();
 
   private readonly control: Int32Array | null = null;
 
@@ -253,7 +275,12 @@ export class WasmEngine {
   }
 
   /** Regions for one call, in floats after the constants: `alloc` hands them out, `reserve` grows memory once. */
-  private begin(): void { this.top = this.base; }
+  private begin(): void { this.top = this.callsStart(); }
+  /** Where a call's regions start (floats): after the arena, which is emptied if the base has moved under it. */
+  private callsStart(): number {
+    if (this.arenaBase !== this.base) { this.arenaBase = this.base; this.arenaFloats = 0; this.generation++; }
+    return this.base + this.arenaFloats;
+  }
   private alloc(n: number): number { const at = this.top; this.top += pad4(n); return at; }
   private reserve(): void { this.ensure(this.top * 4); }
   private ensure(bytes: number): void {
@@ -273,6 +300,55 @@ export class WasmEngine {
 
   private copyOut(at: number, n: number, dst: Float32Array, off: number): void {
     if (n > 0) dst.set(this.heapSlices.get(this.heap, at, n), off);
+  }
+
+  /**
+   * The address (floats) of weight W packed as a product's right operand — Bᵀ of W [N, K] when
+   * `nt` (C = A·Wᵀ), else B = W [K, N] (C = A·W) — copied and packed only when the arena has no
+   * copy of W's current version; −1 when W is not a versioned weight (resident.ts) or not N·K
+   * long. Call it before a call's begin: it may grow the arena, which moves where calls start.
+   */
+  private packedWeight(W: Float32Array, N: number, K: number, nt: boolean): number {
+    const version = versionOf(W);
+    if (version < 0 || W.length !== N * K) return -1;
+    let slots = this.weights.get(W);
+    if (!slots) { slots = { nt: emptySlot(), nn: emptySlot() }; this.weights.set(W, slots); }
+    const slot = nt ? slots.nt : slots.nn, floats = K * pad16(N);
+    this.callsStart();
+    if (slot.generation === this.generation && slot.N === N && slot.K === K) {
+      if (slot.version === version) {
+        if (checkingResident()) this.verifyWeight(W, slot, nt);
+        return slot.at;
+      }
+    } else {
+      if (this.arenaFloats + floats > ARENA_MAX_FLOATS) { this.arenaFloats = 0; this.generation++; }
+      slot.at = this.base + this.arenaFloats; slot.floats = floats; slot.N = N; slot.K = K; slot.generation = this.generation;
+      this.arenaFloats += pad4(floats);
+    }
+    this.begin();
+    this.packInto(W, N, K, nt, slot.at);
+    slot.version = version;
+    return slot.at;
+  }
+
+  /** Pack W (see packedWeight) at `at`, through a copy in this call's next region (after begin). */
+  private packInto(W: Float32Array, N: number, K: number, nt: boolean, at: number): void {
+    const raw = this.alloc(N * K);
+    this.reserve();
+    this.copyIn(W, 0, N * K, raw);
+    if (nt) this.k.pack(K, N, 4 * raw, 4, 4 * K, 4 * at); // Wᵀ[k, n] = W[n, k]
+    else this.k.pack(K, N, 4 * raw, 4 * N, 4, 4 * at);
+  }
+
+  /** checkResident's comparison: pack W afresh after this call's regions and compare it bit for bit with the slot. */
+  private verifyWeight(W: Float32Array, slot: WeightSlot, nt: boolean): void {
+    this.begin();
+    const fresh = this.alloc(slot.floats);
+    this.packInto(W, slot.N, slot.K, nt, fresh);
+    const h = this.heapI32;
+    for (let i = 0; i < slot.floats; i++) {
+      if (h[fresh + i] !== h[slot.at + i]) throw new Error(`accel: the resident copy of a [${nt ? `${slot.N}, ${slot.K}` : `${slot.K}, ${slot.N}`}] weight is stale: it was written during a pass without resident.ts's touch`);
+    }
   }
 
   /**
@@ -352,8 +428,19 @@ export class WasmEngine {
     this.copyOut(c, M * N, C, cOff);
   }
 
+  /** C[M,N] (+)= A[M,K]·B for a B packed at wp (a resident weight): only A and C are copied. */
+  private withPacked(M: number, N: number, K: number, A: Float32Array, aOff: number, wp: number, C: Float32Array, cOff: number, acc: boolean, bias: Float32Array | null): void {
+    this.begin();
+    const a = this.alloc(M * K);
+    this.reserve();
+    this.copyIn(A, aOff, M * K, a);
+    this.finish(M, N, K, a, K, 1, wp, C, cOff, acc, bias);
+  }
+
   /** C[M,N] (+)= A[M,K]·B[K,N]; without acc, a bias [N] (if given) starts every row. */
   gemmNN(M: number, N: number, K: number, A: Float32Array, aOff: number, B: Float32Array, bOff: number, C: Float32Array, cOff: number, acc: boolean, bias: Float32Array | null = null): void {
+    const wp = bOff === 0 ? this.packedWeight(B, N, K, false) : -1;
+    if (wp >= 0) return this.withPacked(M, N, K, A, aOff, wp, C, cOff, acc, bias);
     this.begin();
     const a = this.alloc(M * K), b = this.alloc(K * N), bp = this.alloc(K * pad16(N));
     this.reserve();
@@ -383,6 +470,9 @@ export class WasmEngine {
     const macs = M * N * K;
     const viaBt = macs * (pad4(N) / Math.max(1, N)) + MACS_PER_MOVE * (N * K + (pad4(N) === N ? 0 : M * N));
     const viaCt = macs * (pad16(M) / Math.max(1, M)) + MACS_PER_MOVE * (M * K + M * N * (acc ? 2 : 1));
+    // a resident weight is packed already: Bᵀ's orientation costs no move (the same sums either way)
+    const wp = bOff === 0 ? this.packedWeight(B, N, K, true) : -1;
+    if (wp >= 0) return this.withPacked(M, N, K, A, aOff, wp, C, cOff, acc, bias);
     this.begin();
     const a = this.alloc(M * K), b = this.alloc(N * K);
     if (viaBt <= viaCt) {
@@ -563,6 +653,12 @@ export class WasmEngine {
     const x = this.alloc(n), y = this.alloc(n);
     this.reserve();
     this.copyIn(src, sOff, n, x);
+    this.unaryAt(f, n, x, y, index);
+    this.copyOut(y, n, dst, dOff);
+  }
+
+  /** Kernel f from x to y (floats in memory), its second half on the helper when `index` names it and n is large. */
+  private unaryAt(f: Kernel, n: number, x: number, y: number, index: number): void {
     if (this.control && index >= 0 && n >= PARALLEL_VALUES) {
       const n1 = (n >> 3) << 2; // an even split point, so the pairs of values fall as without the helper
       this.post(index, n - n1, 4 * (x + n1), 4 * (y + n1));
@@ -571,7 +667,6 @@ export class WasmEngine {
     } else {
       f(n, 4 * x, 4 * y);
     }
-    this.copyOut(y, n, dst, dOff);
   }
 
   /**
@@ -585,7 +680,16 @@ export class WasmEngine {
     this.reserve();
     this.copyIn(a, aOff, 4 * n, pa);
     this.copyIn(cs, cPrev, n, pc);
-    if (this.control && n >= PARALLEL_VALUES && B >= 2) {
+    this.lstmCell(B, H, pa, pc, pcn, ptc, ph);
+    this.copyOut(pa, 4 * n, a, aOff);
+    this.copyOut(pcn, n, cs, cNext);
+    this.copyOut(ptc, n, tc, tcOff);
+    this.copyOut(ph, n, hs, hNext);
+  }
+
+  /** The LSTM kernel on regions in memory (floats: gates [B, 4H], c_{t−1}, c_t, tanh c_t, h_t [B, H]); the helper takes half the examples. */
+  private lstmCell(B: number, H: number, pa: number, pc: number, pcn: number, ptc: number, ph: number): void {
+    if (this.control && B * H >= PARALLEL_VALUES && B >= 2) {
       const B1 = B >> 1, o = 4 * B1 * H; // the helper takes examples B1…B−1
       this.post(LSTM, B - B1, H, 4 * pa + 4 * o, 4 * pc + o, 4 * pcn + o, 4 * ptc + o, 4 * ph + o);
       this.k.lstm(B1, H, 4 * pa, 4 * pc, 4 * pcn, 4 * ptc, 4 * ph);
@@ -593,10 +697,6 @@ export class WasmEngine {
     } else {
       this.k.lstm(B, H, 4 * pa, 4 * pc, 4 * pcn, 4 * ptc, 4 * ph);
     }
-    this.copyOut(pa, 4 * n, a, aOff);
-    this.copyOut(pcn, n, cs, cNext);
-    this.copyOut(ptc, n, tc, tcOff);
-    this.copyOut(ph, n, hs, hNext);
   }
 
   /**
@@ -613,7 +713,15 @@ export class WasmEngine {
     this.copyIn(hh, 0, 3 * n, phh);
     this.copyIn(bhh, 2 * H, H, pb);
     this.copyIn(hs, hPrev, n, pp);
-    if (this.control && n >= PARALLEL_VALUES && B >= 2) {
+    this.gruCell(B, H, pa, phh, pb, pp, pn, ph);
+    this.copyOut(pa, 3 * n, a, aOff);
+    this.copyOut(pn, n, hn, hnOff);
+    this.copyOut(ph, n, hs, hNext);
+  }
+
+  /** The GRU kernel on regions in memory (floats: a, hh [B, 3H], b_hn [H], h_{t−1}, W_hn h + b_hn, h_t [B, H]); the helper takes half the examples. */
+  private gruCell(B: number, H: number, pa: number, phh: number, pb: number, pp: number, pn: number, ph: number): void {
+    if (this.control && B * H >= PARALLEL_VALUES && B >= 2) {
       const B1 = B >> 1, o = 4 * B1 * H; // the helper takes examples B1…B−1
       this.post(GRU, B - B1, H, 4 * pa + 3 * o, 4 * phh + 3 * o, 4 * pb, 4 * pp + o, 4 * pn + o, 4 * ph + o);
       this.k.gru(B1, H, 4 * pa, 4 * phh, 4 * pb, 4 * pp, 4 * pn, 4 * ph);
@@ -621,9 +729,210 @@ export class WasmEngine {
     } else {
       this.k.gru(B, H, 4 * pa, 4 * phh, 4 * pb, 4 * pp, 4 * pn, 4 * ph);
     }
-    this.copyOut(pa, 3 * n, a, aOff);
-    this.copyOut(pn, n, hn, hnOff);
-    this.copyOut(ph, n, hs, hNext);
+  }
+
+  // --- whole sequences: every time step in memory, the recurrent weight resident ------------------
+  // Each runs the per-step calls' kernels on the same values in the same order (gemmNT's Bᵀ
+  // orientation, whose sums are those of the other), so the results are those of the steps.
+
+  /** C [M, N] at c (row stride N) = init + A [M, K] at a (row stride K)·P for P packed at bp; N a multiple of 4. */
+  private productAt(M: number, N: number, K: number, a: number, bp: number, c: number, init: number): void {
+    const S = pad16(N) / 16;
+    this.product(M, S, K, a, K, 1, bp, c, N, init, 0, S > 0 ? (N - 16 * (S - 1)) / 4 : 4);
+  }
+
+  /**
+   * A whole LSTM forward (lstm.ts's steps t = 0 … T−1): pre [T, B, 4H] holds the input
+   * projections and becomes the gates i, f, g, o; W [4H, H] is W_hh; cs [T + 1, B, H] and
+   * hs [T + 1, B, H] hold c₋₁, h₋₁ in slot 0 and get c_t, h_t in slot t + 1; tc [T, B, H] gets
+   * tanh c_t. False (nothing done) when W is not a resident weight or H is not a multiple of 4.
+   */
+  lstmSequence(T: number, B: number, H: number, pre: Float32Array, W: Float32Array, cs: Float32Array, tc: Float32Array, hs: Float32Array): boolean {
+    const GH = 4 * H, n = B * H;
+    const wp = H % 4 === 0 ? this.packedWeight(W, GH, H, true) : -1;
+    if (wp < 0) return false;
+    this.begin();
+    // pa [T, B, 4H] gates, pc [T + 1, B, H] c, ptc [T, B, H] tanh c, ph [T + 1, B, H] h
+    const pa = this.alloc(T * B * GH), pc = this.alloc((T + 1) * n), ptc = this.alloc(T * n), ph = this.alloc((T + 1) * n);
+    this.reserve();
+    this.copyIn(pre, 0, T * B * GH, pa);
+    this.copyIn(cs, 0, n, pc);
+    this.copyIn(hs, 0, n, ph);
+    for (let t = 0; t < T; t++) {
+      const at = pa + t * B * GH;
+      if (t > 0) this.productAt(B, GH, H, ph + t * n, wp, at, INIT_C); // += h_{t−1}·W_hhᵀ
+      this.lstmCell(B, H, at, pc + t * n, pc + (t + 1) * n, ptc + t * n, ph + (t + 1) * n);
+    }
+    this.copyOut(pa, T * B * GH, pre, 0);
+    this.copyOut(pc + n, T * n, cs, n);
+    this.copyOut(ptc, T * n, tc, 0);
+    this.copyOut(ph + n, T * n, hs, n);
+    return true;
+  }
+
+  /**
+   * A whole GRU forward (gru.ts's steps): pre [T, B, 3H] becomes the gates r, z, n; W [3H, H] is
+   * W_hh and bhh [3H] b_hh (its last H, b_hn, is added per step); hh [B, 3H] gets the last step's
+   * h_{t−1}·W_hhᵀ, hn [T, B, H] every step's W_hn h_{t−1} + b_hn, hs [T + 1, B, H] h_t in slot t + 1
+   * (slot 0 given). False when W is not a resident weight or 3H is not a multiple of 4.
+   */
+  gruSequence(T: number, B: number, H: number, pre: Float32Array, W: Float32Array, bhh: Float32Array, hh: Float32Array, hn: Float32Array, hs: Float32Array): boolean {
+    const GH = 3 * H, n = B * H;
+    const wp = GH % 4 === 0 ? this.packedWeight(W, GH, H, true) : -1;
+    if (wp < 0) return false;
+    this.begin();
+    // pa [T, B, 3H] gates, phh [B, 3H] the step's h·W_hhᵀ, pb [H] b_hn, pn [T, B, H] W_hn h + b_hn, ph [T + 1, B, H] h
+    const pa = this.alloc(T * B * GH), phh = this.alloc(B * GH), pb = this.alloc(H), pn = this.alloc(T * n), ph = this.alloc((T + 1) * n);
+    this.reserve();
+    this.copyIn(pre, 0, T * B * GH, pa);
+    this.copyIn(bhh, 2 * H, H, pb);
+    this.copyIn(hs, 0, n, ph);
+    for (let t = 0; t < T; t++) {
+      if (t > 0) this.productAt(B, GH, H, ph + t * n, wp, phh, INIT_ZERO); // hh = h_{t−1}·W_hhᵀ
+      else this.heap.fill(0, phh, phh + B * GH);
+      this.gruCell(B, H, pa + t * B * GH, phh, pb, ph + t * n, pn + t * n, ph + (t + 1) * n);
+    }
+    this.copyOut(pa, T * B * GH, pre, 0);
+    this.copyOut(phh, B * GH, hh, 0);
+    this.copyOut(pn, T * n, hn, 0);
+    this.copyOut(ph + n, T * n, hs, n);
+    return true;
+  }
+
+  /**
+   * A whole Elman RNN forward (rnn.ts's steps): z [T, B, H] holds the input projections and
+   * gets z_t; W [H, H] is W_hh; hs [T + 1, B, H] gets h_t = f(z_t) in slot t + 1 (slot 0 given).
+   * False when W is not a resident weight or H is not a multiple of 4.
+   */
+  rnnSequence(f: "relu" | "sigmoid" | "tanh", T: number, B: number, H: number, z: Float32Array, W: Float32Array, hs: Float32Array): boolean {
+    const n = B * H;
+    const wp = H % 4 === 0 ? this.packedWeight(W, H, H, true) : -1;
+    if (wp < 0) return false;
+    this.begin();
+    // pz [T, B, H] z, ph [T + 1, B, H] h
+    const pz = this.alloc(T * n), ph = this.alloc((T + 1) * n);
+    this.reserve();
+    this.copyIn(z, 0, T * n, pz);
+    this.copyIn(hs, 0, n, ph);
+    const kernel = f === "relu" ? this.k.relu : f === "sigmoid" ? this.k.sigmoid : this.k.tanh;
+    const index = f === "relu" ? -1 : f === "sigmoid" ? SIGMOID : TANH;
+    for (let t = 0; t < T; t++) {
+      if (t > 0) this.productAt(B, H, H, ph + t * n, wp, pz + t * n, INIT_C); // z_t += h_{t−1}·W_hhᵀ
+      this.unaryAt(kernel, n, pz + t * n, ph + (t + 1) * n, index);
+    }
+    this.copyOut(pz, T * n, z, 0);
+    this.copyOut(ph + n, T * n, hs, n);
+    return true;
+  }
+
+  /**
+   * A whole LSTM backward through time (lstm.ts's stepBackward and recurrent.ts's dh[t − 1] +=
+   * dA_t·W_hh, t = T−1 … 0): pre [T, B, 4H] the gates, cs [T + 1, B, H] (slot t: c_{t−1}),
+   * tc [T, B, H]; dh [T, B, H] holds the output's gradient (at T − 1 only) and gets every ∂L/∂h_t;
+   * dc [T, B, H] gets ∂L/∂c_t, dA [T, B, 4H] the gates' pre-activation gradients. W [4H, H] is W_hh.
+   * False when W is not a resident weight or H is not a multiple of 4.
+   */
+  lstmSequenceBackward(T: number, B: number, H: number, pre: Float32Array, cs: Float32Array, tc: Float32Array, dh: Float32Array, W: Float32Array, dc: Float32Array, dA: Float32Array): boolean {
+    const GH = 4 * H, n = B * H, g = B * GH;
+    const wp = H % 4 === 0 ? this.packedWeight(W, H, GH, false) : -1;
+    if (wp < 0) return false;
+    this.begin();
+    // pa, pA [T, B, 4H] gates and their gradient; pc (c_{t−1}), ptc, pd (∂L/∂h), pdc (∂L/∂c) [T, B, H]
+    const pa = this.alloc(T * g), pc = this.alloc(T * n), ptc = this.alloc(T * n), pd = this.alloc(T * n), pdc = this.alloc(T * n), pA = this.alloc(T * g);
+    this.reserve();
+    this.copyIn(pre, 0, T * g, pa);
+    this.copyIn(cs, 0, T * n, pc);
+    this.copyIn(tc, 0, T * n, ptc);
+    this.copyIn(dh, 0, T * n, pd);
+    for (let t = T - 1; t >= 0; t--) {
+      const last = t === T - 1 ? 1 : 0, next = last ? t : t + 1; // step t + 1's gates and ∂L/∂c (unread at the last step)
+      this.lstmCellBackward(B, H, pa + t * g, pc + t * n, ptc + t * n, pd + t * n, pdc + next * n, pa + next * g, pdc + t * n, pA + t * g, last);
+      if (t > 0) this.productAt(B, H, GH, pA + t * g, wp, pd + (t - 1) * n, INIT_C); // dh_{t−1} += dA_t·W_hh
+    }
+    this.copyOut(pd, T * n, dh, 0);
+    this.copyOut(pdc, T * n, dc, 0);
+    this.copyOut(pA, T * g, dA, 0);
+    return true;
+  }
+
+  /**
+   * A whole GRU backward through time (gru.ts's stepBackward, then dh[t − 1] += dHh_t·W_hh):
+   * pre [T, B, 3H] the gates, hs [T + 1, B, H] (slot t: h_{t−1}), hn [T, B, H]; dh [T, B, H] holds
+   * the output's gradient (at T − 1 only) and gets every ∂L/∂h_t; dA, dHh [T, B, 3H] get the input
+   * and recurrent parts' gradients. W [3H, H] is W_hh. False when W is not a resident weight or 3H
+   * is not a multiple of 4.
+   */
+  gruSequenceBackward(T: number, B: number, H: number, pre: Float32Array, hs: Float32Array, hn: Float32Array, dh: Float32Array, W: Float32Array, dA: Float32Array, dHh: Float32Array): boolean {
+    const GH = 3 * H, n = B * H, g = B * GH;
+    const wp = GH % 4 === 0 && H % 4 === 0 ? this.packedWeight(W, H, GH, false) : -1;
+    if (wp < 0) return false;
+    this.begin();
+    // pa, pA, pHh [T, B, 3H] gates and gradients; ph (h_{t−1}), pn, pd (∂L/∂h) [T, B, H]
+    const pa = this.alloc(T * g), ph = this.alloc(T * n), pn = this.alloc(T * n), pd = this.alloc(T * n), pA = this.alloc(T * g), pHh = this.alloc(T * g);
+    this.reserve();
+    this.copyIn(pre, 0, T * g, pa);
+    this.copyIn(hs, 0, T * n, ph);
+    this.copyIn(hn, 0, T * n, pn);
+    this.copyIn(dh, 0, T * n, pd);
+    for (let t = T - 1; t >= 0; t--) {
+      const first = t === 0 ? 1 : 0;
+      this.gruCellBackward(B, H, pa + t * g, ph + t * n, pn + t * n, pd + t * n, pA + t * g, pHh + t * g, pd + (first ? t : t - 1) * n, first);
+      if (t > 0) this.productAt(B, H, GH, pHh + t * g, wp, pd + (t - 1) * n, INIT_C); // dh_{t−1} += dHh_t·W_hh
+    }
+    this.copyOut(pd, T * n, dh, 0);
+    this.copyOut(pA, T * g, dA, 0);
+    this.copyOut(pHh, T * g, dHh, 0);
+    return true;
+  }
+
+  /** The lstmBackward kernel on regions in memory (floats; see ops/cells.ts); the helper takes examples B1…B−1. */
+  private lstmCellBackward(B: number, H: number, a: number, cPrev: number, tc: number, dh: number, dcNext: number, aNext: number, dc: number, dA: number, last: number): void {
+    if (this.control && B * H >= PARALLEL_VALUES && B >= 2) {
+      const B1 = B >> 1, o = B1 * H, q = 4 * o; // floats of B1 rows of [B, H] and of [B, 4H]
+      this.post(LSTM_BACK, B - B1, H, 4 * (a + q), 4 * (cPrev + o), 4 * (tc + o), 4 * (dh + o), 4 * (dcNext + o), 4 * (aNext + q), 4 * (dc + o), 4 * (dA + q), last);
+      this.k.lstmBackward(B1, H, 4 * a, 4 * cPrev, 4 * tc, 4 * dh, 4 * dcNext, 4 * aNext, 4 * dc, 4 * dA, last);
+      this.join();
+    } else {
+      this.k.lstmBackward(B, H, 4 * a, 4 * cPrev, 4 * tc, 4 * dh, 4 * dcNext, 4 * aNext, 4 * dc, 4 * dA, last);
+    }
+  }
+
+  /** The gruBackward kernel on regions in memory (floats; see ops/cells.ts); the helper takes examples B1…B−1. */
+  private gruCellBackward(B: number, H: number, a: number, hPrev: number, hn: number, dh: number, dA: number, dHh: number, dhPrev: number, first: number): void {
+    if (this.control && B * H >= PARALLEL_VALUES && B >= 2) {
+      const B1 = B >> 1, o = B1 * H, q = 3 * o; // floats of B1 rows of [B, H] and of [B, 3H]
+      this.post(GRU_BACK, B - B1, H, 4 * (a + q), 4 * (hPrev + o), 4 * (hn + o), 4 * (dh + o), 4 * (dA + q), 4 * (dHh + q), 4 * (dhPrev + o), first);
+      this.k.gruBackward(B1, H, 4 * a, 4 * hPrev, 4 * hn, 4 * dh, 4 * dA, 4 * dHh, 4 * dhPrev, first);
+      this.join();
+    } else {
+      this.k.gruBackward(B, H, 4 * a, 4 * hPrev, 4 * hn, 4 * dh, 4 * dA, 4 * dHh, 4 * dhPrev, first);
+    }
+  }
+
+  /**
+   * A whole Elman RNN backward through time (rnn.ts's steps and recurrent.ts's dh[t − 1] +=
+   * dz_t·W_hh, t = T−1 … 0): dh [T, B, H] holds the output's gradient (at T − 1 only) and gets
+   * the total ∂L/∂h_t; dz [T, B, H] gets ∂L/∂z_t; zOrY at yOff: z (relu) or h_t (sigmoid, tanh),
+   * [T, B, H]. False when W is not a resident weight or H is not a multiple of 4.
+   */
+  rnnSequenceBackward(f: "relu" | "sigmoid" | "tanh", T: number, B: number, H: number, zOrY: Float32Array, yOff: number, dh: Float32Array, W: Float32Array, dz: Float32Array): boolean {
+    const n = B * H;
+    const wp = H % 4 === 0 ? this.packedWeight(W, H, H, false) : -1;
+    if (wp < 0) return false;
+    this.begin();
+    // py (z or h), pd (∂L/∂h), po (∂L/∂z) [T, B, H]
+    const py = this.alloc(T * n), pd = this.alloc(T * n), po = this.alloc(T * n);
+    this.reserve();
+    this.copyIn(zOrY, yOff, T * n, py);
+    this.copyIn(dh, 0, T * n, pd);
+    const kernel = f === "relu" ? this.k.reluBackward : f === "sigmoid" ? this.k.sigmoidBackward : this.k.tanhBackward;
+    for (let t = T - 1; t >= 0; t--) {
+      kernel(n, 4 * (py + t * n), 4 * (pd + t * n), 4 * (po + t * n));
+      if (t > 0) this.productAt(B, H, H, po + t * n, wp, pd + (t - 1) * n, INIT_C); // dh_{t−1} += dz_t·W_hh
+    }
+    this.copyOut(pd, T * n, dh, 0);
+    this.copyOut(po, T * n, dz, 0);
+    return true;
   }
 
   // --- convolution: the whole batch per product (ops/conv.ts) -----------------------------------

@@ -158,3 +158,4 @@ export { gemmNNRef, gemmNTRef, gemmRef, gemmTNRef } from "./ops/gemm.ts";
 export { col2im, convOutSize, im2col, type ConvGeometry } from "./ops/conv.ts";
 export { UPDATE_CONSTANT_COUNT, UPDATE_CONSTANTS, UpdateMode, WITH_DECAY } from "./ops/update.ts";
 export { isKernelBytes, kernelBytes, serveHelper, WasmEngine, type HelperInit, type HelperPort } from "./engine.ts";
+export { checkResident, touch } from "./resident.ts";

@@ -44,6 +44,27 @@ export interface AccelOps {
   lstmStep(B: number, H: number, a: FloatArray, aOff: number, cs: FloatArray, cPrev: number, cNext: number, tc: FloatArray, tcOff: number, hs: FloatArray, hNext: number): boolean;
   /** gru.ts's step forward — ops/cells.ts */
   gruStep(B: number, H: number, a: FloatArray, aOff: number, hh: FloatArray, bhh: FloatArray, hs: FloatArray, hPrev: number, hn: FloatArray, hnOff: number, hNext: number): boolean;
+  /**
+   * lstm.ts's forward of all T steps: pre [T, B, 4H] (projections → gates), W = W_hh [4H, H],
+   * cs, hs [T + 1, B, H] (slot 0 given), tc [T, B, H] — ops/cells.ts
+   */
+  lstmSequence(T: number, B: number, H: number, pre: FloatArray, W: FloatArray, cs: FloatArray, tc: FloatArray, hs: FloatArray): boolean;
+  /** gru.ts's forward of all T steps: pre [T, B, 3H], W_hh [3H, H], b_hh [3H], hh [B, 3H], hn [T, B, H], hs [T + 1, B, H] — ops/cells.ts */
+  gruSequence(T: number, B: number, H: number, pre: FloatArray, W: FloatArray, bhh: FloatArray, hh: FloatArray, hn: FloatArray, hs: FloatArray): boolean;
+  /** rnn.ts's forward of all T steps: z [T, B, H] (projections → z_t), W_hh [H, H], hs [T + 1, B, H] — ops/cells.ts */
+  rnnSequence(f: "relu" | "sigmoid" | "tanh", T: number, B: number, H: number, z: FloatArray, W: FloatArray, hs: FloatArray): boolean;
+  /**
+   * lstm.ts's and recurrent.ts's backward through all T steps: dh [T, B, H] (the output's gradient
+   * at T − 1 → every ∂L/∂h_t), dc [T, B, H], dA [T, B, 4H], from the gates pre, cs [T + 1, B, H], tc — ops/cells.ts
+   */
+  lstmSequenceBackward(T: number, B: number, H: number, pre: FloatArray, cs: FloatArray, tc: FloatArray, dh: FloatArray, W: FloatArray, dc: FloatArray, dA: FloatArray): boolean;
+  /** gru.ts's and recurrent.ts's backward through all T steps: dh [T, B, H], dA and dHh [T, B, 3H], from pre, hs, hn — ops/cells.ts */
+  gruSequenceBackward(T: number, B: number, H: number, pre: FloatArray, hs: FloatArray, hn: FloatArray, dh: FloatArray, W: FloatArray, dA: FloatArray, dHh: FloatArray): boolean;
+  /**
+   * rnn.ts's and recurrent.ts's backward through all T steps: dh [T, B, H] (the output's gradient
+   * at T − 1 → every ∂L/∂h_t), dz [T, B, H] = ∂L/∂z_t, from zOrY at yOff (z for relu, h_t else) — ops/cells.ts
+   */
+  rnnSequenceBackward(f: "relu" | "sigmoid" | "tanh", T: number, B: number, H: number, zOrY: FloatArray, yOff: number, dh: FloatArray, W: FloatArray, dz: FloatArray): boolean;
   /** conv2d.ts's forward z = conv(x) + b for the whole batch — ops/conv.ts */
   conv2dForward(g: ConvGeometry, F: number, B: number, x: FloatArray, xOff: number, w: FloatArray, bias: FloatArray | null, z: FloatArray, zOff: number): boolean;
   /** conv2d.ts's backward: dW, db += …; dx = … when given — ops/conv.ts */
@@ -77,7 +98,8 @@ const table: { [K in OpName]: AccelOps[K] | undefined } = {
   gemmNT: undefined, gemmTN: undefined, gemmNN: undefined, activate: undefined, activateBackward: undefined,
   map: undefined, mapBackward: undefined, maxpoolForward: undefined, maxpoolBackward: undefined, lstmStep: undefined,
   gruStep: undefined, conv2dForward: undefined, conv2dBackward: undefined, update: undefined, sumRows: undefined,
-  hasNonFinite: undefined, gather: undefined,
+  hasNonFinite: undefined, gather: undefined, lstmSequence: undefined, gruSequence: undefined, rnnSequence: undefined,
+  rnnSequenceBackward: undefined, lstmSequenceBackward: undefined, gruSequenceBackward: undefined,
 };
 
 /** The registered implementations, by name: read `ops.name?.(…)`; missing means the reference. */

@@ -33,12 +33,20 @@ describe("the registry", () => {
     expect(ops.gemmNT).toBeUndefined();
   });
 
-  it("drop(\"lstmStep\"): lstm.ts's own loop runs (the WebAssembly step is not called), same numbers; restore puts it back", () => {
+  it("drop(\"lstmSequence\"), then drop(\"lstmStep\"): the steps, then lstm.ts's own loop run, same numbers; restore puts them back", () => {
     useAccel("wasm");
+    const seq = vi.spyOn(wasmOps()!, "lstmSequence");
     const step = vi.spyOn(wasmOps()!, "lstmStep");
-    useAccel("wasm"); // registers the spied function
+    useAccel("wasm"); // registers the spied functions
+    const whole = lstmRun();
+    expect(seq.mock.results.filter((r) => r.value === true).length).toBe(1); // the whole forward in one call
+    expect(step).not.toHaveBeenCalled();
+    seq.mockClear();
+    const restoreSeq = drop("lstmSequence");
     const withOp = lstmRun();
+    expect(seq).not.toHaveBeenCalled();
     expect(step.mock.results.filter((r) => r.value === true).length).toBe(6); // one per time step
+    withOp.forEach((a, i) => expect(a).toEqual(whole[i]));
     step.mockClear();
     const restore = drop("lstmStep");
     expect(registered()).not.toContain("lstmStep");
@@ -46,9 +54,11 @@ describe("the registry", () => {
     expect(step).not.toHaveBeenCalled();
     without.forEach((a, i) => expect(a).toEqual(withOp[i]));
     restore();
+    restoreSeq();
     expect(registered()).toContain("lstmStep");
+    expect(registered()).toContain("lstmSequence");
     lstmRun();
-    expect(step).toHaveBeenCalled();
+    expect(seq).toHaveBeenCalled();
   });
 
   it("drop(\"gemmNT\"): the product is the reference's, bit for bit (not the float32 sum)", () => {

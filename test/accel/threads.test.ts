@@ -3,10 +3,11 @@
 // measurements of a helper thread on the seven benchmark networks (it pays on the RNN, LSTM,
 // GRU of 128 units and the MLP 784-256×3-10; not on the seed 784-5-5-10, the MLP 784-100×10-10
 // or the CNN); the expected training results are those of one thread, bit for bit, because the
-// helper runs the same code on the same values in the same order.
+// helper runs the same code on the same values in the same order. The runs check every reuse of
+// a resident W_hh against the array (checkResident), so a stale copy would throw.
 import { Worker } from "node:worker_threads";
 import { afterAll, describe, expect, it } from "vitest";
-import { useHelper, WasmEngine } from "../../src/accel/index.ts";
+import { checkResident, useHelper, WasmEngine } from "../../src/accel/index.ts";
 import { chooseThreads } from "../../src/accel/threads.ts";
 import type { LayerSpec } from "../../src/core/spec.ts";
 import { loadDataset } from "../../src/data/datasets.ts";
@@ -39,33 +40,35 @@ describe("chooseThreads: the helper where it pays", () => {
 });
 
 describe("the thread count changes no bit of a run", () => {
+  checkResident(true); // every reuse of a resident W_hh is compared with the array: a stale copy throws
   const data = loadDataset("mnist", { train: 192, test: 64 });
-  const nets: [string, "flat" | "rows", unknown[]][] = [
+  const nets: [string, "flat" | "rows" | "pixels", unknown[], number?][] = [
     ["LSTM 128", "rows", [{ type: "lstm", units: 128 }, { type: "dense", units: 10 }]],
     ["GRU 128", "rows", [{ type: "gru", units: 128 }, { type: "dense", units: 10 }]],
+    ["IRNN 100 on pixels (784 steps)", "pixels", [{ type: "rnn", units: 100, activation: "relu", recurrentInit: "identity", init: { type: "normal", std: 0.001 }, biasInit: "zeros" }, { type: "dense", units: 10 }], 1e-4],
     ["MLP 784-256-256-10", "flat", [{ type: "dense", units: 256, activation: "sigmoid" }, { type: "dense", units: 256, activation: "sigmoid" }, { type: "dense", units: 10 }]],
   ];
   /** Six steps of 32, every one recorded, then the test evaluation: the records and the weights' bytes. */
-  const train = (view: "flat" | "rows", layers: unknown[]) => {
+  const train = (view: "flat" | "rows" | "pixels", layers: unknown[], lr = 0.1) => {
     const config = parseConfig({
       name: "threads", data: { dataset: "mnist", view, train: 192, test: 64 }, model: { layers },
-      optimizer: { type: "sgd", lr: 0.1, momentum: 0.9 }, train: { epochs: 1, batchSize: 32, seed: 3 }, record: { every: 1 },
+      optimizer: { type: "sgd", lr, momentum: 0.9 }, train: { epochs: 1, batchSize: 32, seed: 3 }, record: { every: 1 },
     }, "test");
     const t = new Trainer(config, data);
     const records: string[] = [];
     while (!t.done) { const r = t.trainStep(); if (r) records.push(JSON.stringify(r)); }
     return { records, weights: Buffer.from(encodeWeights(t.model)), test: t.epochs[0].testLoss };
   };
-  const one = nets.map(([, view, layers]) => train(view, layers));
+  const one = nets.map(([, view, layers, lr]) => train(view, layers, lr));
   const worker = new Worker(new URL("../../src/cli/helper.boot.js", import.meta.url));
   afterAll(async () => { await worker.terminate(); });
 
   it("shared WebAssembly memory is available here, so the helper really runs", () => {
     expect(useHelper(worker)).toBe(true);
   });
-  nets.forEach(([name, view, layers], i) => {
+  nets.forEach(([name, view, layers, lr], i) => {
     it(`${name}: records, weights and test loss identical with the helper thread`, () => {
-      const two = train(view, layers);
+      const two = train(view, layers, lr);
       expect(two.records.length).toBe(6);
       expect(two.records).toEqual(one[i].records);
       expect(two.weights.equals(one[i].weights)).toBe(true);

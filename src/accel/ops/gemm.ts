@@ -162,9 +162,26 @@ function addBias(M: number, N: number, C: FloatArray, cOff: number, bias: FloatA
   for (let i = 0; i < M; i++) for (let j = 0, o = cOff + i * N; j < N; j++) C[o + j] += bias[j];
 }
 
+/**
+ * gemmNTRef then addBias for K = 1 (a recurrent layer's input projection on the pixels view,
+ * [T·B, 1]·[H, 1]ᵀ + b) in one pass, the same two roundings: the sum 0 + a·b stored (so −0
+ * becomes +0, as the reference's sum does), then the bias added to the stored value.
+ */
+function outerBias(M: number, N: number, A: FloatArray, aOff: number, B: FloatArray, bOff: number, C: FloatArray, cOff: number, bias: FloatArray): void {
+  const round = C instanceof Float32Array ? Math.fround : (v: number) => v;
+  for (let i = 0; i < M; i++) {
+    const x = A[aOff + i];
+    for (let j = 0, o = cOff + i * N; j < N; j++) C[o + j] = round(0 + x * B[bOff + j]) + bias[j];
+  }
+}
+
 /** The references with the bias: what runs where no accelerated product is registered or it declines. */
 export const gemmRef: Record<"gemmNT" | "gemmTN" | "gemmNN", Gemm> = {
-  gemmNT(M, N, K, A, aOff, B, bOff, C, cOff, acc, bias) { gemmNTRef(M, N, K, A, aOff, B, bOff, C, cOff, acc); if (bias && !acc) addBias(M, N, C, cOff, bias); },
+  gemmNT(M, N, K, A, aOff, B, bOff, C, cOff, acc, bias) {
+    if (K === 1 && bias && !acc) return outerBias(M, N, A, aOff, B, bOff, C, cOff, bias);
+    gemmNTRef(M, N, K, A, aOff, B, bOff, C, cOff, acc);
+    if (bias && !acc) addBias(M, N, C, cOff, bias);
+  },
   gemmTN(M, N, K, A, aOff, B, bOff, C, cOff, acc, bias) { gemmTNRef(M, N, K, A, aOff, B, bOff, C, cOff, acc); if (bias && !acc) addBias(M, N, C, cOff, bias); },
   gemmNN(M, N, K, A, aOff, B, bOff, C, cOff, acc, bias) { gemmNNRef(M, N, K, A, aOff, B, bOff, C, cOff, acc); if (bias && !acc) addBias(M, N, C, cOff, bias); },
 };

@@ -40,6 +40,14 @@ export class Gru extends Recurrent {
     this.dHh = this.dHhWs.get(B);
   }
 
+  protected sequenceForward(B: number): boolean {
+    return accel.ops.gruSequence?.(this.T, B, this.H, this.pre, this.weightHH.value, this.biasHH.value, this.hh, this.hn, this.hs) ?? false;
+  }
+
+  protected sequenceBackward(B: number): boolean {
+    return accel.ops.gruSequenceBackward?.(this.T, B, this.H, this.pre, this.hs, this.hn, this.dh, this.weightHH.value, this.dA, this.dHh) ?? false;
+  }
+
   // pre[t] [B, 3H]: the input parts of r, z, n, overwritten in place by the gate values r, z, n.
   protected stepForward(t: number, B: number): void {
     const H = this.H, GH = this.GH, a = this.pre, hs = this.hs, hh = this.hh, hn = this.hn;

@@ -48,6 +48,14 @@ export class Lstm extends Recurrent {
     this.dc = this.dcWs.get(B);
   }
 
+  protected sequenceForward(B: number): boolean {
+    return accel.ops.lstmSequence?.(this.T, B, this.H, this.pre, this.weightHH.value, this.cs, this.tc, this.hs) ?? false;
+  }
+
+  protected sequenceBackward(B: number): boolean {
+    return accel.ops.lstmSequenceBackward?.(this.T, B, this.H, this.pre, this.cs, this.tc, this.dh, this.weightHH.value, this.dc, this.dA) ?? false;
+  }
+
   // pre[t] [B, 4H]: the pre-activations, overwritten in place by the gate values i, f, g, o.
   protected stepForward(t: number, B: number): void {
     const H = this.H, GH = this.GH, a = this.pre, hs = this.hs, cs = this.cs, tc = this.tc;

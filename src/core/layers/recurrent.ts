@@ -173,8 +173,21 @@ export abstract class Recurrent implements Layer {
   protected abstract beginForward(B: number): void;
   /** get the cell's own backward buffers; may point `dHh` elsewhere (called once per backward) */
   protected abstract beginBackward(B: number): void;
+  /**
+   * Every step's forward in one accelerator call (ops/cells.ts's …Sequence, the same bits as the
+   * steps), after beginForward; false when declined (then stepForward runs for each t).
+   */
+  protected abstract sequenceForward(B: number): boolean;
+  /**
+   * Every step's backward in one call, the recurrent products dh[t − 1] += dHh[t]·W_hh included,
+   * when only dh[T − 1] holds the output's gradient; false when declined (then the step loop runs).
+   */
+  protected abstract sequenceBackward(B: number): boolean;
 
   forward(x: FloatArray, B: number, train: boolean): FloatArray {
+    // A new version of W_hh for this pass: the accelerator keeps it resident (packed once for all
+    // T steps and the backward) and re-reads it here, whatever wrote it since the last pass.
+    accel.touch(this.weightHH.value);
     const out = this.outWs.get(B);
     const chunk = train ? B : Math.max(1, Math.min(B, Math.floor(EVAL_CHUNK_ELEMENTS / (this.T * this.GH))));
     const outSize = this.outShape.length === 2 ? this.T * this.H : this.H;
@@ -209,7 +222,7 @@ export abstract class Recurrent implements Layer {
     this.pre = pre;
     this.hs = hs;
     this.beginForward(B);
-    for (let t = 0; t < T; t++) this.stepForward(t, B);
+    if (!this.sequenceForward(B)) for (let t = 0; t < T; t++) this.stepForward(t, B);
     // hs → output: all steps [B, T, H], or the last [B, H]
     if (this.returnSequences) {
       for (let b = 0; b < B; b++) {
@@ -237,17 +250,19 @@ export abstract class Recurrent implements Layer {
     const dHh = this.dHh;
     const W = this.weightHH.value;
     // Back-propagation through time, t = T−1 … 0. On entering step t, dh[t] already holds what
-    // flows back from step t + 1; the output's own gradient at t is added here.
-    for (let t = T - 1; t >= 0; t--) {
-      const o = t * B * H;
-      if (this.returnSequences) {
-        for (let b = 0; b < B; b++) for (let h = 0, s = (b * T + t) * H; h < H; h++) dh[o + b * H + h] += dy[s + h];
-      } else if (t === T - 1) {
-        for (let i = 0; i < B * H; i++) dh[o + i] += dy[i];
+    // flows back from step t + 1; the output's own gradient at t is added here (the last step's
+    // before the loop: nothing flows into dh[T − 1] from later steps).
+    if (!this.returnSequences) for (let i = 0, o = (T - 1) * B * H; i < B * H; i++) dh[o + i] += dy[i];
+    if (this.returnSequences || !this.sequenceBackward(B)) {
+      for (let t = T - 1; t >= 0; t--) {
+        const o = t * B * H;
+        if (this.returnSequences) {
+          for (let b = 0; b < B; b++) for (let h = 0, s = (b * T + t) * H; h < H; h++) dh[o + b * H + h] += dy[s + h];
+        }
+        this.stepBackward(t, B);
+        // dh[t−1] += dHh[t]·W_hh   ([B, G·H]·[G·H, H])
+        if (t > 0) accel.gemmNN(B, H, GH, dHh, t * B * GH, W, 0, dh, (t - 1) * B * H, true);
       }
-      this.stepBackward(t, B);
-      // dh[t−1] += dHh[t]·W_hh   ([B, G·H]·[G·H, H])
-      if (t > 0) accel.gemmNN(B, H, GH, dHh, t * B * GH, W, 0, dh, (t - 1) * B * H, true);
     }
     // Weight gradients of all steps at once, summed over the R = T·B rows:
     //   dW_ih += dAᵀ·xT,  dW_hh += dHhᵀ·h_{t−1},  db_ih += Σ dA,  db_hh += Σ dHh.

@@ -38,6 +38,16 @@ export class Rnn extends Recurrent {
   protected beginForward(): void {}
   protected beginBackward(): void {}
 
+  protected sequenceForward(B: number): boolean {
+    const f = this.relu ? "relu" : this.sigmoid ? "sigmoid" : "tanh";
+    return accel.ops.rnnSequence?.(f, this.T, B, this.H, this.pre, this.weightHH.value, this.hs) ?? false;
+  }
+
+  protected sequenceBackward(B: number): boolean {
+    const f = this.relu ? "relu" : this.sigmoid ? "sigmoid" : "tanh";
+    return accel.ops.rnnSequenceBackward?.(f, this.T, B, this.H, this.relu ? this.pre : this.hs, this.relu ? 0 : B * this.H, this.dh, this.weightHH.value, this.dA) ?? false;
+  }
+
   // pre[t] holds z_t [B, H] (kept for relu′ and the probe); h_t goes to hs[t + 1].
   protected stepForward(t: number, B: number): void {
     const H = this.H, z = this.pre, hs = this.hs;
