@@ -8,13 +8,13 @@
  * itself, so only chart ids and SVG text cross between the threads. Each chart's SVG depends on
  * the chart alone (render.ts: animation off, fixed id prefixes), so the page is byte for byte the
  * one a single thread writes. Whatever the thread does not deliver — it failed, or it did not
- * answer within THREAD_WAIT_MS — the main thread draws itself.
+ * answer within THREAD_WAIT_MS — the main thread draws itself. This module loads none of the
+ * report's code itself (the caller passes it in), so a run can start the thread at once.
  */
 import { MessageChannel, receiveMessageOnPort, Worker, workerData, type MessagePort } from "node:worker_threads";
-import type { ChartSpec } from "./charts.ts";
-import { reportCharts } from "./html.ts";
-import { readRun } from "./read-run.ts";
-import { chartSvg } from "./render.ts";
+
+/** A chart as this module needs it: its id (what is drawn comes from the `draw` given). */
+interface Chart { id: string }
 
 /** The longest the main thread waits for the thread's charts before drawing them itself. */
 const THREAD_WAIT_MS = 60_000;
@@ -72,20 +72,21 @@ export function startChartThread(entry: URL): ChartThread {
 }
 
 /**
- * The thread's side: answer each job with the SVGs of the charts it names, rendered from the
- * run folder as the main thread renders them. Call once in the worker.
+ * The thread's side: answer each job with the SVGs of the charts it takes, `charts(runDir)` being
+ * the report's charts as the main thread makes them and `draw` the same renderer. Call once in
+ * the worker, with the report's code loaded.
  */
-export function serveCharts(port: { on(event: "message", f: (job: ChartJob) => void): void }): void {
+export function serveCharts<C extends Chart>(port: { on(event: "message", f: (job: ChartJob) => void): void }, charts: (runDir: string) => C[], draw: (chart: C) => string): void {
   Atomics.store(new Int32Array((workerData as { loaded: SharedArrayBuffer }).loaded), 0, 1);
   port.on("message", (job: ChartJob) => {
     let answer: ChartAnswer;
     try {
-      const charts = reportCharts(readRun(job.runDir));
+      const list = charts(job.runDir);
       // the same charts as the main thread's, or none taken (it then draws them all)
-      if (charts.map((c) => c.id).join("\n") !== job.ids.join("\n")) throw new Error("the run's charts are not the ones asked for");
+      if (list.map((c) => c.id).join("\n") !== job.ids.join("\n")) throw new Error("the run's charts are not the ones asked for");
       const svgs: [string, string][] = [];
       const next = new Int32Array(job.next);
-      for (let i; (i = Atomics.add(next, 0, 1)) < charts.length;) svgs.push([charts[i].id, chartSvg(charts[i])]);
+      for (let i; (i = Atomics.add(next, 0, 1)) < list.length;) svgs.push([list[i].id, draw(list[i])]);
       answer = { svgs };
     } catch (e) {
       answer = { error: e instanceof Error ? e.message : String(e) };
@@ -99,18 +100,18 @@ export function serveCharts(port: { on(event: "message", f: (job: ChartJob) => v
 }
 
 /**
- * Render `charts`' SVGs, by chart id, shared with the thread (each takes the next chart left);
- * all of them here while the thread is still loading its code.
- * @example renderReport(run, { svgs: sharedSvgs(thread, "runs/seed", reportCharts(run)) })
+ * Render `charts`' SVGs with `draw`, by chart id, shared with the thread (each takes the next
+ * chart left); all of them here while the thread is still loading its code.
+ * @example renderReport(run, { svgs: sharedSvgs(thread, "runs/seed", reportCharts(run), chartSvg) })
  */
-export function sharedSvgs(thread: ChartThread, runDir: string, charts: readonly ChartSpec[]): Map<string, string> {
+export function sharedSvgs<C extends Chart>(thread: ChartThread, runDir: string, charts: readonly C[], draw: (chart: C) => string): Map<string, string> {
   const svgs = new Map<string, string>();
   if (!thread.ready() || charts.length < 2) {
-    for (const c of charts) svgs.set(c.id, chartSvg(c));
+    for (const c of charts) svgs.set(c.id, draw(c));
     return svgs;
   }
   const job = thread.share(runDir, charts.map((c) => c.id));
-  for (let i; (i = job.claim()) < charts.length;) svgs.set(charts[i].id, chartSvg(charts[i]));
+  for (let i; (i = job.claim()) < charts.length;) svgs.set(charts[i].id, draw(charts[i]));
   for (const [id, svg] of job.collect()) svgs.set(id, svg);
   return svgs; // a chart the thread took but did not deliver is drawn by renderReport
 }

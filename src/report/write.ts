@@ -19,7 +19,7 @@ import type { StepRecord } from "../instrument/recorder.ts";
 import { hasTimeData, metricsCsvHeader, metricsCsvRows, metricsToCsv, TIME_CSV_HEADER, timeCsvRows, timeToCsv } from "./csv.ts";
 import { renderComparison, renderReport, reportCharts, safeLabels, type CompareInput, type ReportRun } from "./html.ts";
 import { fileLines, metricsRecords, readRun, shown } from "./read-run.ts";
-import { svgToPng } from "./render.ts";
+import { chartSvg, svgToPng } from "./render.ts";
 
 export { parseMetrics, readRun } from "./read-run.ts";
 
@@ -104,7 +104,7 @@ export function writeReport(runDir: string, opts: WriteOptions = {}): string[] {
       if (Array.isArray(l.hGradNorm)) timeData = true;
     }
   }
-  const svgs = opts.chartThread ? sharedSvgs(opts.chartThread, dir, reportCharts(run)) : undefined;
+  const svgs = opts.chartThread ? sharedSvgs(opts.chartThread, dir, reportCharts(run), (c) => chartSvg(c)) : undefined;
   const files: [string, FileData][] = reportFiles(run, { ...opts, svgs }).filter(([name]) => name !== "metrics.csv" && name !== "time.csv");
   files.splice(1, 0, ["metrics.csv", perRecord(metrics, metricsCsvHeader([...keys]), (r) => metricsCsvRows(r, [...keys]))]);
   if (timeData) files.splice(2, 0, ["time.csv", perRecord(metrics, TIME_CSV_HEADER, timeCsvRows)]);

@@ -46,7 +46,7 @@ describe("the chart thread", () => {
 
   it("sharedSvgs covers every chart, and report.html is the same bytes with and without the thread", () => {
     const charts = reportCharts(readRun(dir));
-    const svgs = sharedSvgs(thread, dir, charts);
+    const svgs = sharedSvgs(thread, dir, charts, (c) => chartSvg(c));
     expect([...svgs.keys()].sort()).toEqual(charts.map((c) => c.id).sort());
     writeReport(dir, { png: false });
     const alone = readFileSync(join(dir, "report.html"));
@@ -61,6 +61,6 @@ describe("the chart thread", () => {
     expect(other.claim()).toBe(0); // the thread took nothing
     const charts = reportCharts(readRun(dir));
     const notReady: ChartThread = { ready: () => false, share: () => { throw new Error("not asked while loading"); } };
-    expect([...sharedSvgs(notReady, dir, charts).keys()]).toEqual(charts.map((c) => c.id));
+    expect([...sharedSvgs(notReady, dir, charts, (c) => chartSvg(c)).keys()]).toEqual(charts.map((c) => c.id));
   });
 });

@@ -13,6 +13,7 @@ import { checkOutFolder } from "../../experiment/out-path.ts";
 import { preloadInterruptibly } from "../../experiment/preload.ts";
 import { parseSize, runSize } from "../../experiment/memory.ts";
 import { openRun, type RunHooks, type RunOptions, type RunSession } from "../../experiment/run-folder/session.ts";
+import { startChartThread, type ChartThread } from "../../report/chart-thread.ts";
 import { CHART_WORKER_ENTRY } from "../entries.ts";
 import { helperStarted, startHelper } from "../helper.ts";
 import { printableLine } from "../printable.ts";
@@ -29,6 +30,14 @@ export type RunOpts = Overrides & {
 let report: Promise<typeof import("../../report/write.ts")> | null = null;
 const reportCode = () => (report ??= import("../../report/write.ts"));
 
+/**
+ * The report's chart thread (report/chart-thread.ts), started once, as early as a single run
+ * knows its kernels leave the second core free (no helper thread): it loads its code while the
+ * run reads its data, not while the run's first steps compile.
+ */
+let chartThread: ChartThread | undefined;
+const charts = (): ChartThread | undefined => (helperStarted() ? undefined : (chartThread ??= startChartThread(CHART_WORKER_ENTRY)));
+
 /** The run command's action. */
 export async function runCommand(arg: string | undefined, opts: RunOpts): Promise<void> {
   const out = output(opts.json === true);
@@ -41,13 +50,14 @@ export async function runCommand(arg: string | undefined, opts: RunOpts): Promis
     const fixed = (["out", "epochs", "seed", "train", "test", "every"] as const).find((k) => opts[k] !== undefined);
     if (fixed) throw new InputError(`--${fixed}: cannot be changed when resuming; the run continues exactly as configured in ${join(String(opts.resume), "config.json")}`);
     if (threads === 2) secondThread();
-    void reportCode(); // loads while the data is read
-    await preloadInterruptibly({ runDir: String(opts.resume) });
     if (threads === null) {
       let config: Config | null = null;
       try { config = loadConfigFile(join(String(opts.resume), "config.json")); } catch { /* openRun says what is wrong */ }
       if (config) autoThreads(config);
     }
+    void reportCode(); // loads while the data is read, as does the chart thread
+    charts();
+    await preloadInterruptibly({ runDir: String(opts.resume) });
     return runOne(opts, out, (hooks, runOpts) => openRun({ mode: "resume", runDir: String(opts.resume) }, commandLine(), hooks, runOpts), maxMemory);
   }
   if (arg === undefined) throw new InputError("run: expected a preset name or a config file (or --resume DIR)");
@@ -64,9 +74,10 @@ export async function runCommand(arg: string | undefined, opts: RunOpts): Promis
   const config = override(e.config, opts);
   const dir = opts.out ?? `runs/${safeName(config.name)}`;
   checkOutFolder(dir, "--out");
-  void reportCode(); // loads while the data is read
-  await preloadInterruptibly({ config });
   if (threads === null) autoThreads(config);
+  void reportCode(); // loads while the data is read, as does the chart thread
+  charts();
+  await preloadInterruptibly({ config });
   return runOne(opts, out, (hooks, runOpts) => openRun({ mode: "fresh", config, outDir: dir }, commandLine(), hooks, runOpts), maxMemory);
 }
 
@@ -105,9 +116,7 @@ function interruptOnSignals(onFirst: (signal: string) => void): { reason: () => 
 async function runOne(opts: RunOpts, out: Output, open: (hooks: RunHooks, runOpts: RunOptions) => RunSession, maxMemory: number | undefined): Promise<void> {
   // The report is written by the session's synchronous finish, so its code is loaded first.
   const { writeReport } = await reportCode();
-  // A thread for half of the report's charts, loading while the run trains, when the run's
-  // kernels leave the second core free (no helper thread); chart-thread.ts.
-  const charts = helperStarted() ? undefined : (await import("../../report/chart-thread.ts")).startChartThread(CHART_WORKER_ENTRY);
+
   const say = out.say;
   const progress = new RunProgress({ stream: process.stderr, print: say, quiet: !!opts.quiet });
   const log = (s: string) => { if (!opts.quiet) say(s); };
@@ -116,7 +125,7 @@ async function runOne(opts: RunOpts, out: Output, open: (hooks: RunHooks, runOpt
   let signals: ReturnType<typeof interruptOnSignals> | null = null;
   try {
     const session = open({
-      finalize: (dir) => writeReport(dir, { png: opts.png === true, chartThread: charts }),
+      finalize: (dir) => writeReport(dir, { png: opts.png === true, chartThread: charts() }),
       onStep(t, rec) {
         if (rec && rec.step === 0) {
           log(`\nAt initialization (step 0), loss ${rec.loss.toFixed(4)}:\n${layerTable(rec)}\n`);
