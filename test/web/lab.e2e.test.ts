@@ -26,6 +26,7 @@ import { labRecords } from "../../src/web/cadence.ts";
 import { REMEDIES, remedyFor } from "../../src/web/remedies.ts";
 import { defaultState, encodeState, rawFromConfig, type LabState } from "../../src/web/state.ts";
 import { serveStatic, type StaticServer } from "./static-server.ts";
+import { firstDifference } from "../helpers/first-difference.ts";
 
 const ROOT = join(import.meta.dirname, "../..");
 const CHROMIUM = "/usr/bin/chromium";
@@ -59,22 +60,6 @@ function nodeBench(config: Config, steps: number, warmup: number): number {
   return (steps * t.batchSize) / ((performance.now() - t0) / 1000);
 }
 
-/** The first place two values differ (Object.is for numbers: -0, NaN and every bit count). */
-function firstDifference(a: unknown, b: unknown, path = "$"): string | null {
-  if (typeof a === "number" && typeof b === "number") return Object.is(a, b) ? null : `${path}: ${a} ≠ ${b}`;
-  if (Array.isArray(a) && Array.isArray(b)) {
-    if (a.length !== b.length) return `${path}: length ${a.length} ≠ ${b.length}`;
-    for (let i = 0; i < a.length; i++) { const d = firstDifference(a[i], b[i], `${path}[${i}]`); if (d) return d; }
-    return null;
-  }
-  if (a && b && typeof a === "object" && typeof b === "object") {
-    const ka = Object.keys(a).sort(), kb = Object.keys(b).sort();
-    if (ka.join() !== kb.join()) return `${path}: keys ${ka.join(",")} ≠ ${kb.join(",")}`;
-    for (const k of ka) { const d = firstDifference((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k], `${path}.${k}`); if (d) return d; }
-    return null;
-  }
-  return Object.is(a, b) ? null : `${path}: ${JSON.stringify(a)} ≠ ${JSON.stringify(b)}`;
-}
 
 let server: StaticServer;
 let context: BrowserContext;

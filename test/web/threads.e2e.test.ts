@@ -24,6 +24,7 @@ import type { ThreadChoice } from "../../src/web/protocol.ts";
 import { defaultState, encodeState, type LabState, type RawConfig } from "../../src/web/state.ts";
 import { CROSS_ORIGIN_ISOLATION } from "../../vite.config.ts";
 import { serveStatic, type StaticServer } from "./static-server.ts";
+import { firstDifference } from "../helpers/first-difference.ts";
 
 const ROOT = join(import.meta.dirname, "../..");
 const CHROMIUM = "/usr/bin/chromium";
@@ -52,22 +53,6 @@ function nodeRecords(raw: RawConfig): StepRecord[] {
   return records;
 }
 
-/** The first place two values differ (Object.is for numbers: every bit counts). */
-function firstDifference(a: unknown, b: unknown, path = "$"): string | null {
-  if (typeof a === "number" && typeof b === "number") return Object.is(a, b) ? null : `${path}: ${a} ≠ ${b}`;
-  if (Array.isArray(a) && Array.isArray(b)) {
-    if (a.length !== b.length) return `${path}: length ${a.length} ≠ ${b.length}`;
-    for (let i = 0; i < a.length; i++) { const d = firstDifference(a[i], b[i], `${path}[${i}]`); if (d) return d; }
-    return null;
-  }
-  if (a && b && typeof a === "object" && typeof b === "object") {
-    const ka = Object.keys(a).sort(), kb = Object.keys(b).sort();
-    if (ka.join() !== kb.join()) return `${path}: keys ${ka.join(",")} ≠ ${kb.join(",")}`;
-    for (const k of ka) { const d = firstDifference((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k], `${path}.${k}`); if (d) return d; }
-    return null;
-  }
-  return Object.is(a, b) ? null : `${path}: ${JSON.stringify(a)} ≠ ${JSON.stringify(b)}`;
-}
 
 interface Lab { ready(): boolean; status(side?: string): { done: boolean; threads: ThreadChoice | null }; records(side?: string): Promise<StepRecord[]> }
 /** The page's window with the lab's test hooks (main.ts, window.__gradlab). */
