@@ -301,13 +301,15 @@ export function depthProfileChart(run: RunData, scales: Scales = {}): ChartSpec 
   const opt: ChartOption[] = [];
   const values: number[][] = [[], []];
   let dropped = 0;
+  // a recurrent layer records its error per time step (‖∂ℓ/∂h_t‖), not one ‖δ‖: named, not counted as dropped
+  const perStep = new Set<string>();
   quantities.forEach((q, gi) => {
     for (const [label, rec, dash] of when) {
       const data: (number | string)[][] = [];
       for (const name of names) {
         const l = layerAt(rec, name);
         const v = l ? q.value(l) : undefined;
-        if (positive(v)) { data.push([name, v]); values[gi].push(v); } else dropped++;
+        if (positive(v)) { data.push([name, v]); values[gi].push(v); } else if (q.key === "delta" && v == null && Array.isArray(l?.hGradNorm)) perStep.add(name); else dropped++;
       }
       const sname = `${q.label} ${label}`;
       series.push({ name: sname, panel: q.key, data });
@@ -319,6 +321,7 @@ export function depthProfileChart(run: RunData, scales: Scales = {}): ChartSpec 
   const subtitle = joinNotes(
     "left: ‖δ‖, the error reaching each layer (mean per-example ‖∂ℓ/∂z‖ = ‖∂ℓ/∂b‖, how fast its biases learn); right: ‖ΔW‖/‖W‖, how much one update changes its weights",
     "input layer on the left, log scale · dashed: at initialization, solid: now",
+    perStep.size ? `the error reaching ${[...perStep].join(", ")} is recorded per time step (‖∂ℓ/∂h_t‖ against t, in its own chart), so no ‖δ‖ is shown for ${perStep.size === 1 ? "it" : "them"}` : "",
     droppedNote(dropped), names.length === 0 ? "no layer with weights" : "",
   );
   const f = frame(title, subtitle, series.map((s) => s.name));

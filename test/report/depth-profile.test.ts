@@ -54,6 +54,9 @@ describe("depthProfileChart", () => {
     expect(one.series.map((s) => s.name)).toEqual(["‖δ‖ at init (step 0)", "‖ΔW‖/‖W‖ at init (step 0)"]);
     const rnn = depthProfileChart({ records: rnnRecords(6) });
     expect(((rnn.option.xAxis as ChartOption[])[0]).data).toEqual(["lstm1", "rnn1", "dense1"]);
+    // the recurrent layers' ‖δ‖ is null by design (synthetic.ts): named as recorded per time step, not counted as dropped
+    expect(rnn.subtitle).toContain("the error reaching lstm1, rnn1 is recorded per time step (‖∂ℓ/∂h_t‖ against t, in its own chart)");
+    expect(rnn.subtitle).not.toContain("not finite not shown");
   });
 
   it("sharedScales gives both panels one range across runs, and ECharts renders it", () => {
