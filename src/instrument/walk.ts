@@ -10,6 +10,7 @@
  * Also the description of a model (layers, shapes, parameter counts) that the browser lab and
  * `gradlab` show. No DOM, no files: the lab's worker and the CLI call it alike.
  */
+import { grouped } from "../core/format.ts";
 import { InputError } from "../core/errors.ts";
 import type { Layer } from "../core/layers/layer.ts";
 import { childSpecs } from "../core/layers/registry.ts";
@@ -124,7 +125,7 @@ export function describeModel(model: Model, specs: readonly LayerSpec[], classes
  */
 export function checkModel(spec: ModelSpec, inShape: number[], classes: number, seed: number, maxParams: number, builder = "gradlab"): ModelInfo {
   const info = describeModel(buildModel(spec, inShape, classes, { seed }), spec.layers, classes);
-  if (info.params > maxParams) throw new InputError(`model.layers: ${info.params.toLocaleString("en")} parameters; ${builder} builds at most ${maxParams.toLocaleString("en")}`);
+  if (info.params > maxParams) throw new InputError(`model.layers: ${grouped(info.params)} parameters; ${builder} builds at most ${grouped(maxParams)}`);
   return info;
 }
 

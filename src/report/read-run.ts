@@ -13,6 +13,7 @@
  * parseRun takes the files' contents instead of a folder, so a run folder can be checked in
  * memory (the property tests do).
  */
+import { grouped } from "../core/format.ts";
 import { existsSync, statSync } from "node:fs";
 import { isAbsolute, join, relative, resolve } from "node:path";
 import { InputError } from "../core/errors.ts";
@@ -189,7 +190,7 @@ export function readRun(runDir: string, keep = KEEP_RECORDS): ReportRun {
 
 /** "A PyTorch model (Net, 101,770 parameters) recorded by gradlab-probe every 100 steps, trained with SGD (lr 0.1)." */
 function probeDescription(p: ProbeFile): string {
-  const model = p.model.class ? `${p.model.class}${p.model.params !== undefined ? `, ${p.model.params.toLocaleString("en-US")} parameters` : ""}` : null;
+  const model = p.model.class ? `${p.model.class}${p.model.params !== undefined ? `, ${grouped(p.model.params)} parameters` : ""}` : null;
   const group = p.optimizer?.groups?.[0];
   const lr = group && typeof group.lr === "number" ? ` (lr ${group.lr})` : "";
   return `A PyTorch model${model ? ` (${model})` : ""} recorded by ${p.source}${p.every ? ` every ${p.every} steps` : ""}${p.optimizer ? `, trained with ${p.optimizer.type}${lr}` : ""}.`;
