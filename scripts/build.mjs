@@ -1,7 +1,7 @@
 /**
  * Builds the npm package's JavaScript: src/ (all but the browser lab, src/web) compiled by
  * tsc -p tsconfig.build.json into dist/ as .js + .d.ts (the library: `import … from "gradlab"`),
- * plus the three worker boot files, which are plain JavaScript and are copied as they are; then the
+ * plus the two worker boot files, which are plain JavaScript and are copied as they are; then the
  * command, `gradlab`, bundled by esbuild from src/cli/main.ts into dist/cli/gradlab.js and its
  * chunks beside it (what is loaded only on demand — a command, the report's ECharts — is a chunk
  * of its own). One bundle starts in a third of the CPU time of ~150 separate modules, which Node
@@ -26,7 +26,7 @@ const root = fileURLToPath(new URL("..", import.meta.url));
 const src = join(root, "src");
 const dist = join(root, "dist");
 const buildInfo = join(root, "node_modules/.cache/gradlab/build.tsbuildinfo");
-const BOOT = ["cli/helper.boot.js", "cli/sweep-worker.boot.js", "cli/chart-worker.boot.js"];
+const BOOT = ["cli/helper.boot.js", "cli/sweep-worker.boot.js"];
 
 /** Every file under `dir` (relative paths), skipping the folder `skip` at the top. */
 function walk(dir, skip = null, base = dir) {
@@ -47,18 +47,30 @@ const tsc = createRequire(import.meta.url).resolve("typescript/bin/tsc");
 execFileSync(process.execPath, [tsc, "-p", join(root, "tsconfig.build.json")], { stdio: "inherit" });
 for (const boot of BOOT) copyFileSync(join(src, boot), join(dist, boot));
 
-// The command's bundle, and the report's chart thread (which shares its chunks). Its chunks sit in dist/cli beside it, so `import.meta.url` names the same
+// zod's messages in English only: `import { z } from "zod"` reaches its index of ~60 locales
+// (366 KB of the engine's chunk, which every run parses), and gradlab speaks English.
+const onlyEnglishZod = {
+  name: "only-english-zod",
+  setup(b) {
+    b.onResolve({ filter: /^\.\.\/locales\/index\.js$/ }, (args) => /zod[\\/]v4[\\/]/.test(args.importer)
+      ? { path: join(args.resolveDir, "../locales"), namespace: "zod-locales" } : undefined);
+    b.onLoad({ filter: /.*/, namespace: "zod-locales" }, (args) => ({ contents: `export { default as en } from "./en.js";`, resolveDir: args.path }));
+  },
+};
+
+// The command's bundle. Its chunks sit in dist/cli beside it, so `import.meta.url` names the same
 // folder in all of them as in src/cli (src/cli/entries.ts, src/version.ts rely on that).
 // CommonJS dependencies (cac, cli-progress) call require, which an ES module has not: the banner
 // gives them Node's. resvg is a native addon, loaded from node_modules as it is.
 const bundle = await build({
-  entryPoints: { gradlab: join(src, "cli/main.ts"), "gradlab-charts": join(src, "cli/chart-worker.ts") },
+  entryPoints: { gradlab: join(src, "cli/main.ts") },
   outdir: join(dist, "cli"),
   chunkNames: "gradlab-[hash]",
   bundle: true, splitting: true, format: "esm", platform: "node", target: "node20",
   external: ["@resvg/resvg-js", "tsx", "tsx/*"],
   banner: { js: `import { createRequire as gradlabRequire } from "node:module"; const require = gradlabRequire(import.meta.url);` },
   metafile: true, logLevel: "warning",
+  plugins: [onlyEnglishZod],
 });
 for (const out of Object.keys(bundle.metafile.outputs)) expected.add(relative(dist, join(root, out)));
 for (const f of walk(dist, "web")) if (!expected.has(f)) rmSync(join(dist, f));

@@ -7,6 +7,3 @@
 
 /** A sweep's worker threads (sweep-worker.ts): one run at a time each. */
 export const SWEEP_WORKER_ENTRY: URL = new URL("./sweep-worker.boot.js", import.meta.url);
-
-/** The report's chart thread (chart-worker.ts). */
-export const CHART_WORKER_ENTRY: URL = new URL("./chart-worker.boot.js", import.meta.url);

@@ -10,17 +10,9 @@ import { serveHelper, useHelper, type HelperInit } from "../accel/index.ts";
 
 if (!isMainThread && parentPort) parentPort.once("message", (init: HelperInit) => serveHelper(init));
 
-let started = false;
-
 /** Start the helper thread and hand it to the accelerator; false where that is not possible. */
 export function startHelper(): boolean {
   const worker = new Worker(new URL("./helper.boot.js", import.meta.url));
   worker.unref(); // the process may exit while the helper waits
-  started = useHelper(worker);
-  return started;
-}
-
-/** Whether the kernels have a helper thread (startHelper succeeded). */
-export function helperStarted(): boolean {
-  return started;
+  return useHelper(worker);
 }

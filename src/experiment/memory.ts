@@ -27,6 +27,7 @@
  * Batch sizes are taken as capped at the dataset (config.ts batchSizes): the trainer never builds
  * a batch larger than the set it reads.
  */
+import { grouped } from "../core/format.ts";
 import { existsSync } from "node:fs";
 import { totalmem } from "node:os";
 import { join } from "node:path";
@@ -89,13 +90,11 @@ export const RUNTIME_BYTES = 80 * 2 ** 20;
 /**
  * Rendering the report (report.html's charts through ECharts) on top of the run: the growth of
  * the peak resident memory across writeReport, measured on the seed preset's network (1,000
- * examples, /proc/self/status VmHWM before and after): 12 MB; and the chart thread
- * (report/chart-thread.ts, a worker with the report's code loaded that a single run of one kernel
- * thread starts): 32–47 MB more peak RSS on the models of test/experiment/memory-rss.test.ts,
- * taken as 40 MB. The PNG export (`--png`, off by default) adds about 60 MB more (resvg and its
- * fonts), which this estimate leaves out (docs/memory.md).
+ * examples, /proc/self/status VmHWM before and after): 12 MB, taken as 16. The PNG export
+ * (`--png`, off by default) adds about 60 MB more (resvg and its fonts), which this estimate
+ * leaves out (docs/memory.md).
  */
-export const REPORT_BYTES = (16 + 40) * 2 ** 20;
+export const REPORT_BYTES = 16 * 2 ** 20;
 
 /** The most metrics records a run keeps in memory for the report and the diagnosis (RecordKeep's limit); the rest are only in metrics.jsonl. */
 export const RECORD_KEEP = 4096;
@@ -302,7 +301,7 @@ export function estimateMemory(config: Config, data = datasetFootprint(config)):
  */
 export function runSize(config: Config, data = datasetFootprint(config)): string {
   const e = estimateMemory(config, data);
-  const steps = e.steps < 1e9 ? `${e.steps.toLocaleString("en-US")} steps` : `${e.steps.toExponential(2)} steps (a very long run)`;
+  const steps = e.steps < 1e9 ? `${grouped(e.steps)} steps` : `${e.steps.toExponential(2)} steps (a very long run)`;
   return `${steps}, about ${formatSize(e.bytes)} of memory`;
 }
 

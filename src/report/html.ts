@@ -5,6 +5,7 @@
  * The plotted numbers are also embedded as JSON in <script type="application/json"
  * id="gradlab-data"> so tools can read them. Every piece of text is escaped.
  */
+import { grouped } from "../core/format.ts";
 import type { Config } from "../experiment/config.ts";
 import type { ProbeFile } from "../experiment/run-schema.ts";
 import type { Summary } from "../experiment/run-folder/session.ts";
@@ -29,8 +30,6 @@ export interface ReportOptions {
   title?: string;
   /** called with every chart and its SVG (writeReport uses it to export PNGs without re-rendering) */
   onChart?: (chart: ChartSpec, svg: string) => void;
-  /** SVGs rendered already, by chart id (writeReport's chart thread); the other charts are rendered here */
-  svgs?: ReadonlyMap<string, string>;
 }
 
 /** Format of the embedded JSON, bumped on incompatible change. */
@@ -173,7 +172,7 @@ const chartData = (c: ChartSpec, extra: Record<string, unknown> = {}) =>
 
 /** Render a chart to a <figure> with its SVG inline; `onChart` sees the SVG. */
 function figure(c: ChartSpec, opts: ReportOptions): string {
-  const svg = assertSafeSvg(opts.svgs?.get(c.id) ?? chartSvg(c));
+  const svg = assertSafeSvg(chartSvg(c));
   opts.onChart?.(c, svg);
   return `<figure class="chart" id="chart-${esc(c.id)}" data-chart-id="${esc(c.id)}">
 ${svg.replace(/^<svg /, `<svg role="img" aria-label="${esc(c.title)}" `)}
@@ -278,7 +277,7 @@ ${rnn.map((r) => `<tr><td class="name">${esc(r.name)} <small>(${esc(r.type)})</s
 function runLine(config: Partial<Config>, s: Partial<Summary>): string {
   const t = config.train, d = config.data, o = config.optimizer;
   if (!t || !d) return "";
-  const parts = [`${t.epochs} epoch${t.epochs === 1 ? "" : "s"} of ${d.train.toLocaleString("en-US")} training examples`, `batch ${t.batchSize}`];
+  const parts = [`${t.epochs} epoch${t.epochs === 1 ? "" : "s"} of ${grouped(d.train)} training examples`, `batch ${t.batchSize}`];
   if (o) parts.push(`${o.type} with lr ${o.lr}`);
   const status = s.status && s.status !== "complete" ? ` (${s.status}${s.steps !== undefined ? ` at step ${s.steps}` : ""})` : "";
   return `<p class="run">This run: ${esc(parts.join(", "))}${esc(status)}.</p>`;

@@ -48,7 +48,7 @@ export function renderSvg(option: ChartOption, { width, height, idPrefix = "gl0"
     // zrender names things zr<instance>-…; rename them in attributes and the style block only.
     // Its style classes (cls-N) are numbered by a counter shared by every chart of the process, so
     // they are renumbered here in order of appearance: a chart's SVG is then the same whichever
-    // charts the process (or another thread: chart-thread.ts) drew before it.
+    // charts the process drew before it (a report written by `gradlab report` is the run's, byte for byte).
     // Control characters in a name (ECharts writes them raw; XML forbids most) show as a visible \u001b.
     const classes = new Map<string, number>();
     return svg.replace(/(class="|id="|url\(#|\.)zr\d+-/g, `$1${idPrefix}-`)

@@ -13,13 +13,12 @@ import { basename, join, resolve } from "node:path";
 import { InputError } from "../core/errors.ts";
 import { asOsError } from "../data/os-error.ts";
 import { makeFolders, writeFilesAtomic, type FileData } from "../experiment/run-folder/atomic.ts";
-import { sharedSvgs, type ChartThread } from "./chart-thread.ts";
 import type { ChartSpec } from "./charts.ts";
 import type { StepRecord } from "../instrument/recorder.ts";
 import { hasTimeData, metricsCsvHeader, metricsCsvRows, metricsToCsv, TIME_CSV_HEADER, timeCsvRows, timeToCsv } from "./csv.ts";
-import { renderComparison, renderReport, reportCharts, safeLabels, type CompareInput, type ReportRun } from "./html.ts";
+import { renderComparison, renderReport, safeLabels, type CompareInput, type ReportRun } from "./html.ts";
 import { fileLines, metricsRecords, readRun, shown } from "./read-run.ts";
-import { chartSvg, svgToPng } from "./render.ts";
+import { svgToPng } from "./render.ts";
 
 export { parseMetrics, readRun } from "./read-run.ts";
 
@@ -28,8 +27,6 @@ export interface WriteOptions {
   png?: boolean;
   /** PNG pixels per SVG pixel (default 2) */
   pngScale?: number;
-  /** a thread that draws half of writeReport's charts (chart-thread.ts); the same bytes as without */
-  chartThread?: ChartThread;
 }
 
 /** Collects each chart's SVG while the HTML is rendered, for the PNG export. */
@@ -61,9 +58,9 @@ function writeAll(outDir: string, files: [string, FileData][]): string[] {
 }
 
 /** A run's report files, rendered in memory: report.html, metrics.csv, time.csv and (opts.png) charts/<id>.png. */
-export function reportFiles(run: ReportRun, opts: WriteOptions & { svgs?: ReadonlyMap<string, string> } = {}): [string, string | Uint8Array][] {
+export function reportFiles(run: ReportRun, opts: WriteOptions = {}): [string, string | Uint8Array][] {
   const col = collector();
-  const files: [string, string | Uint8Array][] = [["report.html", renderReport(run, { onChart: col.onChart, svgs: opts.svgs })], ["metrics.csv", metricsToCsv(run.records)]];
+  const files: [string, string | Uint8Array][] = [["report.html", renderReport(run, { onChart: col.onChart })], ["metrics.csv", metricsToCsv(run.records)]];
   if (hasTimeData(run.records)) files.push(["time.csv", timeToCsv(run.records)]);
   if (opts.png ?? true) for (const [c, svg] of col.charts) files.push([`charts/${c.id}.png`, svgToPng(svg, opts.pngScale)]);
   return files;
@@ -104,8 +101,7 @@ export function writeReport(runDir: string, opts: WriteOptions = {}): string[] {
       if (Array.isArray(l.hGradNorm)) timeData = true;
     }
   }
-  const svgs = opts.chartThread ? sharedSvgs(opts.chartThread, dir, reportCharts(run), (c) => chartSvg(c)) : undefined;
-  const files: [string, FileData][] = reportFiles(run, { ...opts, svgs }).filter(([name]) => name !== "metrics.csv" && name !== "time.csv");
+  const files: [string, FileData][] = reportFiles(run, opts).filter(([name]) => name !== "metrics.csv" && name !== "time.csv");
   files.splice(1, 0, ["metrics.csv", perRecord(metrics, metricsCsvHeader([...keys]), (r) => metricsCsvRows(r, [...keys]))]);
   if (timeData) files.splice(2, 0, ["time.csv", perRecord(metrics, TIME_CSV_HEADER, timeCsvRows)]);
   return writeAll(dir, files);

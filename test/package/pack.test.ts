@@ -40,7 +40,7 @@ function readmeExample(): string {
 describe("the packed package", () => {
   it("holds what runs and nothing else: dist (no web bundle), bin, presets, README, LICENSE", () => {
     const files = installed.files;
-    for (const f of ["package.json", "README.md", "LICENSE", "bin/gradlab.js", "dist/index.js", "dist/index.d.ts", "dist/cli/main.js", "dist/cli/gradlab.js", "dist/cli/gradlab-charts.js", "dist/cli/sweep-worker.boot.js", "dist/cli/helper.boot.js", "dist/cli/chart-worker.boot.js", "experiments/seed.json"]) {
+    for (const f of ["package.json", "README.md", "LICENSE", "bin/gradlab.js", "dist/index.js", "dist/index.d.ts", "dist/cli/main.js", "dist/cli/gradlab.js", "dist/cli/sweep-worker.boot.js", "dist/cli/helper.boot.js", "experiments/seed.json"]) {
       expect(files).toContain(f);
     }
     expect(files.filter((f) => /^(src|test|bench|scripts|docs)\/|^dist\/web\/|\.ts$/.test(f) && !f.endsWith(".d.ts"))).toEqual([]);

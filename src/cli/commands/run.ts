@@ -13,9 +13,7 @@ import { checkOutFolder } from "../../experiment/out-path.ts";
 import { preloadInterruptibly } from "../../experiment/preload.ts";
 import { parseSize, runSize } from "../../experiment/memory.ts";
 import { openRun, type RunHooks, type RunOptions, type RunSession } from "../../experiment/run-folder/session.ts";
-import { startChartThread, type ChartThread } from "../../report/chart-thread.ts";
-import { CHART_WORKER_ENTRY } from "../entries.ts";
-import { helperStarted, startHelper } from "../helper.ts";
+import { startHelper } from "../helper.ts";
 import { printableLine } from "../printable.ts";
 import { RunProgress } from "../progress.ts";
 import { layerTable, sparkTable } from "../table.ts";
@@ -29,14 +27,6 @@ export type RunOpts = Overrides & {
 /** The report's code (ECharts, resvg on demand): its import starts once, as early as a run knows it will write one. */
 let report: Promise<typeof import("../../report/write.ts")> | null = null;
 const reportCode = () => (report ??= import("../../report/write.ts"));
-
-/**
- * The report's chart thread (report/chart-thread.ts), started once, as early as a single run
- * knows its kernels leave the second core free (no helper thread): it loads its code while the
- * run reads its data, not while the run's first steps compile.
- */
-let chartThread: ChartThread | undefined;
-const charts = (): ChartThread | undefined => (helperStarted() ? undefined : (chartThread ??= startChartThread(CHART_WORKER_ENTRY)));
 
 /** The run command's action. */
 export async function runCommand(arg: string | undefined, opts: RunOpts): Promise<void> {
@@ -55,8 +45,7 @@ export async function runCommand(arg: string | undefined, opts: RunOpts): Promis
       try { config = loadConfigFile(join(String(opts.resume), "config.json")); } catch { /* openRun says what is wrong */ }
       if (config) autoThreads(config);
     }
-    void reportCode(); // loads while the data is read, as does the chart thread
-    charts();
+    void reportCode(); // loads while the data is read
     await preloadInterruptibly({ runDir: String(opts.resume) });
     return runOne(opts, out, (hooks, runOpts) => openRun({ mode: "resume", runDir: String(opts.resume) }, commandLine(), hooks, runOpts), maxMemory);
   }
@@ -75,8 +64,7 @@ export async function runCommand(arg: string | undefined, opts: RunOpts): Promis
   const dir = opts.out ?? `runs/${safeName(config.name)}`;
   checkOutFolder(dir, "--out");
   if (threads === null) autoThreads(config);
-  void reportCode(); // loads while the data is read, as does the chart thread
-  charts();
+  void reportCode(); // loads while the data is read
   await preloadInterruptibly({ config });
   return runOne(opts, out, (hooks, runOpts) => openRun({ mode: "fresh", config, outDir: dir }, commandLine(), hooks, runOpts), maxMemory);
 }
@@ -125,7 +113,7 @@ async function runOne(opts: RunOpts, out: Output, open: (hooks: RunHooks, runOpt
   let signals: ReturnType<typeof interruptOnSignals> | null = null;
   try {
     const session = open({
-      finalize: (dir) => writeReport(dir, { png: opts.png === true, chartThread: charts() }),
+      finalize: (dir) => writeReport(dir, { png: opts.png === true }),
       onStep(t, rec) {
         if (rec && rec.step === 0) {
           log(`\nAt initialization (step 0), loss ${rec.loss.toFixed(4)}:\n${layerTable(rec)}\n`);
