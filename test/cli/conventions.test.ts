@@ -5,7 +5,7 @@
 // Expected suggestions: the names gradlab declares (src/cli/main.ts, experiments/*.json) at edit
 // distance ≤ 1 of what is typed, as closest() in src/experiment/suggest.ts defines "close".
 import { spawnSync } from "node:child_process";
-import { readFileSync, statSync, writeFileSync } from "node:fs";
+import { readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { gradlab, tempDir } from "../helpers/cli.ts";
@@ -112,6 +112,15 @@ export async function load(url, context, next) { if (url.startsWith("file:")) ap
     expect(files).toContain("dist/cli/gradlab.js");
     const bytes = files.reduce((sum, f) => sum + statSync(join(ROOT, f)).size, 0);
     expect(bytes).toBeLessThan(64 * 1024);
+  });
+
+  it("the bundle carries zod's English messages and none of its other locales (scripts/build.mjs)", () => {
+    // German is one of zod's ~60 locales ("Ungültige Eingabe": its invalid-input message); the
+    // source (node_modules) has it, so the check would fail if the build took every locale again.
+    const chunks = readdirSync(join(ROOT, "dist", "cli")).filter((f) => f.endsWith(".js")).map((f) => readFileSync(join(ROOT, "dist", "cli", f), "utf8"));
+    expect(readFileSync(join(ROOT, "node_modules", "zod", "v4", "locales", "de.js"), "utf8")).toContain("Ungültige Eingabe");
+    expect(chunks.filter((c) => c.includes("Ungültige Eingabe"))).toEqual([]);
+    expect(chunks.some((c) => c.includes("Invalid input"))).toBe(true);
   });
 
   it("the bundled command loads the engine's chunk when a run starts (the check above can fail)", () => {
