@@ -284,6 +284,11 @@ try {
     if (!cli.matchedCommand) cli.outputHelp();
     else await cli.runMatchedCommand();
   }
+  // The command is done: exit now instead of letting Node take the heap and the kernels' memory
+  // apart on its way out (~40 ms of a seed run). After the pending callbacks, so that a failed
+  // write has reported itself (above); output still queued (a pipe is written asynchronously on
+  // some systems) is left to the natural exit, which flushes it.
+  setImmediate(() => { if (process.stdout.writableLength === 0 && process.stderr.writableLength === 0) process.exit(); });
 } catch (e) {
   // Bad input and OS errors (a full disk, a read-only folder: os-error.ts) are one line; a bug keeps its stack.
   const line = errorLine(e);
