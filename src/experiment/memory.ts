@@ -12,13 +12,12 @@
  *                ones are inflated into a buffer and the training images copied in once more
  *   parameters   Float32: value, gradient, optimizer slots, the recorder's snapshot and the
  *                non-finite guard's backup (of the weights and slots)
- *   activations  per layer output: z and f(z) at the larger of the training and evaluation batch
- *                (layers keep a buffer per batch size seen), δ and the gradient passed down at the
- *                training batch; the input batch; recurrent [T, B, ·] caches (evaluated in chunks,
- *                as src/core/layers/recurrent.ts does)
+ *   activations  per layer output: z and f(z), δ and the gradient passed down, all at the
+ *                training batch (evaluation runs its forward passes a training batch at a time);
+ *                the input batch; recurrent [T, B, ·] caches; the logits of an evaluation batch
  *   kernels      the WebAssembly kernels' memory, which grows to the largest single call and
  *                never shrinks: the largest layer's operands (its weights and their packed copy,
- *                its input, output and im2col columns at the evaluation batch)
+ *                its input, output and im2col columns at the training batch)
  *   records      the metrics records held for the report and the diagnosis: at most
  *                RECORD_KEEP of them (RecordKeep), by the run and by the report's reader
  *   output       a checkpoint or weights.safetensors being encoded (two copies of the weights and
@@ -34,7 +33,6 @@ import { join } from "node:path";
 import { gunzipSync, constants as zlib } from "node:zlib";
 import { InputError } from "../core/errors.ts";
 import type { Footprint } from "../core/layers/kind.ts";
-import { EVAL_CHUNK_ELEMENTS } from "../core/layers/recurrent.ts";
 import { kindOf } from "../core/layers/registry.ts";
 import type { LayerSpec } from "../core/spec.ts";
 import { datasetDir, idxClaimedSize } from "../data/datasets.ts";
@@ -69,7 +67,7 @@ export interface MemoryEstimate {
   biggestLayer: { path: string; params: number } | null;
 }
 
-/** Copies of each layer output per example at the larger batch (z and y) and at the training batch (δ and the gradient passed down). */
+/** Copies of each layer output per example in any pass (z and y) and in training only (δ and the gradient passed down). */
 const ACT_COPIES_ANY = 2, ACT_COPIES_TRAIN = 2;
 /** The largest typed array this estimate lets a run ask for (2^31 − 1 elements). */
 const MAX_ELEMENTS = 2 ** 31 - 1;
@@ -245,29 +243,25 @@ function walk(layers: LayerSpec[], inShape: number[], path: string, acc: Walk): 
  * valid config, whatever its sizes (they are only multiplied, as doubles); `train.epochs` enters
  * only through the number of records, which RECORD_KEEP bounds.
  *
- * @example estimateMemory(seedConfig).bytes // ≈ 195 MB: 80 MB of runtime, 55 MB of MNIST, 56 MB for the report, the rest the network
+ * @example estimateMemory(seedConfig).bytes // ≈ 150 MB: 80 MB of runtime, 55 MB of MNIST, 16 MB for the report, the rest the network
  */
 export function estimateMemory(config: Config, data = datasetFootprint(config)): MemoryEstimate {
   const acc: Walk = { params: 0, largest: 0, outputs: 0, scratch: 0, recurrentPerExample: 0, layers: [], biggest: null };
   const inShape = viewShape(config.data.view, data.rows, data.cols);
-  walk(config.model.layers, inShape, "model.layers", acc);
+  const outN = walk(config.model.layers, inShape, "model.layers", acc).reduce((a, b) => a * b, 1);
   const o = config.optimizer;
   const slots = (o.type === "adam" ? 2 : o.type === "rmsprop" ? 1 : 0) + ((o.momentum ?? 0) > 0 && o.type !== "adam" ? 1 : 0);
   // value, gradient, optimizer slots, recorder snapshot, non-finite backup (of the weights and slots)
   const copies = 2 + slots + 2 + (config.train.onNonFinite === "continue" ? 0 : slots);
   const { batchSize: B, evalBatchSize: EB } = batchSizes(config);
-  const maxB = Math.max(B, EB);
   const inN = inShape.reduce((a, b) => a * b, 1);
-  // recurrent layers evaluate in chunks of at most EVAL_CHUNK_ELEMENTS cached values
-  const evalRec = acc.recurrentPerExample > 0 ? Math.min(EB, Math.max(1, Math.floor(EVAL_CHUNK_ELEMENTS / acc.recurrentPerExample))) : 0;
-  const actElements = maxB * (ACT_COPIES_ANY * acc.outputs + inN) + B * (ACT_COPIES_TRAIN * acc.outputs + inN) + Math.max(B, evalRec) * acc.recurrentPerExample;
+  // evaluation runs its forward passes a training batch at a time (trainer.ts's evaluate), so
+  // every layer's buffers are at most B examples; only the logits of an evaluation batch are EB
+  const actElements = B * (ACT_COPIES_ANY * acc.outputs + inN) + B * (ACT_COPIES_TRAIN * acc.outputs + inN) + B * acc.recurrentPerExample + EB * outN;
   // the kernels' largest call: a weight matrix and its packed copy, the input, output and
-  // im2col columns of the whole batch (a recurrent layer's batch is its evaluation chunk)
+  // im2col columns of a batch
   let kernelElements = 0;
-  for (const l of acc.layers) {
-    const b = l.recurrent > 0 ? Math.max(B, evalRec) : maxB;
-    kernelElements = Math.max(kernelElements, 2 * l.params + b * (l.inN + l.outN + l.scratch / 2));
-  }
+  for (const l of acc.layers) kernelElements = Math.max(kernelElements, 2 * l.params + B * (l.inN + l.outN + l.scratch / 2));
   const paramBytes = 4 * copies * acc.params;
   const activationBytes = 4 * actElements;
   const kernelBytes = 4 * kernelElements;
@@ -288,7 +282,7 @@ export function estimateMemory(config: Config, data = datasetFootprint(config)):
     bytes: RUNTIME_BYTES + paramBytes + activationBytes + kernelBytes + dataBytes + recordBytes + outputBytes,
     params: acc.params, runtimeBytes: RUNTIME_BYTES, paramBytes, activationBytes, kernelBytes, dataBytes, recordBytes, outputBytes,
     batchSize: B, evalBatchSize: EB, steps,
-    largest: Math.max(acc.largest, maxB * acc.scratch, B * acc.outputs),
+    largest: Math.max(acc.largest, B * acc.scratch, B * acc.outputs),
     biggestLayer: acc.biggest,
   };
 }

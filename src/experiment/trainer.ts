@@ -119,7 +119,7 @@ export class Trainer {
   private epochRng: RngState;
   /** evaluate's source of test batches and its batch buffers, made on first use */
   private testSource: BatchSource | null = null;
-  private evalBatch: { x: FloatArray; y: Int32Array } | null = null; // x [EB, ...inShape], y [EB]
+  private evalBatch: { x: FloatArray; yc: Int32Array; y: Int32Array; logits: FloatArray } | null = null; // x [C, ...inShape], yc [C], y [EB], logits [EB, classes]
 
   /**
    * @param keepEpochs the most per-epoch results held (default EPOCH_KEEP); a long run keeps an
@@ -353,16 +353,30 @@ export class Trainer {
       ? (this.testSource ??= new BatchSource(d.testImages, d.testLabels, d.nTest, d.rows, d.cols, this.config.data.view, 0))
       : this.source;
     const EB = Math.min(this.config.train.evalBatchSize, Math.max(1, n));
-    // the batch buffers are kept for the next evaluation (one per epoch): a fresh 3 MB array faults its pages in again
-    if (!this.evalBatch || this.evalBatch.y.length !== EB) this.evalBatch = { x: floats(this.model.dtype, EB * size(this.inShape)), y: new Int32Array(EB) };
-    const { x, y } = this.evalBatch;
+    // The loss is averaged over batches of EB examples, but the forward passes go a training
+    // batch at a time: an example's logits do not depend on the batch it is in (accel/index.ts),
+    // so the results are the same bits, and the passes reuse the buffers, kernel memory and
+    // compiled code that training has warmed, instead of faulting in megabytes of fresh pages and
+    // a batch size the JIT has not seen at the end of the first epoch.
+    const C = Math.min(this.batchSize, EB), K = this.classes;
+    // kept for the next evaluation (one per epoch)
+    if (!this.evalBatch || this.evalBatch.y.length !== EB || this.evalBatch.yc.length !== C) {
+      const dtype = this.model.dtype;
+      this.evalBatch = { x: floats(dtype, C * size(this.inShape)), yc: new Int32Array(C), y: new Int32Array(EB), logits: floats(dtype, EB * K) };
+    }
+    const { x, yc, y, logits } = this.evalBatch;
     let correct = 0, lossSum = 0;
     for (let start = 0; start < n; start += EB) {
       const B = Math.min(EB, n - start);
-      src.fill(start, B, x, y, true);
-      const logits = this.model.forward(x, B, false);
-      correct += countCorrect(logits, y, B, this.classes);
-      lossSum += this.loss.value(logits, y, B, this.classes) * B;
+      for (let c0 = 0; c0 < B; c0 += C) {
+        const c = Math.min(C, B - c0);
+        src.fill(start + c0, c, x, yc, true);
+        const out = this.model.forward(x, c, false);
+        for (let i = 0; i < c * K; i++) logits[c0 * K + i] = out[i];
+        for (let i = 0; i < c; i++) y[c0 + i] = yc[i];
+      }
+      correct += countCorrect(logits, y, B, K);
+      lossSum += this.loss.value(logits, y, B, K) * B;
     }
     return { accuracy: n ? correct / n : NaN, loss: n ? lossSum / n : NaN, examples: n };
   }

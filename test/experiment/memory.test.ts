@@ -36,10 +36,11 @@ describe("sizes", () => {
     expect(e.params).toBe(784 * 5 + 5 + 5 * 5 + 5 + 5 * 10 + 10);
     // SGD under "stop": value, gradient, recorder snapshot, non-finite backup
     expect(e.paramBytes).toBe(4 * 4 * e.params);
-    // z and y of the 20 outputs plus the 784 inputs at the eval batch (1000), δ and dx plus the inputs at the training batch (32)
-    expect(e.activationBytes).toBe(4 * (1000 * (2 * 20 + 784) + 32 * (2 * 20 + 784)));
-    // the largest call is the first layer's at the eval batch: its weights twice (packed), 784 inputs and 5 outputs per example
-    expect(e.kernelBytes).toBe(4 * (2 * 3925 + 1000 * (784 + 5)));
+    // z and y of the 20 outputs plus the 784 inputs in any pass, δ and dx plus the inputs in training,
+    // all at the training batch (32: evaluation goes a training batch at a time); the logits (10) of an eval batch (1000)
+    expect(e.activationBytes).toBe(4 * (32 * (2 * 20 + 784) + 32 * (2 * 20 + 784) + 1000 * 10));
+    // the largest call is the first layer's at the training batch: its weights twice (packed), 784 inputs and 5 outputs per example
+    expect(e.kernelBytes).toBe(4 * (2 * 3925 + 32 * (784 + 5)));
     // the four raw files (the images read into the kernels' memory, never copied) and an int32 order per example
     expect(e.dataBytes).toBe(54_950_048 + 4 * 70_000);
     // gzip files are inflated into a buffer, and the kernels copy the 60,000 training images (784 bytes each) once more
@@ -62,7 +63,9 @@ describe("refused before allocating: one line, nothing written", () => {
     writeFileSync(join(dir, "c.json"), JSON.stringify(mlp(1e12)));
     const r = gradlab(["run", join(dir, "c.json"), "--out", join(dir, "o")]);
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/^gradlab: memory: this run needs one array of 7\.84e\+14 values; an array holds at most 2147483647 \(parameters 11 PB, activations 6\.9 PB, data \d+ MB, runtime 80 MB, records and output 5\.6 PB\); the largest part is model\.layers\[0\] with 7\.85e\+14 parameters\n$/);
+    // activations (U = 10¹² units, batch 32, every pass at the training batch): 4 bytes × (32 · 4U
+    // for z, y, δ, dx + 2 · 784U for the weights and their packed copy + 32U for the largest call's output) = 6,912U bytes = 6.1 PiB
+    expect(r.stderr).toMatch(/^gradlab: memory: this run needs one array of 7\.84e\+14 values; an array holds at most 2147483647 \(parameters 11 PB, activations 6\.1 PB, data \d+ MB, runtime 80 MB, records and output 5\.6 PB\); the largest part is model\.layers\[0\] with 7\.85e\+14 parameters\n$/);
     expect(readdirSync(dir)).toEqual(["c.json"]);
   });
 
