@@ -290,8 +290,8 @@ export function estimateMemory(config: Config, data = datasetFootprint(config)):
 /**
  * The run's length and memory in a few words, for the line the CLI prints before a run. A run of
  * any length needs bounded memory (records are kept up to RECORD_KEEP), so a long run reads long.
- * @example runSize(seedConfig) // "9,375 steps, about 250 MB of memory"
- * @example runSize(configWithEpochs1e12) // "1.57e+14 steps (a very long run), about 250 MB of memory"
+ * @example runSize(seedConfig) // "9,375 steps, about 150 MB of memory"
+ * @example runSize(configWithEpochs1e12) // "1.57e+14 steps (a very long run), about 150 MB of memory"
  */
 export function runSize(config: Config, data = datasetFootprint(config)): string {
   const e = estimateMemory(config, data);
