@@ -5,21 +5,23 @@
  * helper runs the same code on the same values; test/accel/threads.test.ts trains with both),
  * so the choice is only about speed.
  *
- * The rule, from the measurements of bench/README.md ("A second thread": helper ÷ one thread on
- * this project's seven benchmark networks): the helper splits products of ≥ 2^18 multiply-adds
- * and recurrent cell steps, and it pays where those dominate a step —
- *   recurrent layers of ≥ 64 units (row RNN/LSTM/GRU of 128: ×1.33–1.45), and
- *   dense layers whose fan-in and width are both ≥ 256 (MLP 784-256×3-10: ×1.14);
- * it does not pay where copies into shared memory, the one-thread gather and update, and small
- * products dominate: the seed 784-5-5-10 (×0.58), MLP 784-100×10-10 (×1.00), and convolutional
- * networks (the c8-p-c16-p CNN: ×0.84), which keep one thread.
+ * The rule, from whole runs (bench/README.md, part 0: 20,000 training and 10,000 test examples,
+ * the helper ÷ one thread): the helper splits products of ≥ 2^18 multiply-adds and recurrent
+ * cell steps, and it pays where those dominate a run —
+ *   recurrent layers of ≥ 64 units (row RNN/LSTM/GRU of 128: ×1.01–1.42), and
+ *   dense layers of ≥ 2^20 weights, fan-in × width (MLP 784-1024×3-10: ×1.3);
+ * it does not pay where copies into shared memory (V8 copies into it ~30× slower), the
+ * one-thread gather and update, and small products dominate: MLP 784-256×3-10 (two threads
+ * 0.74–1.10× one across five measurements, median 0.98: where it is even, one thread leaves the
+ * other core free), 784-512×3-10 (even), the seed 784-5-5-10, MLP 784-100×10-10 and
+ * convolutional networks (the c8-p-c16-p CNN), which keep one thread.
  */
 import type { LayerSpec } from "../core/spec.ts";
 
 /** Recurrent layers at least this wide take the helper. */
 export const RECURRENT_UNITS_FOR_TWO = 64;
-/** Dense layers whose fan-in and width are both at least this take the helper. */
-export const DENSE_SIDE_FOR_TWO = 256;
+/** Dense layers with at least this many weights (fan-in × width: 1,024 × 1,024) take the helper. */
+export const DENSE_WEIGHTS_FOR_TWO = 2 ** 20;
 
 /**
  * The kernel threads for a model of `layers` on inputs of `inShape` (data/views.ts's viewShape):
@@ -38,7 +40,7 @@ export function chooseThreads(layers: readonly LayerSpec[], inShape: readonly nu
         if (s.units >= RECURRENT_UNITS_FOR_TWO) pays = true;
         features = s.units;
       } else if (s.type === "dense") {
-        if (features >= DENSE_SIDE_FOR_TWO && s.units >= DENSE_SIDE_FOR_TWO) pays = true;
+        if (features * s.units >= DENSE_WEIGHTS_FOR_TWO) pays = true;
         features = s.units;
       }
     }

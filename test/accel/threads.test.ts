@@ -1,8 +1,8 @@
 // How many kernel threads a run uses without --threads (src/accel/threads.ts), and that the
 // choice changes no bit of a training run. The expected choices come from bench/README.md's
-// measurements of a helper thread on the seven benchmark networks (it pays on the RNN, LSTM,
-// GRU of 128 units and the MLP 784-256×3-10; not on the seed 784-5-5-10, the MLP 784-100×10-10
-// or the CNN); the expected training results are those of one thread, bit for bit, because the
+// whole-run measurements of a helper thread (it pays on the RNN, LSTM, GRU of 128 units and an
+// MLP 784-1024×3-10; not on the MLP 784-256×3-10, where two threads are even with one at best, the
+// seed 784-5-5-10, the MLP 784-100×10-10 or the CNN); the expected training results are those of one thread, bit for bit, because the
 // helper runs the same code on the same values in the same order. The runs check every reuse of
 // a resident W_hh against the array (checkResident), so a stale copy would throw.
 import { Worker } from "node:worker_threads";
@@ -20,7 +20,8 @@ const dense = (units: number, activation = "relu") => ({ type: "dense", units, a
 describe("chooseThreads: the helper where it pays", () => {
   const cases: [string, LayerSpec[], number[], 1 | 2][] = [
     ["seed MLP 784-5-5-10", [dense(5, "sigmoid"), dense(5, "sigmoid"), dense(10, "linear")], [784], 1],
-    ["MLP 784-256×3-10", [dense(256), dense(256), dense(256), dense(10, "linear")], [784], 2],
+    ["MLP 784-256×3-10", [dense(256), dense(256), dense(256), dense(10, "linear")], [784], 1],
+    ["MLP 784-1024×3-10", [dense(1024), dense(1024), dense(1024), dense(10, "linear")], [784], 2],
     ["MLP 784-100×10-10", [...Array.from({ length: 10 }, () => dense(100)), dense(10, "linear")], [784], 1],
     ["CNN c8-p-c16-p-fc10", [
       { type: "conv2d", filters: 8, kernel: 3, padding: "same", activation: "relu" } as LayerSpec, { type: "maxpool2d", size: 2 } as LayerSpec,
@@ -31,8 +32,10 @@ describe("chooseThreads: the helper where it pays", () => {
     ["row GRU 128", [{ type: "gru", units: 128 } as LayerSpec, dense(10, "linear")], [28, 28], 2],
     ["pixel IRNN 100", [{ type: "rnn", units: 100, activation: "relu" } as LayerSpec, dense(10, "linear")], [784, 1], 2],
     ["row LSTM 32 (below 64 units)", [{ type: "lstm", units: 32 } as LayerSpec, dense(10, "linear")], [28, 28], 1],
-    ["a 256-wide dense pair inside a residual block", [dense(256), { type: "residual", layers: [dense(256)] } as LayerSpec, dense(10, "linear")], [784], 2],
-    ["a 256-wide layer fed by 100 units (fan-in below 256)", [dense(100), dense(256), dense(10, "linear")], [784], 1],
+    ["a 1024-wide dense pair inside a residual block", [dense(1024), { type: "residual", layers: [dense(1024)] } as LayerSpec, dense(10, "linear")], [784], 2],
+    ["a 1024-wide layer fed by the 784 pixels only (802,816 weights, below 2^20)", [dense(1024), dense(10, "linear")], [784], 1],
+    ["one 20,000-unit layer on the pixels (15.7 M weights)", [dense(20000), dense(10, "linear")], [784], 2],
+    ["MLP 784-512×3-10 (262,144 weights a layer: break-even, one thread)", [dense(512), dense(512), dense(512), dense(10, "linear")], [784], 1],
   ];
   for (const [name, layers, inShape, want] of cases) {
     it(`${name}: ${want}`, () => expect(chooseThreads(layers, inShape)).toBe(want));
