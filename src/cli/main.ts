@@ -3,7 +3,7 @@
  * and what was expected, and exit code 2; anything else escaping is a bug (exit 1, with stack).
  *
  * Start-up: this file imports only what parsing needs (cac and a few small modules); each
- * command's code (the engine, the data loaders, the report with ECharts and resvg) is imported
+ * command's code (the engine, the data loaders, the report's charts and resvg) is imported
  * inside its action, so `gradlab --version`, `--help` and a mistyped option answer at once.
  */
 import { cac, type Command } from "cac";

@@ -1,7 +1,7 @@
 /**
  * The report page of a replication: the citation, the table (quantity | paper | gradlab |
  * tolerance | holds, with each row's kind and reason), the notes, and the paper's figures
- * re-drawn from the runs as inline SVG (ECharts' server-side renderer, src/report/render.ts),
+ * re-drawn from the runs as inline SVG (src/report/render.ts),
  * with links to every run's own report.
  */
 import { assertSafeSvg, esc } from "../report/html.ts";

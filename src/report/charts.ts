@@ -1,7 +1,7 @@
 /**
  * Every chart of gradlab, defined once: pure functions from metrics records to an ECharts option
- * (no DOM, no node:*), so the HTML report, the PNG export and the browser app draw the same
- * pictures. Each builder returns a ChartSpec: the option plus the numbers it plots (`series`),
+ * (no DOM, no node:*), so the HTML report, the PNG export (both drawn by svg.ts, which reads
+ * the subset of options written here) and the browser app (ECharts) draw the same pictures. Each builder returns a ChartSpec: the option plus the numbers it plots (`series`),
  * so tools and tests can read what was drawn without parsing SVG.
  *
  * Axes must not mislead: norms go on log axes whose range is whole decades (shared between runs
@@ -229,8 +229,8 @@ function frame(title: string, subtitle: string, legendLabels: readonly string[] 
     backgroundColor: "#ffffff",
     textStyle: { fontFamily: FONT },
     title: { text: title, subtext: sub, left: 12, top: 8, itemGap: 6, textStyle: { fontSize: 15 }, subtextStyle: { fontSize: 11, color: "#555", lineHeight: 15 } },
-    // The legend starts just right of the plot (not right-aligned): ECharts' server-side text
-    // measure underestimates DejaVu's width, so right-aligned labels would run off the edge.
+    // The legend starts just right of the plot (not right-aligned): a text measure that
+    // underestimates DejaVu's width (ECharts' in the lab) would run right-aligned labels off the edge.
     ...(legendLabels && legendLabels.length ? { legend: { type: "plain", orient: "vertical", left: width - legendRoom + 14, top: top + 4, textStyle: { fontSize: 11 }, itemWidth: 22 } } : {}),
     tooltip: { trigger: "axis" },
   };

@@ -64,8 +64,8 @@ export function jsonForScript(value: unknown): string {
 }
 
 /**
- * Check an SVG from ECharts before inlining it: one <svg> element, no script, no foreign
- * content, no event-handler attributes. ECharts escapes the text it writes; this guards that.
+ * Check a chart's SVG before inlining it: one <svg> element, no script, no foreign content, no
+ * event-handler attributes. The renderer (svg.ts) escapes the text it writes; this guards that.
  */
 export function assertSafeSvg(svg: string): string {
   const s = svg.trim();

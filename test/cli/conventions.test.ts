@@ -107,7 +107,7 @@ export async function load(url, context, next) { if (url.startsWith("file:")) ap
 
   it.each([["--version"], ["--help"], ["run", "seed", "--epoch", "2"]])("the bundled command (dist/cli/gradlab.js) loads under 64 KB of code for gradlab %j", (...args) => {
     // npm ci builds dist/ (scripts/build.mjs): the bundle's entry and the chunks of what parsing
-    // needs, not the engine and zod (a chunk of about 1 MB) nor ECharts (about 1.5 MB)
+    // needs, not the engine and zod (a chunk of about 1 MB) nor the report's code
     const files = loadedFiles([join(ROOT, "dist", "cli", "gradlab.js")], args, "/dist/");
     expect(files).toContain("dist/cli/gradlab.js");
     const bytes = files.reduce((sum, f) => sum + statSync(join(ROOT, f)).size, 0);

@@ -48,6 +48,9 @@ describe("the packed package", () => {
     const installedPkg = JSON.parse(readFileSync(join(installed.packageDir, "package.json"), "utf8"));
     expect(Object.keys(installedPkg.dependencies)).not.toContain("tsx");
     expect(existsSync(join(installed.dir, "node_modules", "tsx"))).toBe(false);
+    // nor a chart library: the report draws its SVG itself (src/report/svg.ts); ECharts is the browser lab's, built from the repository
+    expect(Object.keys(installedPkg.dependencies)).not.toContain("echarts");
+    expect(existsSync(join(installed.dir, "node_modules", "echarts"))).toBe(false);
   });
 
   it("npx gradlab --version prints package.json's version", () => {

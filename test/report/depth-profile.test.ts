@@ -59,7 +59,7 @@ describe("depthProfileChart", () => {
     expect(rnn.subtitle).not.toContain("not finite not shown");
   });
 
-  it("sharedScales gives both panels one range across runs, and ECharts renders it", () => {
+  it("sharedScales gives both panels one range across runs, and the SVG renderer draws it", () => {
     const a = { records: cnnRecords() }, b = { records: rnnRecords(6) };
     const s = sharedScales([a, b]);
     expect(s.profileDelta).toBeDefined();

@@ -1,7 +1,7 @@
 /**
  * Nothing a user controls can become markup: a config named `<script>alert(1)</script>`, layer
  * names with & < > " ', a command and description with `</script>` appear as text in the page,
- * in ECharts' SVG and in the embedded JSON (which still reads back to the original strings).
+ * in the charts' SVG and in the embedded JSON (which still reads back to the original strings).
  */
 import { describe, expect, it } from "vitest";
 import type { StepRecord } from "../../src/instrument/recorder.ts";
@@ -38,7 +38,7 @@ const ALLOWED = new Set([
 ]);
 
 function tagsOf(html: string): string[] {
-  // ECharts' hover styles sit in a CDATA section; it is not a tag.
+  // a CDATA section (which an SVG's style block may use) is not a tag
   return [...html.replaceAll("<![CDATA[", "").matchAll(/<\/?([!a-zA-Z][a-zA-Z0-9]*)/g)].map((m) => m[1].toLowerCase());
 }
 
@@ -60,7 +60,7 @@ describe("escaping", () => {
     expect(html).toContain("<title>gradlab · &lt;script&gt;alert(1)&lt;/script&gt;</title>");
     expect(html).toContain("a&amp;&lt;&gt;&quot;&#39;b"); // in the table and in the resolved config
     expect(html).toContain(`gradlab run &quot;&lt;/script&gt;&amp;&lt;b&gt;x&lt;/b&gt;&quot;`);
-    // ECharts' SVG text: the layer names in the legends are escaped too
+    // the charts' SVG text: the layer names in the legends are escaped too
     const svgs = [...html.matchAll(/<svg[\s\S]*?<\/svg>/g)].map((m) => m[0]);
     expect(svgs.length).toBeGreaterThan(5);
     expect(svgs.some((s) => s.includes(">a&amp;&lt;&gt;&quot;&#39;b</text>"))).toBe(true);
@@ -92,7 +92,7 @@ describe("escaping", () => {
     expect(esc("a\u001bb\n\tc")).toBe("a\\u001bb\n\tc"); // newline and tab are text, kept
   });
 
-  it("ECharts' server-side SVG escapes titles, axis names and series names", () => {
+  it("the chart SVG escapes titles, axis names and series names", () => {
     const svg = renderSvg({
       title: { text: EVIL_NAME, subtext: `a & b "c"` },
       legend: {}, xAxis: { type: "category", data: ["<x>"], name: "<axis>" }, yAxis: { type: "value" },

@@ -149,10 +149,10 @@ describe("report of a real MLP run", () => {
     // The plot area's top and bottom, read from the SVG: the horizontal grid lines span the plot
     // from the range's top decade to its bottom one.
     const svg = figureOf(html, "grad-norm");
-    const grid = [...svg.matchAll(/<path d="M(\d+(?:\.\d+)?) (\d+(?:\.\d+)?)L(\d+(?:\.\d+)?) \2" fill="none" pointer-events="visible" stroke="#dbdee4"/g)].map((m) => Number(m[2]));
-    // ECharts draws 1-px grid lines half a pixel off (crisp edges): y + 0.5.
+    const grid = [...svg.matchAll(/<path d="M(\d+(?:\.\d+)?) (\d+(?:\.\d+)?)L(\d+(?:\.\d+)?) \2" fill="none" stroke="#dbdee4"/g)].map((m) => Number(m[2]));
+    // 1-px grid lines are drawn half a pixel off a whole pixel (crisp edges): round(y) + 0.5.
     const top = Math.min(...grid) - 0.5, bottom = Math.max(...grid) - 0.5;
-    const paths = [...svg.matchAll(/<g clip-path="url\(#[^)]+\)">\s*<path d="([^"]+)"/g)].map((m) => m[1]);
+    const paths = [...svg.matchAll(/<path class="series" d="([^"]+)"/g)].map((m) => m[1]);
     expect(paths).toHaveLength(3);
     paths.forEach((d, li) => {
       const pts = [...d.matchAll(/[ML](-?[\d.]+) (-?[\d.]+)/g)].map((m) => [Number(m[1]), Number(m[2])]);

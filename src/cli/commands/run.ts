@@ -24,7 +24,7 @@ export type RunOpts = Overrides & {
   out?: string; quiet?: boolean; workers?: string; png?: boolean; resume?: string; maxMemory?: string; threads?: string; json?: boolean;
 };
 
-/** The report's code (ECharts, resvg on demand): its import starts once, as early as a run knows it will write one. */
+/** The report's code (its charts; resvg on demand): its import starts once, as early as a run knows it will write one. */
 let report: Promise<typeof import("../../report/write.ts")> | null = null;
 const reportCode = () => (report ??= import("../../report/write.ts"));
 
