@@ -133,11 +133,14 @@ export function lineFigure(id: string, caption: string, xName: string, yName: st
   const keep = (p: [number, number]) => Number.isFinite(p[1]) && (!logY || p[1] > 0);
   // a log axis spans whole decades around the points drawn
   const range = logY ? decadeRange(lines.flatMap((l) => l.data.filter(keep).map((p) => p[1]))) : undefined;
+  // The legend at the right, one line per series, sized to the longest name (as the report's
+  // charts): a row at the bottom would need scrolling, which a static picture cannot do.
+  const legendRoom = Math.min(280, 48 + 7 * Math.max(0, ...lines.map((l) => l.name.length)));
   const option: ChartOption = {
     color: OKABE_ITO,
     title: { text: caption, left: "center", textStyle: { fontSize: 14 } },
-    legend: { bottom: 0, type: "scroll" },
-    grid: { left: 70, right: 30, top: 50, bottom: 70 },
+    legend: { type: "plain", orient: "vertical", left: width - legendRoom, top: 50, textStyle: { fontSize: 11 }, itemWidth: 22 },
+    grid: { left: 70, right: legendRoom + 10, top: 50, bottom: 55 },
     xAxis: { type: "value", name: xName, nameLocation: "middle", nameGap: 28, minInterval: 1 },
     yAxis: { type: logY ? "log" : "value", name: yName, nameLocation: "middle", nameGap: 55, ...(logY ? { axisLabel: { formatter: logTick } } : {}), ...(range ? { min: range[0], max: range[1] } : {}) },
     series: lines.map((l) => ({ type: "line", name: l.name, showSymbol: l.data.length <= 40, data: l.data.filter(keep) })),
