@@ -1027,8 +1027,12 @@ export const MODULE_BASE64: { readonly private: string; readonly shared: string;
     "j0AAAAAAAOiPwAAAAAAAQI/AaVcUiwq/BUDvOfr+Qi6GQAAAAAAAAPB/UTAt1RBJh8AAAAAAAAAAwAAAAAAAADA/AAAAAAAACEA=",
 };
 
-/** base64 → bytes. */
+/** Node's Buffer, where there is one (its base64 decoder is native; the browser has atob only). */
+const NodeBuffer = (globalThis as { Buffer?: { from(s: string, enc: "base64"): Uint8Array } }).Buffer;
+
+/** base64 → bytes (a copy of its own, aligned for a Float64Array view). */
 function decode(b64: string): Uint8Array<ArrayBuffer> {
+  if (NodeBuffer) return new Uint8Array(NodeBuffer.from(b64, "base64"));
   const s = atob(b64);
   const bytes = new Uint8Array(s.length);
   for (let i = 0; i < s.length; i++) bytes[i] = s.charCodeAt(i);
