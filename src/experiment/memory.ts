@@ -77,22 +77,22 @@ export interface DatasetFootprint { bytes: number; rows: number; cols: number; g
 
 /**
  * Node 20 with gradlab's code loaded, before any data: the peak resident memory of a run of a
- * one-layer model on 100 examples (test/experiment/memory-rss.test.ts: 150 MB) less that run's
- * other terms below (its dataset files, 55 MB, and the report, 16 MB), through the bundled command
- * (dist/cli/gradlab.js, what the installed package runs) on x86-64 Linux: about 80 MB. (`gradlab
+ * one-layer model on 100 examples (test/experiment/memory-rss.test.ts: 124 MB) less that run's
+ * other terms below (its dataset files, 55 MB, and the report, 8 MB), through the bundled command
+ * (dist/cli/gradlab.js, what the installed package runs) on x86-64 Linux: about 64 MB. (`gradlab
  * presets`, which loads no report code and compiles no kernels, peaks at 58 MB.) The test
  * measures it again and fails when this constant drifts more than 25% from the measurement.
  */
-export const RUNTIME_BYTES = 80 * 2 ** 20;
+export const RUNTIME_BYTES = 64 * 2 ** 20;
 
 /**
- * Rendering the report (report.html's charts through ECharts) on top of the run: the growth of
- * the peak resident memory across writeReport, measured on the seed preset's network (1,000
- * examples, /proc/self/status VmHWM before and after): 12 MB, taken as 16. The PNG export
+ * Rendering the report (report.html and its charts' SVG, src/report/svg.ts) on top of the run:
+ * the growth of the peak resident memory across writeReport, measured on the seed preset's
+ * network (1,000 examples, /proc/self/status VmHWM before and after): 5 MB, taken as 8. The PNG export
  * (`--png`, off by default) adds about 60 MB more (resvg and its fonts), which this estimate
  * leaves out (docs/memory.md).
  */
-export const REPORT_BYTES = 16 * 2 ** 20;
+export const REPORT_BYTES = 8 * 2 ** 20;
 
 /** The most metrics records a run keeps in memory for the report and the diagnosis (RecordKeep's limit); the rest are only in metrics.jsonl. */
 export const RECORD_KEEP = 4096;
@@ -243,7 +243,7 @@ function walk(layers: LayerSpec[], inShape: number[], path: string, acc: Walk): 
  * valid config, whatever its sizes (they are only multiplied, as doubles); `train.epochs` enters
  * only through the number of records, which RECORD_KEEP bounds.
  *
- * @example estimateMemory(seedConfig).bytes // ≈ 150 MB: 80 MB of runtime, 55 MB of MNIST, 16 MB for the report, the rest the network
+ * @example estimateMemory(seedConfig).bytes // ≈ 125 MB: 64 MB of runtime, 55 MB of MNIST, 8 MB for the report, the rest the network
  */
 export function estimateMemory(config: Config, data = datasetFootprint(config)): MemoryEstimate {
   const acc: Walk = { params: 0, largest: 0, outputs: 0, scratch: 0, recurrentPerExample: 0, layers: [], biggest: null };
@@ -290,8 +290,8 @@ export function estimateMemory(config: Config, data = datasetFootprint(config)):
 /**
  * The run's length and memory in a few words, for the line the CLI prints before a run. A run of
  * any length needs bounded memory (records are kept up to RECORD_KEEP), so a long run reads long.
- * @example runSize(seedConfig) // "9,375 steps, about 150 MB of memory"
- * @example runSize(configWithEpochs1e12) // "1.57e+14 steps (a very long run), about 150 MB of memory"
+ * @example runSize(seedConfig) // "9,375 steps, about 125 MB of memory"
+ * @example runSize(configWithEpochs1e12) // "1.57e+14 steps (a very long run), about 125 MB of memory"
  */
 export function runSize(config: Config, data = datasetFootprint(config)): string {
   const e = estimateMemory(config, data);

@@ -69,7 +69,7 @@ describe("the memory estimate is within ±25% of the measured peak RSS", () => {
     const { peak, code, stderr } = peakRss(["run", file, "--out", join(dir, "out"), "--quiet"]);
     expect(code, stderr).toBe(0);
     const e = estimateMemory(parseConfig(raw));
-    expect((RUNTIME_BYTES + REPORT_BYTES) / e.bytes).toBeGreaterThan(0.6);  // the runtime and the report are most of this estimate (the rest: the dataset)
+    expect((RUNTIME_BYTES + REPORT_BYTES) / e.bytes).toBeGreaterThan(0.5);  // the runtime and the report are most of this estimate (the rest: the dataset)
     console.log(`tiny: estimate ${formatSize(e.bytes)}, peak ${formatSize(peak)}`);
     expect(Math.abs(e.bytes - peak)).toBeLessThanOrEqual(0.25 * peak);
   });

@@ -65,7 +65,7 @@ describe("refused before allocating: one line, nothing written", () => {
     expect(r.code).toBe(2);
     // activations (U = 10¹² units, batch 32, every pass at the training batch): 4 bytes × (32 · 4U
     // for z, y, δ, dx + 2 · 784U for the weights and their packed copy + 32U for the largest call's output) = 6,912U bytes = 6.1 PiB
-    expect(r.stderr).toMatch(/^gradlab: memory: this run needs one array of 7\.84e\+14 values; an array holds at most 2147483647 \(parameters 11 PB, activations 6\.1 PB, data \d+ MB, runtime 80 MB, records and output 5\.6 PB\); the largest part is model\.layers\[0\] with 7\.85e\+14 parameters\n$/);
+    expect(r.stderr).toMatch(/^gradlab: memory: this run needs one array of 7\.84e\+14 values; an array holds at most 2147483647 \(parameters 11 PB, activations 6\.1 PB, data \d+ MB, runtime 64 MB, records and output 5\.6 PB\); the largest part is model\.layers\[0\] with 7\.85e\+14 parameters\n$/);
     expect(readdirSync(dir)).toEqual(["c.json"]);
   });
 
@@ -79,7 +79,7 @@ describe("refused before allocating: one line, nothing written", () => {
   };
 
   it("a modest network above --max-memory", () => {
-    refuse(mlp(5, { data: { train: 60000, test: 10000 } }), /^memory: this run needs about \d+ MB \(parameters .*, activations .*, data 53 MB, runtime 80 MB, records and output .*\), more than the 20 MB limit \(--max-memory; the default is half of this machine's memory\)$/, { maxMemory: parseSize("20MB") });
+    refuse(mlp(5, { data: { train: 60000, test: 10000 } }), /^memory: this run needs about \d+ MB \(parameters .*, activations .*, data 53 MB, runtime 64 MB, records and output .*\), more than the 20 MB limit \(--max-memory; the default is half of this machine's memory\)$/, { maxMemory: parseSize("20MB") });
   });
 
   it("an IDX header that claims 2³¹ images of 2¹⁶ × 2¹⁶ pixels", () => {
