@@ -21,6 +21,8 @@ export interface ReportRun {
   probe?: ProbeFile;
   summary: Partial<Summary>;
   records: StepRecord[];
+  /** how many records metrics.jsonl holds (readRun): more than `records` when the report shows a selection */
+  recordCount?: number;
   /** per-epoch results; default summary.epochs */
   epochs?: { epoch: number; testAccuracy: number; trainLoss?: number; testLoss?: number }[];
 }

@@ -85,9 +85,14 @@ export function parseRunConfig(text: string, file: string): Record<string, unkno
  * @example parseMetricsLines(['{"step":0,"loss":2.3,"layers":[]}'], "m.jsonl") // [{ step: 0, epoch: null, loss: 2.3, accuracy: null, layers: [] }]
  */
 export function parseMetricsLines(lines: Iterable<string>, file: string, keep = KEEP_RECORDS): StepRecord[] {
+  return keptRecords(lines, file, keep).records;
+}
+
+/** parseMetricsLines, with how many records the lines held (more than kept when over `keep`). */
+function keptRecords(lines: Iterable<string>, file: string, keep: number): { records: StepRecord[]; total: number } {
   const kept = new RecordKeep<StepRecord>(Math.max(2, keep));
   for (const r of metricsRecords(lines, file)) kept.push(r);
-  return kept.list();
+  return { records: kept.list(), total: kept.count };
 }
 
 /**
@@ -184,8 +189,8 @@ export function readRun(runDir: string, keep = KEEP_RECORDS): ReportRun {
   const summary = parseSummary(readText(file("summary.json"), CAPS.small), shown(file("summary.json")));
   const metrics = file("metrics.jsonl");
   if (!existsSync(metrics)) throw new InputError(`${shown(metrics)}: no such file (is this a gradlab run folder?)`);
-  const records = parseMetricsLines(fileLines(metrics), shown(metrics), keep);
-  return { config, summary: summary as Partial<Summary>, records, ...(probe ? { probe } : {}) };
+  const { records, total } = keptRecords(fileLines(metrics), shown(metrics), keep);
+  return { config, summary: summary as Partial<Summary>, records, recordCount: total, ...(probe ? { probe } : {}) };
 }
 
 /** "A PyTorch model (Net, 101,770 parameters) recorded by gradlab-probe every 100 steps, trained with SGD (lr 0.1)." */

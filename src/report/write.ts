@@ -91,6 +91,9 @@ function* perRecord(file: string, header: string, rows: (r: StepRecord) => strin
 export function writeReport(runDir: string, opts: WriteOptions = {}): string[] {
   const dir = resolve(runDir);
   const run = readRun(dir);
+  // Every record in memory already (up to KEEP_RECORDS): the CSVs from them, the same bytes as
+  // the passes below, without reading and checking the file twice more.
+  if (run.recordCount === run.records.length) return writeAll(dir, reportFiles(run, opts));
   const metrics = join(dir, "metrics.jsonl");
   // every parameter key (in order of first appearance, as paramKeys) and whether any record has time steps
   const keys = new Set<string>();

@@ -1,11 +1,12 @@
 // Reading metrics.jsonl as a stream: lines are cut correctly across read chunks (64 KB), a huge
 // run keeps a bounded, evenly spaced selection with its first and last record, a normal run
 // keeps every record unchanged, and the size cap still refuses a file that is too large.
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { fileLines, KEEP_RECORDS, parseMetricsLines, parseRun, readRun } from "../../src/report/read-run.ts";
-import { reportFiles } from "../../src/report/write.ts";
+import { fileLines, KEEP_RECORDS, parseMetrics, parseMetricsLines, parseRun, readRun } from "../../src/report/read-run.ts";
+import { metricsToCsv } from "../../src/report/csv.ts";
+import { reportFiles, writeReport } from "../../src/report/write.ts";
 import { tempDir } from "../helpers/cli.ts";
 import { cnnRecords, synthRun } from "./synthetic.ts";
 
@@ -58,6 +59,25 @@ describe("metrics.jsonl as a stream", () => {
     expect(run.records.length).toBeLessThanOrEqual(KEEP_RECORDS + 1);
     expect(run.records[0].step).toBe(0);
     expect(run.records[run.records.length - 1].step).toBe(3 * KEEP_RECORDS - 1);
+    expect(run.recordCount).toBe(3 * KEEP_RECORDS);
+  });
+
+  it("writeReport's metrics.csv holds every record, from memory when all were kept and from passes over the file when not", () => {
+    // the two ways must give the bytes metricsToCsv gives for every record of the file
+    for (const n of [50, 3 * KEEP_RECORDS]) {
+      const dir = join(tempDir(), `run-${n}`);
+      mkdirSync(dir);
+      const s = synthRun(cnnRecords(), "cnn");
+      writeFileSync(join(dir, "config.json"), JSON.stringify(s.config));
+      writeFileSync(join(dir, "summary.json"), JSON.stringify(s.summary));
+      const text = Array.from({ length: n }, (_, i) => JSON.stringify(record(i))).join("\n") + "\n";
+      writeFileSync(join(dir, "metrics.jsonl"), text);
+      const run = readRun(dir);
+      expect(run.recordCount).toBe(n);
+      expect(run.records.length === n).toBe(n <= KEEP_RECORDS);
+      writeReport(dir, { png: false });
+      expect(readFileSync(join(dir, "metrics.csv"), "utf8")).toBe(metricsToCsv(parseMetrics(text)));
+    }
   });
 });
 
