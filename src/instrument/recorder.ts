@@ -68,6 +68,35 @@ export interface StepRecord {
 
 export interface RecorderOptions { histograms?: boolean }
 
+// The record's counting loops are small functions of their own, so that each is optimized (on
+// its own, in a millisecond or two) while the first record still runs: folded into
+// beforeUpdate they were interpreted through a whole LSTM's T·B·H gate values at step 0.
+
+/** Entries with |f′(z)| below `limit`. */
+function countSaturated(df: (z: number, y: number) => number, z: FloatArray, y: FloatArray, n: number, limit: number): number {
+  let sat = 0;
+  for (let i = 0; i < n; i++) if (Math.abs(df(z[i], y[i])) < limit) sat++;
+  return sat;
+}
+
+/** Units whose z [B, units] is ≤ 0 for every example of the batch. */
+function countDead(z: FloatArray, B: number, units: number): number {
+  let dead = 0;
+  for (let u = 0; u < units; u++) {
+    let alive = false;
+    for (let b = 0; b < B && !alive; b++) alive = z[b * units + u] > 0;
+    if (!alive) dead++;
+  }
+  return dead;
+}
+
+/** A gate's fractions of values below 0.01 (closed) and above 0.99 (open) among its first n. */
+function gateFractions(name: string, values: FloatArray, n: number): { name: string; low: number; high: number } {
+  let low = 0, high = 0;
+  for (let i = 0; i < n; i++) { const g = values[i]; if (g < 0.01) low++; else if (g > 0.99) high++; }
+  return { name, low: low / n, high: high / n };
+}
+
 export class Recorder {
   /** the layers that are recorded: all with parameters or a probe, depth-first */
   readonly layers: Layer[];
@@ -108,21 +137,8 @@ export class Recorder {
         const { mean, std } = meanStd(probe.y, n);
         rec.activation = { mean, std, saturated: null, dead: null };
         const act = probe.act;
-        if (act?.saturating) {
-          const limit = 0.01 * act.maxDf;
-          let sat = 0;
-          for (let i = 0; i < n; i++) if (Math.abs(act.df(probe.z[i], probe.y[i])) < limit) sat++;
-          rec.activation.saturated = sat / n;
-        }
-        if (act?.canDie) {
-          let dead = 0;
-          for (let u = 0; u < probe.units; u++) {
-            let alive = false;
-            for (let b = 0; b < B && !alive; b++) alive = probe.z[b * probe.units + u] > 0;
-            if (!alive) dead++;
-          }
-          rec.activation.dead = dead / probe.units;
-        }
+        if (act?.saturating) rec.activation.saturated = countSaturated(act.df, probe.z, probe.y, n, 0.01 * act.maxDf) / n;
+        if (act?.canDie) rec.activation.dead = countDead(probe.z, B, probe.units) / probe.units;
         if (this.opts.histograms) {
           const w = layer.params.find((p) => p.key === "weight" || p.key === "weight_ih_l0") ?? layer.params[0];
           rec.hist = {
@@ -146,12 +162,7 @@ export class Recorder {
         // σ_max of the full W_hh [G·H, H]; for a vanilla RNN (G = 1) this is Pascanu's σ_1.
         rec.sigmaMax = sigmaMax(W, tp.gates * H, H, this.sigmaWork!);
         rec.pascanu = rec.sigmaMax * tp.gamma;
-        rec.gates = tp.gateValues.map(({ name, values }) => {
-          const n = T * B * H;
-          let low = 0, high = 0;
-          for (let i = 0; i < n; i++) { const g = values[i]; if (g < 0.01) low++; else if (g > 0.99) high++; }
-          return { name, low: low / n, high: high / n };
-        });
+        rec.gates = tp.gateValues.map(({ name, values }) => gateFractions(name, values, T * B * H));
       }
       layers.push(rec);
     }
