@@ -82,29 +82,14 @@ export class Rng {
     return x % n;
   }
 
-  /**
-   * Fisher–Yates shuffle in place: j = int(i + 1) for i = n−1 … 1, the same draws as int(),
-   * written out with the state in locals. An epoch's order (60,000 indices) is shuffled once,
-   * mostly before the JIT has compiled anything, where three calls per index cost ~5 ms.
-   */
+  /** Fisher–Yates shuffle in place. */
   shuffle(a: Int32Array | Uint32Array | number[]): void {
-    let s0 = this.s0, s1 = this.s1, s2 = this.s2, s3 = this.s3;
     for (let i = a.length - 1; i > 0; i--) {
-      const n = i + 1, limit = 4294967296 - (4294967296 % n);
-      let x: number;
-      do {
-        const v = Math.imul(s1, 5);
-        x = Math.imul((v << 7) | (v >>> 25), 9) >>> 0;
-        const t = s1 << 9;
-        s2 ^= s0; s3 ^= s1; s1 ^= s2; s0 ^= s3; s2 ^= t;
-        s3 = (s3 << 11) | (s3 >>> 21);
-      } while (x >= limit);
-      const j = x % n;
-      const tmp = a[i];
+      const j = this.int(i + 1);
+      const t = a[i];
       a[i] = a[j];
-      a[j] = tmp;
+      a[j] = t;
     }
-    this.s0 = s0; this.s1 = s1; this.s2 = s2; this.s3 = s3;
   }
 
   /** Copy of the full state, for checkpoints. */
