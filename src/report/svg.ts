@@ -18,14 +18,39 @@
  */
 import type { ChartOption } from "./charts.ts";
 
-type Opt = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+// The option subset this file reads (every field optional, as in ECharts).
+interface TextStyleOpt { fontSize?: number; fontWeight?: string; color?: string; fontFamily?: string; lineHeight?: number }
+interface AxisOpt {
+  type?: string; gridIndex?: number; position?: string; data?: unknown[];
+  name?: string; nameGap?: number; nameTextStyle?: TextStyleOpt;
+  min?: unknown; max?: unknown; minInterval?: number; boundaryGap?: boolean;
+  axisLabel?: { fontSize?: number; formatter?: unknown; interval?: unknown };
+  axisLine?: { show?: boolean }; splitLine?: { show?: boolean };
+}
+interface LineStyleOpt { color?: string; width?: number; type?: string; opacity?: number }
+interface SeriesOpt {
+  type?: string; name?: unknown; data?: unknown[]; color?: string; xAxisIndex?: number; yAxisIndex?: number;
+  showSymbol?: boolean; symbol?: string; symbolSize?: number; lineStyle?: LineStyleOpt; itemStyle?: { color?: string };
+  markLine?: { data?: { yAxis?: number }[]; label?: { formatter?: unknown; fontSize?: number }; lineStyle?: LineStyleOpt };
+}
+interface TitleOpt { text?: unknown; subtext?: unknown; left?: unknown; top?: unknown; itemGap?: number; textStyle?: TextStyleOpt; subtextStyle?: TextStyleOpt }
+interface LegendOpt { show?: boolean; orient?: string; left?: unknown; top?: unknown; bottom?: unknown; itemWidth?: number; itemGap?: number; textStyle?: TextStyleOpt }
+interface GridOpt { left?: unknown; right?: unknown; top?: unknown; bottom?: unknown; width?: unknown; height?: unknown }
+interface VisualMapOpt { min?: unknown; max?: unknown; inRange?: { color?: string[] }; itemWidth?: number; itemHeight?: number; right?: unknown; top?: unknown; text?: unknown[]; textStyle?: TextStyleOpt }
+type Many<T> = T | T[] | undefined;
+interface OptionSubset {
+  backgroundColor?: unknown; color?: unknown; textStyle?: TextStyleOpt;
+  title?: Many<TitleOpt>; legend?: Many<LegendOpt>; grid?: Many<GridOpt>; xAxis?: Many<AxisOpt>; yAxis?: Many<AxisOpt>;
+  series?: Many<SeriesOpt>; visualMap?: Many<VisualMapOpt>;
+}
 
 // ECharts' default look (its light theme), so the report reads like the lab.
 const PALETTE = ["#5470c6", "#91cc75", "#fac858", "#ee6666", "#73c0de", "#3ba272", "#fc8452", "#9a60b4", "#ea7ccc"];
 const TITLE_COLOR = "#464646", SUBTITLE_COLOR = "#6e7079", AXIS_COLOR = "#6e7079", SPLIT_COLOR = "#dbdee4", LEGEND_COLOR = "#333";
 const LABEL_SIZE = 12;
 
-const arr = (x: unknown): Opt[] => (x === undefined || x === null ? [] : Array.isArray(x) ? x : [x]) as Opt[];
+const arr = <T>(x: T | T[] | null | undefined): T[] => (x === undefined || x === null ? [] : Array.isArray(x) ? x : [x]);
+const num = (x: unknown): x is number => typeof x === "number";
 /** A coordinate as SVG text: two decimals at most. */
 const n = (x: number): string => String(Math.round(x * 100) / 100);
 
@@ -83,7 +108,7 @@ function defaultLabel(v: number): string {
 }
 
 interface Axis {
-  opt: Opt;
+  opt: AxisOpt;
   type: "category" | "value" | "log";
   horizontal: boolean;
   /** pixel range: [start, end] with start at the minimum (left, or bottom) */
@@ -99,7 +124,7 @@ interface Axis {
 }
 
 /** Interval and rounded extent of a value axis, as ECharts' interval scale makes them. */
-function valueScale(o: Opt, lo: number, hi: number): { min: number; max: number; ticks: number[] } {
+function valueScale(o: AxisOpt, lo: number, hi: number): { min: number; max: number; ticks: number[] } {
   let min = typeof o.min === "number" ? o.min : Math.min(0, lo);
   let max = typeof o.max === "number" ? o.max : Math.max(0, hi);
   if (!(max > min)) max = min + 1;
@@ -115,7 +140,7 @@ function valueScale(o: Opt, lo: number, hi: number): { min: number; max: number;
 }
 
 /** Whole decades of a log axis, thinned to at most about eight labels. */
-function logScale(o: Opt, lo: number, hi: number): { min: number; max: number; ticks: number[] } {
+function logScale(o: AxisOpt, lo: number, hi: number): { min: number; max: number; ticks: number[] } {
   // 1e-323 is the smallest power of ten a double holds (10 ** -324 is 0)
   const e0 = Math.max(-323, typeof o.min === "number" && o.min > 0 ? Math.log10(o.min) : Number.isFinite(lo) ? Math.floor(Math.log10(lo)) : 0);
   let e1 = typeof o.max === "number" && o.max > 0 ? Math.log10(o.max) : Number.isFinite(hi) ? Math.ceil(Math.log10(hi)) : e0 + 1;
@@ -126,7 +151,7 @@ function logScale(o: Opt, lo: number, hi: number): { min: number; max: number; t
   return { min: 10 ** e0, max: 10 ** e1, ticks };
 }
 
-function makeAxis(o: Opt, horizontal: boolean, rect: Rect, side: number, data: unknown[]): Axis {
+function makeAxis(o: AxisOpt, horizontal: boolean, rect: Rect, side: number, data: unknown[]): Axis {
   const type = (o.type ?? (horizontal ? "category" : "value")) as Axis["type"];
   if (type !== "category" && type !== "value" && type !== "log") throw new Error(`chart SVG: axis type ${String(o.type)} is not drawn`);
   const [p0, p1] = horizontal ? [rect.x0, rect.x1] : [rect.y1, rect.y0];
@@ -171,12 +196,13 @@ function shownCategories(ax: Axis, size: number): number[] {
 }
 
 /** Axis line, ticks, labels, name; and (into `grid`) the split lines. */
-function drawAxis(ax: Axis, rect: Rect, showLine: boolean, font: string): { grid: string; axis: string } {
+function drawAxis(ax: Axis, rect: Rect, showLine: boolean): { grid: string; axis: string } {
   const o = ax.opt;
   const size = o.axisLabel?.fontSize ?? LABEL_SIZE;
   const label = { size, color: AXIS_COLOR };
-  const fmt = typeof o.axisLabel?.formatter === "function" ? (v: number | string, i: number) => String(o.axisLabel.formatter(v, i))
-    : typeof o.axisLabel?.formatter === "string" ? (v: number | string) => (o.axisLabel.formatter as string).replace("{value}", String(v)) : (v: number | string) => (typeof v === "number" ? defaultLabel(v) : v);
+  const f = o.axisLabel?.formatter;
+  const fmt = typeof f === "function" ? (v: number | string, i: number) => String(f(v, i))
+    : typeof f === "string" ? (v: number | string) => f.replace("{value}", String(v)) : (v: number | string) => (typeof v === "number" ? defaultLabel(v) : v);
   let grid = "", out = "";
   const marks: [number, string][] = ax.type === "category"
     ? shownCategories(ax, size).map((i) => [ax.pos(i)!, fmt(ax.categories[i], i)])
@@ -196,10 +222,9 @@ function drawAxis(ax: Axis, rect: Rect, showLine: boolean, font: string): { grid
       out += ax.horizontal ? `<path d="M${n(q)} ${n(ax.at)}L${n(q)} ${n(ax.at + 5)}" stroke="${AXIS_COLOR}"/>` : `<path d="M${n(ax.at)} ${n(q)}L${n(ax.at + 5 * ax.outward)} ${n(q)}" stroke="${AXIS_COLOR}"/>`;
     }
   }
-  let room = 0; // how far the labels reach from the axis line
   for (const [p, s] of marks) {
-    if (ax.horizontal) { out += text(s, p, ax.at + 8 + size / 2, { ...label, anchor: "middle" }); room = Math.max(room, 8 + size); }
-    else { out += text(s, ax.at + 8 * ax.outward, p, { ...label, anchor: ax.outward < 0 ? "end" : "start" }); room = Math.max(room, 8 + textWidth(s, size)); }
+    if (ax.horizontal) out += text(s, p, ax.at + 8 + size / 2, { ...label, anchor: "middle" });
+    else out += text(s, ax.at + 8 * ax.outward, p, { ...label, anchor: ax.outward < 0 ? "end" : "start" });
   }
   if (typeof o.name === "string" && o.name !== "") {
     const gap = typeof o.nameGap === "number" ? o.nameGap : 15;
@@ -209,7 +234,6 @@ function drawAxis(ax: Axis, rect: Rect, showLine: boolean, font: string): { grid
     if (ax.horizontal) out += text(o.name, mid, ax.at + gap + st.size / 2, st);
     else out += text(o.name, ax.at + (gap + st.size / 2) * ax.outward, mid, st, -90);
   }
-  void room; void font;
   return { grid, axis: out };
 }
 
@@ -218,7 +242,7 @@ function drawAxis(ax: Axis, rect: Rect, showLine: boolean, font: string): { grid
 
 interface Rect { x0: number; y0: number; x1: number; y1: number }
 
-function gridRect(g: Opt, width: number, height: number): Rect {
+function gridRect(g: GridOpt, width: number, height: number): Rect {
   const px = (v: unknown, total: number, dflt: number) => (typeof v === "number" ? v : typeof v === "string" && v.endsWith("%") ? (parseFloat(v) / 100) * total : dflt);
   const x0 = px(g.left, width, 0.1 * width), y0 = px(g.top, height, 60);
   const x1 = typeof g.width === "number" ? x0 + g.width : width - px(g.right, width, 0.1 * width);
@@ -226,7 +250,7 @@ function gridRect(g: Opt, width: number, height: number): Rect {
   return { x0, y0, x1, y1 };
 }
 
-const colorOf = (s: Opt, i: number, palette: readonly string[]): string => s.lineStyle?.color ?? s.itemStyle?.color ?? s.color ?? palette[i % palette.length];
+const colorOf = (s: SeriesOpt, i: number, palette: readonly string[]): string => s.lineStyle?.color ?? s.itemStyle?.color ?? s.color ?? palette[i % palette.length];
 
 function symbol(kind: string, x: number, y: number, size: number, color: string): string {
   const r = size / 2;
@@ -255,14 +279,14 @@ function ramp(colors: readonly string[], u: number): string {
  * `idPrefix` names the clip paths and gradients, so several SVGs can share one HTML page.
  */
 export function drawSvg(option: ChartOption, width: number, height: number, idPrefix = "gl0"): string {
-  const o = option as Opt;
+  const o = option as OptionSubset;
   const font = o.textStyle?.fontFamily ?? "sans-serif";
-  const palette: string[] = Array.isArray(o.color) ? o.color : PALETTE;
+  const palette: string[] = Array.isArray(o.color) ? o.color.map(String) : PALETTE;
   const series = arr(o.series);
   const grids = arr(o.grid).length ? arr(o.grid) : [{}];
   const rects = grids.map((g) => gridRect(g, width, height));
   const xOpts = arr(o.xAxis), yOpts = arr(o.yAxis);
-  for (const s of series) if (!["line", "scatter", "heatmap"].includes(s.type)) throw new Error(`chart SVG: series type ${String(s.type)} is not drawn`);
+  for (const s of series) if (!["line", "scatter", "heatmap"].includes(s.type ?? "")) throw new Error(`chart SVG: series type ${String(s.type)} is not drawn`);
 
   // The values each axis must show (for axes without a fixed range).
   const valuesOn = (dim: 0 | 1, idx: number) => series.filter((s) => ((dim === 0 ? s.xAxisIndex : s.yAxisIndex) ?? 0) === idx)
@@ -279,7 +303,7 @@ export function drawSvg(option: ChartOption, width: number, height: number, idPr
   rects.forEach((r, i) => { defs += `<clipPath id="${idPrefix}-c${i}"><rect x="${n(r.x0 - 1)}" y="${n(r.y0 - 1)}" width="${n(r.x1 - r.x0 + 2)}" height="${n(r.y1 - r.y0 + 2)}"/></clipPath>`; });
   const gridOf = (ax: Axis) => rects[ax.opt.gridIndex ?? 0] ?? rects[0];
   xs.forEach((ax) => {
-    const d = drawAxis(ax, gridOf(ax), ax.opt.axisLine?.show ?? true, font);
+    const d = drawAxis(ax, gridOf(ax), ax.opt.axisLine?.show ?? true);
     gridLines += d.grid; axes += d.axis;
   });
   ys.forEach((ax) => {
@@ -287,7 +311,7 @@ export function drawSvg(option: ChartOption, width: number, height: number, idPr
     const twin = (sides.get(g) ?? 0) > 1;
     // a grid's split lines come from its first y axis only, as ECharts draws them with two
     const first = ys.find((y) => (y.opt.gridIndex ?? 0) === g) === ax;
-    const d = drawAxis(ax, gridOf(ax), ax.opt.axisLine?.show ?? (twin || ax.type === "category"), font);
+    const d = drawAxis(ax, gridOf(ax), ax.opt.axisLine?.show ?? (twin || ax.type === "category"));
     if (first) gridLines += d.grid;
     axes += d.axis;
   });
@@ -339,13 +363,14 @@ export function drawSvg(option: ChartOption, width: number, height: number, idPr
       for (const p of pts) if (p && p[0] >= r.x0 - 1 && p[0] <= r.x1 + 1 && p[1] >= r.y0 - 1 && p[1] <= r.y1 + 1) marks += symbol(sym, p[0], p[1], symSize, color);
       if (marks) over += `<g${op !== undefined && op !== 1 && s.type === "line" ? ` opacity="${n(op)}"` : ""}>${marks}</g>`;
     }
-    for (const m of arr(s.markLine?.data)) {
+    const ml = s.markLine;
+    for (const m of arr(ml?.data)) {
       const y = ya.pos(m.yAxis);
-      if (y === undefined) continue;
-      const r = gridOf(xa), ls = s.markLine.lineStyle ?? {};
+      if (y === undefined || !ml) continue;
+      const r = gridOf(xa), ls = ml.lineStyle ?? {};
       body += `<path d="M${n(r.x0)} ${n(y)}L${n(r.x1)} ${n(y)}" fill="none" stroke="${ls.color ?? "#555"}" stroke-width="${n(ls.width ?? 1)}"${dash(ls.type ?? "dashed", ls.width ?? 1)}/>`;
-      const lab = s.markLine.label?.formatter;
-      if (typeof lab === "string") over += text(lab, r.x1 - 4, y - 8, { size: s.markLine.label.fontSize ?? LABEL_SIZE, color: ls.color ?? "#555", anchor: "end" });
+      const lab = ml.label?.formatter;
+      if (typeof lab === "string") over += text(lab, r.x1 - 4, y - 8, { size: ml.label?.fontSize ?? LABEL_SIZE, color: ls.color ?? "#555", anchor: "end" });
     }
     if (typeof s.name === "string" && !legendItems.some((l) => l.name === s.name)) {
       legendItems.push({ name: s.name, color, dash: s.type === "line" ? dash(s.lineStyle?.type, lw) : "", width: s.type === "line" ? lw : 0, symbol: sym });
@@ -405,11 +430,11 @@ export function drawSvg(option: ChartOption, width: number, height: number, idPr
   if (vm) {
     const bw = vm.itemWidth ?? 20, bh = vm.itemHeight ?? 140;
     const x = typeof vm.right === "number" ? width - vm.right - bw : width - 30 - bw;
-    const y = vm.top === "middle" || vm.top === undefined ? (height - bh) / 2 : vm.top;
+    const y = num(vm.top) ? vm.top : (height - bh) / 2; // "middle", ECharts' default here
     const id = `${idPrefix}-vm`;
     defs += `<linearGradient id="${id}" x1="0" y1="1" x2="0" y2="0">${vmColors.map((c, i) => `<stop offset="${n(i / Math.max(1, vmColors.length - 1))}" stop-color="${c}"/>`).join("")}</linearGradient>`;
     colorBar += `<rect x="${n(x)}" y="${n(y)}" width="${n(bw)}" height="${n(bh)}" fill="url(#${id})"/>`;
-    const [hi, lo] = arr(vm.text).length ? (vm.text as string[]) : [String(vmMax), String(vmMin)];
+    const [hi, lo] = vm.text?.length ? vm.text.map(String) : [String(vmMax), String(vmMin)];
     const st = { size: vm.textStyle?.fontSize ?? LABEL_SIZE, color: AXIS_COLOR, anchor: "middle" as const };
     colorBar += text(hi, x + bw / 2, y - 14, st) + text(lo, x + bw / 2, y + bh + 14, st);
   }
