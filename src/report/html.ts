@@ -197,7 +197,7 @@ h3 { font-size: 16px; margin: 24px 0 8px; }
 .diagnosis.vanishing { border-color: #D55E00; } .diagnosis.exploding, .diagnosis.diverged, .diagnosis.stopped { border-color: #CC79A7; } .diagnosis.dead { border-color: #000000; } .diagnosis.healthy { border-color: #009E73; }
 .diagnosis .headline { font-size: 22px; font-weight: bold; margin: 0 0 8px; }
 .diagnosis ul { margin: 0; padding-left: 20px; } .diagnosis li { margin: 4px 0; }
-table { border-collapse: collapse; font-size: 13px; margin: 8px 0; }
+table { border-collapse: collapse; font-size: 13px; margin: 8px 0; display: block; max-width: 100%; overflow-x: auto; } /* a wide table scrolls on its own; the page never does */
 th, td { border: 1px solid var(--line); padding: 4px 8px; text-align: right; font-variant-numeric: tabular-nums; }
 th { background: var(--panel); } td.name, th.name { text-align: left; }
 .chart { margin: 20px 0 28px; } .chart svg { display: block; max-width: 100%; height: auto; border: 1px solid var(--line); }
