@@ -34,7 +34,7 @@ interface SeriesOpt {
   markLine?: { data?: { yAxis?: number }[]; label?: { formatter?: unknown; fontSize?: number }; lineStyle?: LineStyleOpt };
 }
 interface TitleOpt { text?: unknown; subtext?: unknown; left?: unknown; top?: unknown; itemGap?: number; textStyle?: TextStyleOpt; subtextStyle?: TextStyleOpt }
-interface LegendOpt { show?: boolean; orient?: string; left?: unknown; top?: unknown; bottom?: unknown; itemWidth?: number; itemGap?: number; textStyle?: TextStyleOpt }
+interface LegendOpt { show?: boolean; left?: unknown; top?: unknown; itemWidth?: number; itemGap?: number; textStyle?: TextStyleOpt }
 interface GridOpt { left?: unknown; right?: unknown; top?: unknown; bottom?: unknown; width?: unknown; height?: unknown }
 interface VisualMapOpt { min?: unknown; max?: unknown; inRange?: { color?: string[] }; itemWidth?: number; itemHeight?: number; right?: unknown; top?: unknown; text?: unknown[]; textStyle?: TextStyleOpt }
 type Many<T> = T | T[] | undefined;
@@ -394,34 +394,19 @@ export function drawSvg(option: ChartOption, width: number, height: number, idPr
     }
   }
 
-  // The legend: vertical at (left, top), or horizontal rows centred at the bottom.
+  // The legend: one line per series at (left, top), as every chart here places it (a row of
+  // items would need ECharts' scrolling, which a static picture cannot do).
   let legend = "";
   const lg = arr(o.legend)[0];
   if (lg && lg.show !== false && legendItems.length) {
     const size = lg.textStyle?.fontSize ?? 12, iw = lg.itemWidth ?? 25, ih = 14, gap = lg.itemGap ?? 10;
-    const item = (it: (typeof legendItems)[number], x: number, yMid: number) => {
-      let g = "";
-      if (it.width > 0) g += `<path d="M${n(x)} ${n(yMid)}L${n(x + iw)} ${n(yMid)}" stroke="${it.color}" stroke-width="${n(Math.min(it.width, 2))}"${it.dash}/>`;
-      g += symbol(it.symbol === "diamond" ? "diamond" : it.symbol === "circle" ? "circle" : "emptyCircle", x + iw / 2, yMid, it.symbol === "diamond" ? 12 : 9, it.color);
-      return g + text(it.name, x + iw + 5, yMid, { size, color: lg.textStyle?.color ?? LEGEND_COLOR });
-    };
-    if (lg.orient === "vertical") {
-      const x = (typeof lg.left === "number" ? lg.left : width - 150) + 5; // padded by 5 px, as ECharts does
-      let y = (typeof lg.top === "number" ? lg.top : 5) + 5 + ih / 2;
-      for (const it of legendItems) { legend += item(it, x, y); y += ih + gap * 0.7; }
-    } else {
-      const widths = legendItems.map((it) => iw + 5 + textWidth(it.name, size) + gap);
-      const rows: number[][] = [[]];
-      let w = 0;
-      widths.forEach((iwid, i) => { if (w + iwid > width - 20 && rows[rows.length - 1].length) { rows.push([]); w = 0; } rows[rows.length - 1].push(i); w += iwid; });
-      const rowH = ih + 6;
-      let y = typeof lg.bottom === "number" ? height - lg.bottom - rows.length * rowH + rowH / 2 : (typeof lg.top === "number" ? lg.top : 5) + ih / 2;
-      for (const row of rows) {
-        const total = row.reduce((s, i) => s + widths[i], 0) - gap;
-        let x = (width - total) / 2;
-        for (const i of row) { legend += item(legendItems[i], x, y); x += widths[i]; }
-        y += rowH;
-      }
+    const x = (typeof lg.left === "number" ? lg.left : width - 150) + 5; // padded by 5 px, as ECharts does
+    let y = (typeof lg.top === "number" ? lg.top : 5) + 5 + ih / 2;
+    for (const it of legendItems) {
+      if (it.width > 0) legend += `<path d="M${n(x)} ${n(y)}L${n(x + iw)} ${n(y)}" stroke="${it.color}" stroke-width="${n(Math.min(it.width, 2))}"${it.dash}/>`;
+      legend += symbol(it.symbol === "diamond" ? "diamond" : it.symbol === "circle" ? "circle" : "emptyCircle", x + iw / 2, y, it.symbol === "diamond" ? 12 : 9, it.color);
+      legend += text(it.name, x + iw + 5, y, { size, color: lg.textStyle?.color ?? LEGEND_COLOR });
+      y += ih + gap * 0.7;
     }
   }
 
