@@ -183,8 +183,11 @@ withHelp(cli.command("help [command]", "show a command's description, options an
     helpTarget.outputHelp();
   }));
 
-// A command's help: its description and details right under the usage line.
+// A command's help: its description and details right under the usage line. cac shows a
+// negated option's implicit default ("--no-png  skip the PNG export (default: true)"), which
+// reads as if the option were on by default: that suffix goes.
 cli.help((sections) => {
+  for (const s of sections) if (s.title === "Options") s.body = s.body.replace(/^(\s+--no-\S+\s.*?) \(default: true\)$/gm, "$1");
   const c = helpTarget ?? cli.matchedCommand;
   if (!c || c === cli.globalCommand || !HELP[c.name]) return sections;
   const usage = sections.findIndex((s) => s.title === "Usage");

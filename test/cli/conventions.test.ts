@@ -68,6 +68,8 @@ describe("help", () => {
     expect(afterUsage).toMatch(/^[A-Z].{20,}\.$/);
     expect(r.stdout).toMatch(new RegExp(`Examples:\\n  \\$ gradlab ${name}\\b`));
     expect(gradlab([name, "--help"]).stdout).toBe(r.stdout);
+    // a --no-… option says what it does, not cac's implicit "(default: true)"
+    expect(r.stdout).not.toMatch(/--no-\S+ .*\(default: true\)/);
   });
 
   it("gradlab help (and gradlab alone) lists every command", () => {
