@@ -102,16 +102,23 @@ export const OKABE_ITO = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00",
 /** viridis at 0, 0.1, …, 1 (perceptually uniform, colour-blind safe) */
 const VIRIDIS = ["#440154", "#482475", "#414487", "#355f8d", "#2a788e", "#21918c", "#22a884", "#44bf70", "#7ad151", "#bddf26", "#fde725"];
 
-/** viridis at u ∈ [0, 1], linearly interpolated. */
-function viridis(u: number): string {
-  const x = Math.min(1, Math.max(0, u)) * (VIRIDIS.length - 1);
-  const i = Math.min(VIRIDIS.length - 2, Math.floor(x));
+/**
+ * The colour at u ∈ [0, 1] of a scale through "#rrggbb" stops, linearly interpolated (the
+ * heatmaps' visual map, and viridis by depth).
+ * @example ramp(["#000000", "#ffffff"], 0.5) // "#808080"
+ */
+export function ramp(colors: readonly string[], u: number): string {
+  const x = Math.min(1, Math.max(0, u)) * (colors.length - 1);
+  const i = Math.min(colors.length - 2, Math.floor(x));
   const f = x - i;
-  const a = VIRIDIS[i], b = VIRIDIS[i + 1];
+  const a = colors[i], b = colors[i + 1];
   const ch = (s: string, k: number) => parseInt(s.slice(1 + 2 * k, 3 + 2 * k), 16);
   const mix = [0, 1, 2].map((k) => Math.round(ch(a, k) + f * (ch(b, k) - ch(a, k))).toString(16).padStart(2, "0"));
   return `#${mix.join("")}`;
 }
+
+/** viridis at u ∈ [0, 1]. */
+const viridis = (u: number): string => ramp(VIRIDIS, u);
 
 /**
  * One colour per layer, by position from input to output: Okabe–Ito for up to 8 layers, else

@@ -12,6 +12,7 @@ import type { Summary } from "../experiment/run-folder/session.ts";
 import { diagnose, headlineOf, ratioText, type Diagnosis } from "../instrument/diagnosis.ts";
 import type { LayerRecord, StepRecord } from "../instrument/recorder.ts";
 import { CHART_IDS, compareCharts, runCharts, sharedScales, weightKey, type ChartOption, type ChartSpec, type CompareRun, type RunData } from "./charts.ts";
+import { esc } from "./escape.ts";
 import { chartSvg } from "./render.ts";
 
 /** What a report is made from: the contents of a run folder. */
@@ -40,19 +41,8 @@ export const REPORT_DATA_FORMAT = "gradlab-report/1";
 // ---------------------------------------------------------------------------------------------
 // Escaping.
 
-const HTML_ESCAPES: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" };
-
-/**
- * Escape text for HTML content and attribute values; control characters (C0 but newline, tab and
- * carriage return, DEL, C1) are shown as a visible `\u001b`, never passed on raw.
- * @example esc(`<b a="1">`) // "&lt;b a=&quot;1&quot;&gt;"
- * @example esc("x\u001b[2J") // "x\\u001b[2J"
- */
-export function esc(value: unknown): string {
-  return String(value)
-    .replace(/[&<>"']/g, (c) => HTML_ESCAPES[c])
-    .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
-}
+// esc lives in escape.ts (the charts' SVG uses it too); importers of html.ts keep finding it here.
+export { esc };
 
 /**
  * JSON for a <script type="application/json"> block: `<`, `>`, `&`, the JS line separators, DEL

@@ -16,7 +16,9 @@
  *
  * @example drawSvg({ xAxis: { type: "value" }, yAxis: { type: "value" }, series: [{ type: "line", data: [[0, 1], [1, 2]] }] }, 400, 300).startsWith("<svg") // true
  */
-import type { ChartOption } from "./charts.ts";
+import { grouped } from "../core/format.ts";
+import { ramp, type ChartOption } from "./charts.ts";
+import { esc } from "./escape.ts";
 
 // The option subset this file reads (every field optional, as in ECharts).
 interface TextStyleOpt { fontSize?: number; fontWeight?: string; color?: string; fontFamily?: string; lineHeight?: number }
@@ -54,12 +56,6 @@ const num = (x: unknown): x is number => typeof x === "number";
 /** A coordinate as SVG text: two decimals at most. */
 const n = (x: number): string => String(Math.round(x * 100) / 100);
 
-/** XML text and attribute escaping; control characters (which XML forbids) shown as \uXXXX. */
-export function escapeXml(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!)
-    .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
-}
-
 /** Width of text in DejaVu Sans, estimated per character (it is wide: ~0.6 em on average). */
 export function textWidth(s: string, size: number): number {
   let w = 0;
@@ -73,10 +69,10 @@ interface TextStyle { size: number; color: string; weight?: string; anchor?: "st
 function text(s: string, x: number, y: number, st: TextStyle, rotate = 0): string {
   const base = y + 0.36 * st.size; // the middle of a capital
   const attrs = `font-size="${st.size}" fill="${st.color}"${st.weight ? ` font-weight="${st.weight}"` : ""}${st.anchor && st.anchor !== "start" ? ` text-anchor="${st.anchor}"` : ""}`;
-  if (rotate === 0) return `<text x="${n(x)}" y="${n(base)}" ${attrs}>${escapeXml(s)}</text>`;
+  if (rotate === 0) return `<text x="${n(x)}" y="${n(base)}" ${attrs}>${esc(s)}</text>`;
   // rotated about (x, y): the baseline offset turns with the text
   const r = (rotate * Math.PI) / 180;
-  return `<text transform="translate(${n(x - Math.sin(r) * 0.36 * st.size)} ${n(y + Math.cos(r) * 0.36 * st.size)}) rotate(${rotate})" ${attrs}>${escapeXml(s)}</text>`;
+  return `<text transform="translate(${n(x - Math.sin(r) * 0.36 * st.size)} ${n(y + Math.cos(r) * 0.36 * st.size)}) rotate(${rotate})" ${attrs}>${esc(s)}</text>`;
 }
 
 const DASHES: Record<string, (w: number) => string> = {
@@ -99,13 +95,6 @@ function nice(x: number): number {
 
 /** A tick value without floating-point dust (0.30000000000000004 → 0.3). */
 const clean = (x: number) => Number(x.toPrecision(12));
-
-/** ECharts' default label of a value axis: thousands grouped, decimals as they are. */
-function defaultLabel(v: number): string {
-  if (!Number.isInteger(v)) return String(v);
-  const s = String(Math.abs(v)).replace(/\B(?=(\d{3})+(?!\d))/g, ",");
-  return v < 0 ? `-${s}` : s;
-}
 
 interface Axis {
   opt: AxisOpt;
@@ -202,7 +191,7 @@ function drawAxis(ax: Axis, rect: Rect, showLine: boolean): { grid: string; axis
   const label = { size, color: AXIS_COLOR };
   const f = o.axisLabel?.formatter;
   const fmt = typeof f === "function" ? (v: number | string, i: number) => String(f(v, i))
-    : typeof f === "string" ? (v: number | string) => f.replace("{value}", String(v)) : (v: number | string) => (typeof v === "number" ? defaultLabel(v) : v);
+    : typeof f === "string" ? (v: number | string) => f.replace("{value}", String(v)) : (v: number | string) => (typeof v === "number" ? grouped(v) : v);
   let grid = "", out = "";
   const marks: [number, string][] = ax.type === "category"
     ? shownCategories(ax, size).map((i) => [ax.pos(i)!, fmt(ax.categories[i], i)])
@@ -262,14 +251,6 @@ function symbol(kind: string, x: number, y: number, size: number, color: string)
 
 /** A point of a series: [x, y] pairs, or a bare y on a category x axis (its index). */
 const pointOf = (d: unknown, i: number): [unknown, unknown] => (Array.isArray(d) ? [d[0], d[1]] : [i, d]);
-
-/** Linear interpolation of "#rrggbb" colours at u ∈ [0, 1]. */
-function ramp(colors: readonly string[], u: number): string {
-  const x = Math.min(1, Math.max(0, u)) * (colors.length - 1);
-  const i = Math.min(colors.length - 2, Math.floor(x)), f = x - i;
-  const ch = (s: string, k: number) => parseInt(s.slice(1 + 2 * k, 3 + 2 * k), 16);
-  return `#${[0, 1, 2].map((k) => Math.round(ch(colors[i], k) + f * (ch(colors[i + 1], k) - ch(colors[i], k))).toString(16).padStart(2, "0")).join("")}`;
-}
 
 // ---------------------------------------------------------------------------------------------
 // The chart.
@@ -424,7 +405,7 @@ export function drawSvg(option: ChartOption, width: number, height: number, idPr
     colorBar += text(hi, x + bw / 2, y - 14, st) + text(lo, x + bw / 2, y + bh + 14, st);
   }
 
-  const bg = typeof o.backgroundColor === "string" ? `<rect width="${width}" height="${height}" fill="${escapeXml(o.backgroundColor)}"/>` : "";
-  return `<svg width="${width}" height="${height}" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${width} ${height}" font-family="${escapeXml(font)}">`
+  const bg = typeof o.backgroundColor === "string" ? `<rect width="${width}" height="${height}" fill="${esc(o.backgroundColor)}"/>` : "";
+  return `<svg width="${width}" height="${height}" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${width} ${height}" font-family="${esc(font)}">`
     + `<defs>${defs}</defs>${bg}${gridLines}${axes}${body}${over}${colorBar}${titles}${legend}</svg>`;
 }

@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { depthProfileChart, runCharts } from "../../src/report/charts.ts";
-import { drawSvg, escapeXml, textWidth } from "../../src/report/svg.ts";
+import { drawSvg, textWidth } from "../../src/report/svg.ts";
 import { rnnRecords } from "./synthetic.ts";
 
 /** The points of the class="series" paths, in order. */
@@ -120,7 +120,8 @@ describe("drawSvg", () => {
   });
 
   it("escapes text for XML and shows control characters", () => {
-    expect(escapeXml(`a<b>&"c"'\u001b`)).toBe("a&lt;b&gt;&amp;&quot;c&quot;&#39;\\u001b");
+    const svg = drawSvg({ title: { text: `a<b>&"c"'\u001b` }, xAxis: { type: "value" }, yAxis: { type: "value" }, series: [] }, 400, 300);
+    expect(svg).toContain(">a&lt;b&gt;&amp;&quot;c&quot;&#39;\\u001b</text>");
     expect(textWidth("mmmm", 10)).toBeGreaterThan(textWidth("iiii", 10));
   });
 
