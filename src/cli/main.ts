@@ -8,7 +8,6 @@
  */
 import { cac, type Command } from "cac";
 import { writeSync } from "node:fs";
-import { DENSE_WEIGHTS_FOR_TWO, RECURRENT_UNITS_FOR_TWO } from "../accel/threads.ts";
 import { InputError } from "../core/errors.ts";
 import { errorLine, isSystemError, OsError } from "../data/os-error.ts";
 import { closest } from "../experiment/suggest.ts";
@@ -123,7 +122,7 @@ withHelp(cli
   .option("--quiet", "print only the summary")
   .option("--json", "print the run's summary.json as one JSON document on stdout; human text goes to stderr")
   .option("--workers <n>", "for suites: parallel runs (default: the number of cores)")
-  .option("--threads <n>", `1 or 2: a second thread for the kernels' large products and cell steps (same results). Default: 2 for recurrent layers of ≥ ${RECURRENT_UNITS_FOR_TWO} units and dense layers of ≥ 2^${Math.log2(DENSE_WEIGHTS_FOR_TWO)} weights (fan-in × width), else 1`)
+  .option("--threads <n>", "1 or 2: a second thread for the kernels' large products and cell steps (same results). Default: 2 for recurrent layers of ≥ 64 units and dense layers of ≥ 2^20 weights (fan-in × width), else 1")
   .option("--png", "also export every chart as charts/<id>.png, for slides (about a second more; report.html has them as SVG)")
   .action(async (arg, opts) => (await import("./commands/run.ts")).runCommand(arg, opts)));
 

@@ -5,10 +5,11 @@
 // seed 784-5-5-10, the MLP 784-100×10-10 or the CNN); the expected training results are those of one thread, bit for bit, because the
 // helper runs the same code on the same values in the same order. The runs check every reuse of
 // a resident W_hh against the array (checkResident), so a stale copy would throw.
+import { readFileSync } from "node:fs";
 import { Worker } from "node:worker_threads";
 import { afterAll, describe, expect, it } from "vitest";
 import { checkResident, useHelper, WasmEngine } from "../../src/accel/index.ts";
-import { chooseThreads } from "../../src/accel/threads.ts";
+import { chooseThreads, DENSE_WEIGHTS_FOR_TWO, RECURRENT_UNITS_FOR_TWO } from "../../src/accel/threads.ts";
 import type { LayerSpec } from "../../src/core/spec.ts";
 import { loadDataset } from "../../src/data/datasets.ts";
 import { parseConfig } from "../../src/experiment/config.ts";
@@ -40,6 +41,13 @@ describe("chooseThreads: the helper where it pays", () => {
   for (const [name, layers, inShape, want] of cases) {
     it(`${name}: ${want}`, () => expect(chooseThreads(layers, inShape)).toBe(want));
   }
+  it("`gradlab run --help` states the rule with these constants", () => {
+    // the help text is a literal (the CLI's start loads no engine module); it once kept an old rule
+    const main = readFileSync(new URL("../../src/cli/main.ts", import.meta.url), "utf8");
+    const threads = main.split("\n").find((l) => l.includes('"--threads <n>"'));
+    expect(threads).toContain(`recurrent layers of ≥ ${RECURRENT_UNITS_FOR_TWO} units`);
+    expect(threads).toContain(`dense layers of ≥ 2^${Math.log2(DENSE_WEIGHTS_FOR_TWO)} weights`);
+  });
 });
 
 describe("the thread count changes no bit of a run", () => {
