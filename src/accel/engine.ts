@@ -74,6 +74,14 @@ const SPINS = 1 << 16;
  * threads ran 2–10× slower than one.
  */
 const RECLAIM_SPINS = 1 << 12;
+/**
+ * Polls before taking a job back while the helper has missed the jobs before it (a few hundred
+ * ns). A helper off its core misses whole runs of jobs, typically during the JIT's warm-up, when
+ * V8's compiler threads share the two cores: the row RNN's first ~40 steps took back 75–85 of a
+ * step's 85 jobs each, and RECLAIM_SPINS polls on each made such a step 2–3× slower than one
+ * thread. The first job the helper takes up again ends the streak.
+ */
+const RECLAIM_SPINS_MISSING = 1 << 6;
 
 /**
  * The helper thread's loop (never returns): wait for a job, run the kernel, report done.
@@ -235,6 +243,8 @@ export class WasmEngine {
   private readonly weights = new WeakMap<Float32Array, WeightSlots>();
 
   private readonly control: Int32Array | null = null;
+  /** the helper missed the last job (it was taken back): the next is taken back sooner */
+  private helperMissing = false;
 
   static create(): WasmEngine | null {
     const module = wasmModule();
@@ -392,14 +402,17 @@ export class WasmEngine {
    */
   private join(): void {
     const c = this.control!;
+    const reclaimAfter = this.helperMissing ? RECLAIM_SPINS_MISSING : RECLAIM_SPINS;
     let spins = 0;
     for (let s = Atomics.load(c, 0); s !== DONE; s = Atomics.load(c, 0)) {
-      if (s === JOB && spins > RECLAIM_SPINS && Atomics.compareExchange(c, 0, JOB, IDLE) === JOB) {
+      if (s === JOB && spins > reclaimAfter && Atomics.compareExchange(c, 0, JOB, IDLE) === JOB) {
+        this.helperMissing = true;
         this.kernels[c[1]](c[2], c[3], c[4], c[5], c[6], c[7], c[8], c[9], c[10], c[11], c[12], c[13], c[14], c[15]);
         return;
       }
       if (++spins > SPINS) Atomics.wait(c, 0, s, 1);
     }
+    this.helperMissing = false;
     Atomics.store(c, 0, IDLE);
   }
 
