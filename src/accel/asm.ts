@@ -99,13 +99,19 @@ export const anyTrue = (a: Code): Code => [...a, ...op.v128_any_true];
 
 // f32x4
 export const vadd = bin(op.f32x4_add), vsub = bin(op.f32x4_sub), vmul = bin(op.f32x4_mul), vdiv = bin(op.f32x4_div), vgt = bin(op.f32x4_gt);
+export const vlt = bin(op.f32x4_lt);
+/** lane-wise minimum (a NaN lane gives NaN) and absolute value */
+export const vmin = bin(op.f32x4_min);
+export const vabs = (a: Code): Code => [...a, ...op.f32x4_abs];
 /** lane i of an f32x4 as f32 */
 export const lane = (v: Code, i: number): Code => [...v, ...op.f32x4_extract_lane, i];
 /** f32x4 of four unsigned i32 */
 export const vFromU32 = (v: Code): Code => [...v, ...op.f32x4_convert_i32x4_u];
 
 // i32x4, i16x8, i64x2
-export const iadd4 = bin(op.i32x4_add);
+export const iadd4 = bin(op.i32x4_add), isub4 = bin(op.i32x4_sub);
+/** each 32-bit lane shifted left by n */
+export const shl32 = (a: Code, n: number): Code => [...a, ...i32(n), ...op.i32x4_shl];
 export const isplat4 = (a: Code): Code => [...a, ...op.i32x4_splat];
 /** lane i of an i32x4 as i32 */
 export const ilane = (v: Code, i: number): Code => [...v, ...op.i32x4_extract_lane, i];

@@ -11,7 +11,7 @@
  */
 import {
   bitselect, dabs, dadd, ddiv, deq, demote, dgt, dlt, dmul, dne, dsplat, dsub, dtrunc, forLoop, get, i32,
-  iadd, iand, ifElse, imul, isub, promote, set, shl64, vand, vload32, vload64, vor, vstore32, vstore64, anyTrue, type Code,
+  iadd, iand, ifElse, imul, isub, promote, set, shl64, vand, vsplat, vload32, vload64, vor, vstore32, vstore64, anyTrue, type Code,
 } from "./asm.ts";
 
 /**
@@ -28,6 +28,20 @@ export const k = (x: number): Code => {
   if (i < 0) { i = CONSTANTS.length; CONSTANTS.push(x); }
   if (8 * CONSTANTS.length > CONSTANTS_BYTES) throw new Error("accel: the constant table is full");
   return dsplat(i32(CONSTANTS_AT + 8 * i));
+};
+/**
+ * f32x4 (x, x, x, x) of a float32 x from the same table (v128.load32_splat of its slot's low 4
+ * bytes: the slot holds the double whose low word is x's bits), one instruction where a
+ * v128.const is several.
+ */
+export const kf = (x: number): Code => {
+  const w = new Uint32Array(2);
+  w[0] = new Uint32Array(new Float32Array([x]).buffer)[0];
+  const slot = new Float64Array(w.buffer)[0];
+  let i = CONSTANTS.findIndex((c) => Object.is(c, slot));
+  if (i < 0) { i = CONSTANTS.length; CONSTANTS.push(slot); }
+  if (8 * CONSTANTS.length > CONSTANTS_BYTES) throw new Error("accel: the constant table is full");
+  return vsplat(i32(CONSTANTS_AT + 8 * i));
 };
 const fromHigh = (hi: number): number => { const b = new Uint32Array(2); b[1] = hi; return new Float64Array(b.buffer)[0]; };
 const SIGN = (() => { const b = new Uint32Array(2); b[1] = 0x80000000; return new Float64Array(b.buffer)[0]; })(); // −0: the sign bit alone

@@ -5,7 +5,7 @@
  */
 import type { ActivationName } from "./spec.ts";
 import type { FloatArray } from "./tensor.ts";
-import { exp, expm1, tanh } from "./math.ts";
+import { exp, expm1, tanh, tanhF32 } from "./math.ts";
 
 export interface Activation {
   name: ActivationName;
@@ -107,7 +107,11 @@ const tanhAct: Activation = {
   name: "tanh", maxDf: 1, saturating: true, canDie: false,
   f: tanh,
   df: (_z, y) => 1 - y * y,
-  forward(z, y, n) { for (let i = 0; i < n; i++) y[i] = tanh(z[i]); },
+  // float32 tensors take tanh in float32 arithmetic (math.ts's tanhF32, as the kernels do), float64 ones in double
+  forward(z, y, n) {
+    if (y instanceof Float32Array) for (let i = 0; i < n; i++) y[i] = tanhF32(z[i]);
+    else for (let i = 0; i < n; i++) y[i] = tanh(z[i]);
+  },
   backward(_z, y, dy, dz, n) { for (let i = 0; i < n; i++) { const t = y[i]; dz[i] = dy[i] * (1 - t * t); } },
 };
 

@@ -107,12 +107,13 @@ describe("WebAssembly GEMM = float32 sequential sum (bit for bit), ≈ the refer
 });
 
 describe("elementwise kernels = the TypeScript loops, bit for bit", () => {
-  /** Values that visit every branch of fdlibm's exp, of math.ts's tanh (cut-offs 2^−28, 2^−12) and of the activations. */
+  /** Values that visit every branch of fdlibm's exp, of math.ts's tanh (cut-offs 2^−28, 2^−12), of tanhF32 (0.625, the clamp) and of the activations. */
   function awkward(n: number, seed: number): Float32Array {
     const rng = new Rng(seed);
     const x = new Float32Array(n);
     const special = [0, -0, NaN, Infinity, -Infinity, 1, -1, 22, -22, 21.99, 0.3465736, -0.3465736, 1.0397, 3e-9, -3e-9, 1e-30, 88, -88, 100, -100, 800, -800, 0.25, -0.25,
-      2.44140625e-4, -2.44140625e-4, 2.4414e-4, -2.4415e-4, 3.7252903e-9, -3.7253e-9, 1e-4, 5e-4];
+      2.44140625e-4, -2.44140625e-4, 2.4414e-4, -2.4415e-4, 3.7252903e-9, -3.7253e-9, 1e-4, 5e-4,
+      0.625, -0.625, 0.62499994, -0.62499994, 9.01, 9.25, -9.25, 1e-45, 1.1754942e-38]; // tanhF32's branch point, its clamp, subnormals
     for (let i = 0; i < n; i++) {
       const u = rng.uniform();
       x[i] = i < special.length ? special[i]

@@ -2,19 +2,21 @@
  * Activations, the accelerator's "activate", "activateBackward", "map" and "mapBackward"
  * operations. Their reference is activations.ts's {forward, backward} pair of each activation
  * (and the recurrent layers' loops that call them); the WebAssembly kernels below reproduce it
- * bit for bit on Float32 data: sigmoid and tanh (forward and backward) in double precision, two
- * values per f64x2 vector (lane-math.ts's exp and tanh), relu on float32 lanes (a select, no
+ * bit for bit on Float32 data: sigmoid (forward and backward) and tanh's backward in double
+ * precision, two values per f64x2 vector (lane-math.ts's exp), tanh's forward in float32
+ * arithmetic four values per f32x4 (math.ts's tanhF32), relu on float32 lanes (a select, no
  * rounding involved). Other activations, Float64 data and buffers shorter than WASM_MIN_VALUES
  * take the reference.
  */
 import type { Activation } from "../../core/activations.ts";
 import type { FloatArray } from "../../core/tensor.ts";
 import {
-  bitselect, dabs, dadd, ddiv, dge, dmul, dsub, forLoop, func, get, i32, iadd, iand, imul, isub, set, vgt, vload, vload32,
-  vstore, vstore32, vzero, type Code,
+  bitselect, dabs, dadd, ddiv, dge, dmul, dsub, forLoop, func, get, i32, iadd, iand, imul, isub, isub4, set, shl32, vabs, vadd,
+  vand, vconstI32, vdiv, vgt, vlt, vload, vload32, vmin, vmul, vor, vstore, vstore32, vsub, vzero, type Code,
 } from "../asm.ts";
 import type { WasmEngine } from "../engine.ts";
-import { expInto, k, pairs, SCRATCH, tanhInto } from "../lane-math.ts";
+import { TANH_F32 } from "../../core/math.ts";
+import { expInto, k, kf, pairs, SCRATCH } from "../lane-math.ts";
 import { WASM_MIN_VALUES, type AccelOps } from "../registry.ts";
 
 /** sigmoid(n, src, dst): dst = σ(src) as activations.ts computes it: 1/(1 + e^−v) for v ≥ 0, e^v/(1 + e^v) below. */
@@ -25,12 +27,38 @@ const sigmoidKernel = func("sigmoid", ["n", "src", "dst"], ["i"], ["x", "ex", "w
   ...st(get(L.dst), ddiv(bitselect(dge(get(L.x), k(0)), k(1), get(L.ex)), dadd(k(1), get(L.ex)))), // 1 or e^v, over 1 + e
 ]));
 
-/** tanh(n, src, dst): dst = tanh(src) (fdlibm). */
-const tanhKernel = func("tanh", ["n", "src", "dst"], ["i"], ["x", "th", ...SCRATCH], (L) => pairs(L, get(L.n), (ld, st) => [
-  ...set(L.x, ld(get(L.src))),
-  ...tanhInto(L, L.x, L.th),
-  ...st(get(L.dst), get(L.th)),
-]));
+/** the bits of TANH_F32.MAGIC (1.5·2^23) plus 127, and float32's sign bit */
+const MAGIC_PLUS_127 = new Int32Array(new Float32Array([TANH_F32.MAGIC]).buffer)[0] + 127;
+const SIGN32 = -0x80000000;
+/** f32x4 (c, c, c, c), from the constant table */
+const c4 = (c: number): Code => kf(c);
+/** Horner in float32 lanes: cs[0] + u·(cs[1] + u·(…)), as math.ts's loops (u·p, then + c) */
+const horner4 = (u: Code, cs: readonly number[]): Code =>
+  cs.slice(0, -1).reduceRight<Code>((p, c) => vadd(vmul(u, p), c4(c)), c4(cs[cs.length - 1]));
+
+/**
+ * tanh(n, src, dst): dst = math.ts's tanhF32(src), four values per f32x4: both of its branches
+ * are computed and each lane takes its own (|x| < T), then x's sign bit is put back.
+ */
+const tanhKernel = func("tanh", ["n", "src", "dst"], ["i"], ["x", "a", "u", "p", "y", "kb", "m", "r", "t"], (L) => quads(L, get(L.n), (ld, st) => {
+  const C = TANH_F32;
+  return [
+    ...set(L.x, ld(get(L.src))),
+    ...set(L.a, vabs(get(L.x))),
+    // |x| < T: x + x·u·P(u), u = x²
+    ...set(L.u, vmul(get(L.a), get(L.a))),
+    ...set(L.p, vadd(get(L.a), vmul(vmul(get(L.a), get(L.u)), horner4(get(L.u), C.P)))),
+    // else (1 − t)/(1 + t), t = e^−y = 2^−n·e^−r, y = min(2|x|, Y_MAX)
+    ...set(L.y, vmin(vadd(get(L.a), get(L.a)), c4(C.Y_MAX))),
+    ...set(L.kb, vadd(vmul(get(L.y), c4(C.LOG2E)), c4(C.MAGIC))), // MAGIC + n: n in its low mantissa bits
+    ...set(L.m, vsub(get(L.kb), c4(C.MAGIC))),
+    ...set(L.r, vsub(vsub(get(L.y), vmul(get(L.m), c4(C.LN2_HI))), vmul(get(L.m), c4(C.LN2_LO)))),
+    // 2^−n as bits: (127 − n) << 23 = (bits(MAGIC) + 127 − bits(kb)) << 23
+    ...set(L.t, vmul(horner4(get(L.r), C.E), shl32(isub4(vconstI32([MAGIC_PLUS_127, MAGIC_PLUS_127, MAGIC_PLUS_127, MAGIC_PLUS_127]), get(L.kb)), 23))),
+    ...set(L.t, vdiv(vsub(c4(1), get(L.t)), vadd(c4(1), get(L.t)))),
+    ...st(get(L.dst), vor(bitselect(vlt(get(L.a), c4(C.T)), get(L.p), get(L.t)), vand(get(L.x), vconstI32([SIGN32, SIGN32, SIGN32, SIGN32])))),
+  ];
+}));
 
 /** sigmoidBackward(n, y, dy, dz): dz = dy·y·(1 − y) (activations.ts, in double, that order). */
 const sigmoidBackKernel = func("sigmoidBackward", ["n", "y", "dy", "dz"], ["i"], ["s"], (L) => pairs(L, get(L.n), (ld, st) => [

@@ -11,7 +11,7 @@ import { controls, oneOf, type LayerKind } from "./kind.ts";
 import type { FloatArray } from "../tensor.ts";
 import { Workspace, type BuildContext, type LayerProbe } from "./layer.ts";
 import { RECURRENT_CONTROLS, RECURRENT_FIELDS, Recurrent, recurrentFootprint, type RecurrentSpecBase } from "./recurrent.ts";
-import { exp, tanh } from "../math.ts";
+import { exp, tanh, tanhF32 } from "../math.ts";
 
 /** `{"type": "rnn", "units": 32, "activation": "tanh"}` (relu with recurrentInit "identity": the IRNN). */
 export interface RnnSpec extends RecurrentSpecBase { type: "rnn"; activation?: "tanh" | "relu" | "sigmoid" }
@@ -63,6 +63,7 @@ export class Rnn extends Recurrent {
         else { const e = exp(v); hs[ho + i] = e / (1 + e); }
       }
     }
+    else if (hs instanceof Float32Array) for (let i = 0; i < n; i++) hs[ho + i] = tanhF32(z[zo + i]); // activations.ts's tanh
     else for (let i = 0; i < n; i++) hs[ho + i] = tanh(z[zo + i]);
   }
 
