@@ -120,6 +120,8 @@ export class Trainer {
   /** evaluate's source of test batches and its batch buffers, made on first use */
   private testSource: BatchSource | null = null;
   private evalBatch: { x: FloatArray; yc: Int32Array; y: Int32Array; logits: FloatArray } | null = null; // x [C, ...inShape], yc [C], y [EB], logits [EB, classes]
+  /** whether primeEvaluation has run */
+  private primed = false;
 
   /**
    * @param keepEpochs the most per-epoch results held (default EPOCH_KEEP); a long run keeps an
@@ -249,6 +251,13 @@ export class Trainer {
     }
     this.step++;
     if (this.step % this.stepsPerEpoch === 0) this.endEpoch();
+    else if (!this.primed) this.primeEvaluation();
+  }
+
+  /** Once, after a step: the evaluation's path on one batch of the test set (see evaluateFirst); no state changes. */
+  private primeEvaluation(): void {
+    this.primed = true;
+    if (this.data.nTest > 0) this.evaluateFirst("test", this.batchSize);
   }
 
   private noteNonFinite(s: number, cause: NonFiniteCause, p: Param | null, loss: number): void {
@@ -347,8 +356,20 @@ export class Trainer {
 
   /** Accuracy and mean loss in evaluation mode over the test (or training) set, in order. */
   evaluate(which: "test" | "train" = "test"): EvalResult {
+    return this.evaluateFirst(which, Infinity);
+  }
+
+  /**
+   * The evaluation of the first `limit` examples of a set (all of them: evaluate). After the
+   * first step the trainer runs it once on one batch of the test set, its result unused
+   * (primeEvaluation): the evaluation's calls into the step's code (the batch source, the
+   * model's forward in inference, the loss) then meet optimized code that has seen them, where
+   * the first epoch's end otherwise deoptimized it (the seed's first evaluation took 45–65 ms
+   * against 12 for the next; the steps after it ran deoptimized too).
+   */
+  private evaluateFirst(which: "test" | "train", limit: number): EvalResult {
     const d = this.data;
-    const n = which === "test" ? d.nTest : d.nTrain;
+    const n = Math.min(limit, which === "test" ? d.nTest : d.nTrain);
     const src = which === "test"
       ? (this.testSource ??= new BatchSource(d.testImages, d.testLabels, d.nTest, d.rows, d.cols, this.config.data.view, 0))
       : this.source;
