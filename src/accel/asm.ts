@@ -110,8 +110,9 @@ export const vFromU32 = (v: Code): Code => [...v, ...op.f32x4_convert_i32x4_u];
 
 // i32x4, i16x8, i64x2
 export const iadd4 = bin(op.i32x4_add), isub4 = bin(op.i32x4_sub);
-/** each 32-bit lane shifted left by n */
+/** each 32-bit lane shifted left (right, unsigned) by n */
 export const shl32 = (a: Code, n: number): Code => [...a, ...i32(n), ...op.i32x4_shl];
+export const shr32 = (a: Code, n: number): Code => [...a, ...i32(n), ...op.i32x4_shr_u];
 export const isplat4 = (a: Code): Code => [...a, ...op.i32x4_splat];
 /** lane i of an i32x4 as i32 */
 export const ilane = (v: Code, i: number): Code => [...v, ...op.i32x4_extract_lane, i];

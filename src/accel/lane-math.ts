@@ -1,18 +1,21 @@
 /**
- * Double-precision lane arithmetic shared by the elementwise kernels (ops/activation.ts,
- * ops/cells.ts): fdlibm's exp (e_exp.c) and math.ts's tanh as f64x2 code, a constant table read
- * by v128.load64_splat, and the loops over float32 buffers two values at a time.
+ * Lane arithmetic shared by the elementwise kernels (ops/activation.ts, ops/cells.ts): fdlibm's
+ * exp (e_exp.c) as f64x2 code (the sigmoid activation's), math.ts's float32 functions
+ * (expNegF32, tanhF32, sigmoidF32) as f32x4 code (tanh, and the LSTM and GRU cells), a
+ * constant table read by load64_splat / load32_splat, and the loops over float32 buffers two
+ * (pairs) or four (quads) values at a time.
  *
- * They reproduce the TypeScript path bit for bit: exp and tanh are transcribed from
+ * They reproduce the TypeScript path bit for bit: the functions are transcribed from
  * src/core/math.ts (whose functions every engine computes alike) into branch-free lane
- * arithmetic: every candidate result of fdlibm's branches is computed and the lane's own is
- * selected. The arithmetic is the same sequence of IEEE-754 double operations, so each lane gets
- * math.ts's bits.
+ * arithmetic: every candidate result of a branch is computed and the lane's own is selected.
+ * The arithmetic is the same sequence of IEEE-754 operations, so each lane gets math.ts's bits.
  */
 import {
   bitselect, dabs, dadd, ddiv, deq, demote, dgt, dlt, dmul, dne, dsplat, dsub, dtrunc, forLoop, get, i32,
-  iadd, iand, ifElse, imul, isub, promote, set, shl64, vand, vsplat, vload32, vload64, vor, vstore32, vstore64, anyTrue, type Code,
+  iadd, iand, ifElse, imul, isub, isub4, promote, set, shl32, shl64, shr32, vabs, vadd, vand, vconstI32, vdiv, vload, vlt, vmin, vmul, vsplat,
+  vstore, vsub, vload32, vload64, vor, vstore32, vstore64, anyTrue, type Code,
 } from "./asm.ts";
+import { F32_MATH } from "../core/math.ts";
 
 /**
  * The constants the kernels use, as doubles at CONSTANTS_AT (bytes) in the module's memory: the
@@ -98,26 +101,7 @@ export function expInto(v: Record<string, number>, x: number, out: number): Code
   ];
 }
 
-/**
- * math.ts's tanh of local `x` into `out`: (1 − e)/(1 + e) with e = exp(−2|x|), |x| − |x|³/3 below
- * 2^−12, x's sign; x itself below 2^−28 and for NaN (fixed up only when a pair has one).
- */
-export function tanhInto(v: Record<string, number>, x: number, out: number): Code {
-  const X = get(x), A = get(v.ax2);
-  return [
-    ...set(v.ax2, dabs(X)),
-    ...set(v.u, dmul(k(-2), A)),
-    ...expInto(v, v.u, v.m),
-    ...set(out, bitselect(dlt(A, k(2.44140625e-4)), dsub(A, ddiv(dmul(dmul(A, A), A), k(3))), ddiv(dsub(k(1), get(v.m)), dadd(k(1), get(v.m))))),
-    ...set(out, vor(get(out), vand(X, k(SIGN)))), // the sign of x (the value is ≥ 0 here)
-    ...ifElse(anyTrue(vor(dlt(A, k(3.725290298461914e-9)), dne(X, X))), [
-      ...set(out, bitselect(vor(dlt(A, k(3.725290298461914e-9)), dne(X, X)), X, get(out))),
-    ]),
-  ];
-}
-
-/** Scratch v128 locals the functions above use. */
-export const SCRATCH = ["ax", "sg", "kd", "hi", "lo", "r", "t", "c", "y", "k2", "hfx", "hxs", "r1", "e", "p2", "pm", "q", "ax2", "big", "u", "m"];
+export const SCRATCH = ["ax", "sg", "kd", "hi", "lo", "r", "t", "c", "y", "k2", "hfx", "hxs", "r1", "e", "p2", "pm", "q", "big"];
 
 /**
  * A loop over n float32 values two at a time (then the odd last one): `body(ld, st, at)` gets a
@@ -134,3 +118,82 @@ export function pairs(L: Record<string, number>, n: Code, body: (ld: (base: Code
   ];
 }
 
+
+// --- float32 lanes: math.ts's expNegF32, tanhF32 and sigmoidF32, four values per f32x4 --------
+// The same float32 operations in the same order as math.ts, so each lane gets its bits; where
+// math.ts branches, both sides are computed and each lane takes its own.
+
+/** The v128 locals the float32 functions use (a kernel declares them). */
+export const F32_SCRATCH = ["fa", "fu", "fp", "fy", "fkb", "fm", "fr", "fn", "fn1", "ft"];
+
+/** the bits of MAGIC (1.5·2^23): kb = MAGIC + n has n in its low bits */
+const MAGIC_BITS = new Int32Array(new Float32Array([F32_MATH.MAGIC]).buffer)[0];
+const i4 = (x: number): Code => vconstI32([x, x, x, x]);
+/** f32x4 Horner: cs[0] + u·(cs[1] + u·(…)), as math.ts's loops (u·p, then + c) */
+const horner4 = (u: Code, cs: readonly number[]): Code =>
+  cs.slice(0, -1).reduceRight<Code>((p, c) => vadd(vmul(u, p), kf(c)), kf(cs[cs.length - 1]));
+
+/**
+ * out = expNegF32(y) lane by lane (y ≥ 0 or NaN); v names F32_SCRATCH's locals. `small`: the
+ * caller guarantees y ≤ 18.5 (tanh's clamp), so n ≤ 27 and 2^−n is one exact factor: the same
+ * bits as math.ts's two (both are exact scalings), without the clamp and the second factor.
+ */
+export function expNegF32Into(v: Record<string, number>, y: number, out: number, small = false): Code {
+  const C = F32_MATH;
+  const yv = small ? get(y) : get(v.fy);
+  const pow2 = (k: Code): Code => shl32(isub4(i4(127), k), 23); // 2^−k in the exponent field
+  return [
+    ...(small ? [] : set(v.fy, vmin(get(y), kf(C.EXP_Y_MAX)))),
+    ...set(v.fkb, vadd(vmul(yv, kf(C.LOG2E)), kf(C.MAGIC))),
+    ...set(v.fm, vsub(get(v.fkb), kf(C.MAGIC))),
+    ...set(v.fr, vsub(vsub(yv, vmul(get(v.fm), kf(C.LN2_HI))), vmul(get(v.fm), kf(C.LN2_LO)))),
+    ...set(v.fn, isub4(get(v.fkb), i4(MAGIC_BITS))), // n as integers
+    ...(small
+      ? set(out, vmul(horner4(get(v.fr), C.E), pow2(get(v.fn))))
+      : [ // q·2^−⌊n/2⌋·2^−⌈n/2⌉
+        ...set(v.fn1, shr32(get(v.fn), 1)),
+        ...set(out, vmul(vmul(horner4(get(v.fr), C.E), pow2(get(v.fn1))), pow2(isub4(get(v.fn), get(v.fn1))))),
+      ]),
+  ];
+}
+
+/** out = tanhF32(x) lane by lane; v names F32_SCRATCH's locals (x and out may not be among them). */
+export function tanhF32Into(v: Record<string, number>, x: number, out: number): Code {
+  const C = F32_MATH;
+  return [
+    ...set(v.fa, vabs(get(x))),
+    // |x| < T: x + x·u·P(u), u = x²
+    ...set(v.fu, vmul(get(v.fa), get(v.fa))),
+    ...set(v.fp, vadd(get(v.fa), vmul(vmul(get(v.fa), get(v.fu)), horner4(get(v.fu), C.P)))),
+    // else (1 − t)/(1 + t), t = e^−min(2|x|, Y_MAX)
+    ...set(v.ft, vmin(vadd(get(v.fa), get(v.fa)), kf(C.Y_MAX))),
+    ...expNegF32Into(v, v.ft, v.ft, true),
+    ...set(v.ft, vdiv(vsub(kf(1), get(v.ft)), vadd(kf(1), get(v.ft)))),
+    // each lane its branch, then x's sign bit
+    ...set(out, vor(bitselect(vlt(get(v.fa), kf(C.T)), get(v.fp), get(v.ft)), vand(get(x), i4(-0x80000000)))),
+  ];
+}
+
+/** out = sigmoidF32(x) lane by lane: (x ≥ 0 ? 1 : t)/(1 + t), t = e^−|x|; v names F32_SCRATCH's locals. */
+export function sigmoidF32Into(v: Record<string, number>, x: number, out: number): Code {
+  return [
+    ...set(v.fa, vabs(get(x))),
+    ...expNegF32Into(v, v.fa, v.ft),
+    ...set(out, vdiv(bitselect(vlt(get(x), kf(0)), get(v.ft), kf(1)), vadd(kf(1), get(v.ft)))),
+  ];
+}
+
+/**
+ * A loop over n float32 values four at a time, then one at a time (the same body on lane 0 of
+ * a vector whose other lanes are 0): `body(ld, st)` loads and stores a vector at base + 4·i.
+ */
+export function quads(L: Record<string, number>, n: Code, body: (ld: (base: Code) => Code, st: (base: Code, v: Code) => Code) => Code): Code {
+  const at = (base: Code) => iadd(base, imul(get(L.i), i32(4)));
+  const ld1 = (b: Code): Code => vload32(at(b));
+  const st1 = (b: Code, v: Code): Code => vstore32(at(b), v);
+  return [
+    ...forLoop(L.i, i32(0), isub(n, i32(3)), 4, body((b) => vload(at(b)), (b, v) => vstore(at(b), v))),
+    ...set(L.i, iand(n, i32(-4))),
+    ...forLoop(L.i, get(L.i), n, 1, body(ld1, st1)),
+  ];
+}

@@ -74,7 +74,7 @@ const TABLE = {
   f32x4_demote_f64x2_zero: simd(0x5e), f64x2_promote_low_f32x4: simd(0x5f),
   f64x2_trunc: simd(0x7a),
   i16x8_extend_low_i8x16_u: simd(0x89), i16x8_extend_high_i8x16_u: simd(0x8a),
-  i32x4_extend_low_i16x8_u: simd(0xa9), i32x4_extend_high_i16x8_u: simd(0xaa), i32x4_shl: simd(0xab), i32x4_add: simd(0xae), i32x4_sub: simd(0xb1),
+  i32x4_extend_low_i16x8_u: simd(0xa9), i32x4_extend_high_i16x8_u: simd(0xaa), i32x4_shl: simd(0xab), i32x4_shr_u: simd(0xad), i32x4_add: simd(0xae), i32x4_sub: simd(0xb1),
   i64x2_shl: simd(0xcb),
   f32x4_abs: simd(0xe0), f32x4_add: simd(0xe4), f32x4_sub: simd(0xe5), f32x4_mul: simd(0xe6), f32x4_div: simd(0xe7), f32x4_min: simd(0xe8),
   f64x2_abs: simd(0xec), f64x2_sqrt: simd(0xef), f64x2_add: simd(0xf0), f64x2_sub: simd(0xf1), f64x2_mul: simd(0xf2), f64x2_div: simd(0xf3),

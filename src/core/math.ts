@@ -6,8 +6,8 @@
  * browser. These ports of fdlibm (Sun Microsystems, 1993; the library Java's StrictMath
  * specifies) use only IEEE-754 double arithmetic, which every engine performs exactly alike,
  * so the engine computes identical results everywhere. Each is within 1 ulp of the true value,
- * except tanh, which is built on exp for speed and is within 1e-12 relative (see there), and
- * tanhF32, float32 tensors' tanh in float32 arithmetic, within 2 float32 ulps.
+ * except tanh, which is built on exp for speed and is within 1e-12 relative (see there); and
+ * tanhF32 and sigmoidF32, float32 tensors' tanh and σ in float32 arithmetic, within 2 float32 ulps.
  * sqrt needs no port: IEEE-754 requires it correctly rounded.
  */
 
@@ -245,46 +245,67 @@ export function tanh(x: number): number {
 }
 
 /**
- * The constants of tanhF32, each a float32 value: the odd polynomial's coefficients below T (a
- * minimax fit of (tanh x / x − 1)/x² on [0, 0.625] in x², scripts/fit-tanh.py), then
- * e^−r's Taylor coefficients to r⁷ for the reduced argument |r| ≤ ln2/2 (truncation 1.4e-8).
- * The WebAssembly kernel (src/accel/ops/activation.ts) reads them from here.
+ * The constants of the float32 functions (expNegF32, tanhF32, sigmoidF32), each a float32
+ * value: e^−r's Taylor coefficients to r⁷ for the reduced argument |r| ≤ ln2/2 (truncation
+ * 1.4e-8), and tanh's odd polynomial below T (a minimax fit of (tanh x / x − 1)/x² on [0, 0.625]
+ * in x², scripts/fit-tanh.py). The WebAssembly kernels (src/accel/lane-math.ts) read them here.
  */
-export const TANH_F32 = {
-  /** below it the polynomial, from it the exponential form */
-  T: Math.fround(0.625),
-  /** P(u) with tanh x = x + x·u·P(u), u = x², coefficients of u⁰ … u⁵ */
-  P: [-0.3333333134651184, 0.1333320587873459, -0.05394676327705383, 0.021700704470276833, -0.008177400566637516, 0.0021429636981338263].map(Math.fround),
-  /** 2|x| is clamped here: e^−18.5 = 9e-9 and tanh is 1 in float32 from |x| = 9.01 */
-  Y_MAX: Math.fround(18.5),
+export const F32_MATH = {
   LOG2E: Math.fround(1.4426950408889634),
-  /** ln 2 in two parts: n·LN2_HI is exact for the n ≤ 27 that occur */
+  /** ln 2 in two parts: n·LN2_HI is exact for the n ≤ 159 that occur */
   LN2_HI: Math.fround(0.693359375),
   LN2_LO: Math.fround(-2.1219444005469057e-4),
   /** 1.5·2^23: v + MAGIC − MAGIC rounds v to the nearest integer, ties to even, in float32 */
   MAGIC: Math.fround(12582912),
   /** e^−r = Σ E[i]·r^i, i ≤ 7 */
   E: [1, -1, 1 / 2, -1 / 6, 1 / 24, -1 / 120, 1 / 720, -1 / 5040].map(Math.fround),
+  /** expNegF32's argument is clamped here: e^−110 rounds to 0 in float32 */
+  EXP_Y_MAX: Math.fround(110),
+  /** tanh: below T the polynomial, from it the exponential form */
+  T: Math.fround(0.625),
+  /** tanh x = x + x·u·P(u), u = x², coefficients of u⁰ … u⁵ */
+  P: [-0.3333333134651184, 0.1333320587873459, -0.05394676327705383, 0.021700704470276833, -0.008177400566637516, 0.0021429636981338263].map(Math.fround),
+  /** tanh clamps 2|x| here: e^−18.5 = 9e-9, and tanh is 1 in float32 from |x| = 9.01 */
+  Y_MAX: Math.fround(18.5),
 } as const;
 
-const F32 = new Float32Array(1);
+const F32 = new Float32Array(2);
 const F32_BITS = new Int32Array(F32.buffer);
 
 /**
+ * e^−y for a float32 y ≥ 0 (or NaN), in float32 operations: n = round(y/ln2), r = y − n·ln2
+ * (|r| ≤ ln2/2), e^−r by its degree-7 polynomial, times 2^−n in two exact steps (2^−⌊n/2⌋ then
+ * 2^−⌈n/2⌉, so a result below the normal range is rounded once, as a subnormal). y is clamped
+ * to 110 first (e^−110 is 0 in float32).
+ * @example expNegF32(1) // 0.3678794503211975 (Math.fround(Math.exp(-1)))
+ */
+export function expNegF32(y: number): number {
+  const f = Math.fround, C = F32_MATH, E = C.E;
+  y = Math.min(y, C.EXP_Y_MAX);
+  const n = f(f(f(y * C.LOG2E) + C.MAGIC) - C.MAGIC);
+  const r = f(f(y - f(n * C.LN2_HI)) - f(n * C.LN2_LO));
+  let q = E[7];
+  for (let i = 6; i >= 0; i--) q = f(f(r * q) + E[i]);
+  const n1 = n >> 1;
+  F32_BITS[0] = (127 - n1) << 23; // 2^−⌊n/2⌋
+  F32_BITS[1] = (127 - (n - n1)) << 23; // 2^−⌈n/2⌉
+  return f(f(q * F32[0]) * F32[1]);
+}
+
+/**
  * tanh of a float32 value in float32 arithmetic, for the layers' Float32 tensors: below |x| =
- * 0.625, x + x³·P(x²); from there, (1 − t)/(1 + t) with t = e^−2|x| = 2^−n·e^−r (r = 2|x| − n·ln2,
- * |r| ≤ ln2/2, a degree-7 polynomial); x's sign. Every operation is a float32 operation
- * (Math.fround after each: for +, −, × and ÷ of float32 values that is the float32 result), so the
- * WebAssembly kernel's f32x4 code, the same operations in the same order, gives the same bits.
- * Against the correctly rounded tanh, over every float32 in [0, 11) sampled 1 in 97: 98.5% equal,
- * 1.5% one ulp apart, 2 in 10^7 two ulps (test/core/math.test.ts); PyTorch's own float32 tanh
- * is within 1 ulp. It replaced the double-precision tanh on float32 tensors, which cost ~8 ns a
- * value in the kernels (a third of an RNN's training time); this costs under 1 ns.
- * NaN gives NaN, ±∞ ±1, −0 −0.
+ * 0.625, x + x³·P(x²); from there, (1 − t)/(1 + t) with t = e^−2|x| (expNegF32, 2|x| clamped to
+ * 18.5); x's sign. Every operation is a float32 operation (Math.fround after each: for +, −, ×
+ * and ÷ of float32 values that is the float32 result), so the WebAssembly kernels' f32x4 code, the
+ * same operations in the same order, gives the same bits. Against the correctly rounded tanh,
+ * over every float32 in [0, 11) sampled 1 in 97: 98.5% equal, 1.5% one ulp apart, 2 in 10^7 two
+ * ulps (test/core/math.test.ts); PyTorch's own float32 tanh is within 1 ulp. It replaced the
+ * double-precision tanh on float32 tensors, which cost ~5 ns a value in the kernels (a third of an
+ * RNN's training time); this costs ~2. NaN gives NaN, ±∞ ±1, −0 −0.
  * @example tanhF32(0.5) // 0.46211716532707214 (Math.fround(Math.tanh(0.5)))
  */
 export function tanhF32(x: number): number {
-  const f = Math.fround, C = TANH_F32, P = C.P, E = C.E;
+  const f = Math.fround, C = F32_MATH, P = C.P;
   const a = Math.abs(x);
   let z: number;
   if (a < C.T) {
@@ -293,16 +314,24 @@ export function tanhF32(x: number): number {
     for (let i = 4; i >= 0; i--) p = f(f(u * p) + P[i]);
     z = f(a + f(f(a * u) * p));
   } else {
-    const y = Math.min(f(a + a), C.Y_MAX);
-    const n = f(f(f(y * C.LOG2E) + C.MAGIC) - C.MAGIC);
-    const r = f(f(y - f(n * C.LN2_HI)) - f(n * C.LN2_LO));
-    let q = E[7];
-    for (let i = 6; i >= 0; i--) q = f(f(r * q) + E[i]);
-    F32_BITS[0] = (127 - n) << 23; // 2^−n
-    const t = f(q * F32[0]);
+    const t = expNegF32(Math.min(f(a + a), C.Y_MAX));
     z = f(f(1 - t) / f(1 + t));
   }
   return x < 0 || Object.is(x, -0) ? -z : z;
+}
+
+/**
+ * The logistic sigmoid of a float32 value in float32 arithmetic, for the LSTM and GRU cells'
+ * gates on Float32 tensors: t = e^−|x| (expNegF32), then 1/(1 + t) for x ≥ 0 and t/(1 + t) below,
+ * as activations.ts's double sigmoid is computed. The same operations as the kernels' (see
+ * tanhF32). Within 2 float32 ulps of the correctly rounded σ (test/core/math.test.ts). NaN gives
+ * NaN, +∞ 1, −∞ 0.
+ * @example sigmoidF32(0) // 0.5
+ */
+export function sigmoidF32(x: number): number {
+  const f = Math.fround;
+  const t = expNegF32(Math.abs(x));
+  return f((x >= 0 ? 1 : t) / f(1 + t));
 }
 
 // sin and cos: reduce x by multiples of π/2 (Cody–Waite with π/2 in three parts, fdlibm's

@@ -14,6 +14,7 @@ import * as accel from "../../src/accel/index.ts";
 import { accelName, gemmRef, useAccel, wasmOps, WasmEngine, WASM_MIN_NK, type AccelName } from "../../src/accel/index.ts";
 import { buildNetwork, type Model } from "../../src/core/model.ts";
 import { LOSSES } from "../../src/core/losses.ts";
+import { sigmoidF32, tanhF32 } from "../../src/core/math.ts";
 import { Rng } from "../../src/core/rng.ts";
 import type { LayerSpec } from "../../src/core/spec.ts";
 import { size } from "../../src/core/tensor.ts";
@@ -141,6 +142,36 @@ describe("elementwise kernels = the TypeScript loops, bit for bit", () => {
       same(d2, d1);
     });
   }
+
+  it("lstm and gru cells over awkward pre-activations: math.ts's float32 formulas (sigmoidF32, tanhF32), bit for bit", () => {
+    // The layers' own loops are the reference elsewhere in this file; here the kernels meet
+    // values a trained layer rarely produces: ±0, NaN, ±∞, |x| > 87 (σ below the normal range),
+    // tanh's branch point 0.625 and clamp, subnormals. B = 4, H = 19: four units per vector and a tail.
+    const B = 4, H = 19, f = Math.fround;
+    const lstmA = awkward(B * 4 * H, 11), gruA = awkward(B * 3 * H, 12), hh = awkward(B * 3 * H, 13), bhh = awkward(3 * H, 14);
+    const cPrev = awkward(B * H, 15).map((v) => (Number.isFinite(v) ? v : 0.5));
+    lstmA.set([0.625, -0.625, 90, -90, -100, 1e-45, -1e-45, 9.25, -0, 0].map(f));
+    const a1 = lstmA.slice(), cs = new Float32Array(2 * B * H), tc = new Float32Array(B * H), hs = new Float32Array(2 * B * H);
+    cs.set(cPrev);
+    expect(wasmOps()!.lstmStep!(B, H, a1, 0, cs, 0, B * H, tc, 0, hs, B * H)).toBe(true);
+    for (let b = 0; b < B; b++) for (let h = 0; h < H; h++) {
+      const r = b * 4 * H, at = b * H + h;
+      const i = sigmoidF32(lstmA[r + h]), fg = sigmoidF32(lstmA[r + H + h]), g = tanhF32(lstmA[r + 2 * H + h]), o = sigmoidF32(lstmA[r + 3 * H + h]);
+      const c = f(f(fg * cPrev[at]) + f(i * g)), th = tanhF32(c);
+      expect([a1[r + h], a1[r + H + h], a1[r + 2 * H + h], a1[r + 3 * H + h]], `gates ${b},${h}`).toEqual([i, fg, g, o]);
+      expect([cs[B * H + at], tc[at], hs[B * H + at]], `c, tanh c, h ${b},${h}`).toEqual([c, th, f(o * th)]);
+    }
+    const a2 = gruA.slice(), hPrev = cPrev, hsG = new Float32Array(2 * B * H), hn = new Float32Array(B * H);
+    hsG.set(hPrev);
+    expect(wasmOps()!.gruStep!(B, H, a2, 0, hh, bhh, hsG, 0, hn, 0, B * H)).toBe(true);
+    for (let b = 0; b < B; b++) for (let h = 0; h < H; h++) {
+      const r0 = b * 3 * H, at = b * H + h;
+      const r = sigmoidF32(f(gruA[r0 + h] + hh[r0 + h])), z = sigmoidF32(f(gruA[r0 + H + h] + hh[r0 + H + h]));
+      const m = f(hh[r0 + 2 * H + h] + bhh[2 * H + h]), n = tanhF32(f(gruA[r0 + 2 * H + h] + f(r * m)));
+      expect([a2[r0 + h], a2[r0 + H + h], a2[r0 + 2 * H + h], hn[at]], `r, z, n, m ${b},${h}`).toEqual([r, z, n, m]);
+      expect(hsG[B * H + at], `h ${b},${h}`).toEqual(f(f(f(1 - z) * n) + f(z * hPrev[at])));
+    }
+  });
 
   /**
    * Layers small enough that every product stays under WASM_MIN_NK (TypeScript in both

@@ -10,13 +10,9 @@
  */
 import type { Activation } from "../../core/activations.ts";
 import type { FloatArray } from "../../core/tensor.ts";
-import {
-  bitselect, dabs, dadd, ddiv, dge, dmul, dsub, forLoop, func, get, i32, iadd, iand, imul, isub, isub4, set, shl32, vabs, vadd,
-  vand, vconstI32, vdiv, vgt, vlt, vload, vload32, vmin, vmul, vor, vstore, vstore32, vsub, vzero, type Code,
-} from "../asm.ts";
+import { bitselect, dabs, dadd, ddiv, dge, dmul, dsub, func, get, set, vgt, vzero } from "../asm.ts";
 import type { WasmEngine } from "../engine.ts";
-import { TANH_F32 } from "../../core/math.ts";
-import { expInto, k, kf, pairs, SCRATCH } from "../lane-math.ts";
+import { expInto, F32_SCRATCH, k, pairs, quads, SCRATCH, tanhF32Into } from "../lane-math.ts";
 import { WASM_MIN_VALUES, type AccelOps } from "../registry.ts";
 
 /** sigmoid(n, src, dst): dst = σ(src) as activations.ts computes it: 1/(1 + e^−v) for v ≥ 0, e^v/(1 + e^v) below. */
@@ -27,38 +23,12 @@ const sigmoidKernel = func("sigmoid", ["n", "src", "dst"], ["i"], ["x", "ex", "w
   ...st(get(L.dst), ddiv(bitselect(dge(get(L.x), k(0)), k(1), get(L.ex)), dadd(k(1), get(L.ex)))), // 1 or e^v, over 1 + e
 ]));
 
-/** the bits of TANH_F32.MAGIC (1.5·2^23) plus 127, and float32's sign bit */
-const MAGIC_PLUS_127 = new Int32Array(new Float32Array([TANH_F32.MAGIC]).buffer)[0] + 127;
-const SIGN32 = -0x80000000;
-/** f32x4 (c, c, c, c), from the constant table */
-const c4 = (c: number): Code => kf(c);
-/** Horner in float32 lanes: cs[0] + u·(cs[1] + u·(…)), as math.ts's loops (u·p, then + c) */
-const horner4 = (u: Code, cs: readonly number[]): Code =>
-  cs.slice(0, -1).reduceRight<Code>((p, c) => vadd(vmul(u, p), c4(c)), c4(cs[cs.length - 1]));
-
-/**
- * tanh(n, src, dst): dst = math.ts's tanhF32(src), four values per f32x4: both of its branches
- * are computed and each lane takes its own (|x| < T), then x's sign bit is put back.
- */
-const tanhKernel = func("tanh", ["n", "src", "dst"], ["i"], ["x", "a", "u", "p", "y", "kb", "m", "r", "t"], (L) => quads(L, get(L.n), (ld, st) => {
-  const C = TANH_F32;
-  return [
-    ...set(L.x, ld(get(L.src))),
-    ...set(L.a, vabs(get(L.x))),
-    // |x| < T: x + x·u·P(u), u = x²
-    ...set(L.u, vmul(get(L.a), get(L.a))),
-    ...set(L.p, vadd(get(L.a), vmul(vmul(get(L.a), get(L.u)), horner4(get(L.u), C.P)))),
-    // else (1 − t)/(1 + t), t = e^−y = 2^−n·e^−r, y = min(2|x|, Y_MAX)
-    ...set(L.y, vmin(vadd(get(L.a), get(L.a)), c4(C.Y_MAX))),
-    ...set(L.kb, vadd(vmul(get(L.y), c4(C.LOG2E)), c4(C.MAGIC))), // MAGIC + n: n in its low mantissa bits
-    ...set(L.m, vsub(get(L.kb), c4(C.MAGIC))),
-    ...set(L.r, vsub(vsub(get(L.y), vmul(get(L.m), c4(C.LN2_HI))), vmul(get(L.m), c4(C.LN2_LO)))),
-    // 2^−n as bits: (127 − n) << 23 = (bits(MAGIC) + 127 − bits(kb)) << 23
-    ...set(L.t, vmul(horner4(get(L.r), C.E), shl32(isub4(vconstI32([MAGIC_PLUS_127, MAGIC_PLUS_127, MAGIC_PLUS_127, MAGIC_PLUS_127]), get(L.kb)), 23))),
-    ...set(L.t, vdiv(vsub(c4(1), get(L.t)), vadd(c4(1), get(L.t)))),
-    ...st(get(L.dst), vor(bitselect(vlt(get(L.a), c4(C.T)), get(L.p), get(L.t)), vand(get(L.x), vconstI32([SIGN32, SIGN32, SIGN32, SIGN32])))),
-  ];
-}));
+/** tanh(n, src, dst): dst = math.ts's tanhF32(src), four values per f32x4 (lane-math.ts). */
+const tanhKernel = func("tanh", ["n", "src", "dst"], ["i"], ["x", "th", ...F32_SCRATCH], (L) => quads(L, get(L.n), (ld, st) => [
+  ...set(L.x, ld(get(L.src))),
+  ...tanhF32Into(L, L.x, L.th),
+  ...st(get(L.dst), get(L.th)),
+]));
 
 /** sigmoidBackward(n, y, dy, dz): dz = dy·y·(1 − y) (activations.ts, in double, that order). */
 const sigmoidBackKernel = func("sigmoidBackward", ["n", "y", "dy", "dz"], ["i"], ["s"], (L) => pairs(L, get(L.n), (ld, st) => [
@@ -73,18 +43,6 @@ const tanhBackKernel = func("tanhBackward", ["n", "y", "dy", "dz"], ["i"], ["t"]
 ]));
 
 // relu works on float32 lanes directly: v > 0 ? v : 0 selects, so no rounding is involved.
-/** A loop over n float32 values four at a time, then one at a time (the same body on lane 0). */
-function quads(L: Record<string, number>, n: Code, body: (ld: (base: Code) => Code, st: (base: Code, v: Code) => Code) => Code): Code {
-  const at = (base: Code) => iadd(base, imul(get(L.i), i32(4)));
-  const ld1 = (b: Code): Code => vload32(at(b));
-  const st1 = (b: Code, v: Code): Code => vstore32(at(b), v);
-  return [
-    ...forLoop(L.i, i32(0), isub(n, i32(3)), 4, body((b) => vload(at(b)), (b, v) => vstore(at(b), v))),
-    ...set(L.i, iand(n, i32(-4))),
-    ...forLoop(L.i, get(L.i), n, 1, body(ld1, st1)),
-  ];
-}
-
 /** relu(n, z, y): y = z > 0 ? z : 0 */
 const reluKernel = func("relu", ["n", "z", "y"], ["i"], ["v"], (L) => quads(L, get(L.n), (ld, st) => [
   ...set(L.v, ld(get(L.z))),

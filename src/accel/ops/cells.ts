@@ -3,8 +3,9 @@
  * part of one time step of lstm.ts and gru.ts (the gates from their pre-activations, the new
  * cell and hidden state). Their reference is the loop in each layer's file, which runs where
  * the operation is not registered or declines; the WebAssembly kernels below do the layers'
- * double arithmetic in the layers' order, rounding to float32 once per stored value, as the
- * TypeScript loops do, so they match it bit for bit.
+ * arithmetic in the layers' order — the forward cells in float32 operations (math.ts's
+ * sigmoidF32 and tanhF32), the backward cells in double, rounding to float32 once per stored
+ * value — as the TypeScript loops do on float32 tensors, so they match them bit for bit.
  * Also the whole-sequence operations ("lstmSequence", "gruSequence", "rnnSequence" and their
  * …Backward, with the kernels lstmBackward and gruBackward of the layers' stepBackward loops):
  * every time step of a layer's forward or backward in one engine call, with W_hh resident (engine.ts). They run the very kernels the per-step path runs, so they
@@ -12,79 +13,69 @@
  * WASM_MIN_NK, the cells' B·H ≥ WASM_MIN_VALUES, those operations registered), and decline the rest.
  */
 import type { FloatArray } from "../../core/tensor.ts";
-import { dadd, ddiv, dmul, dsub, forLoop, func, get, i32, iadd, ieq, ifElse, imul, set, type Code } from "../asm.ts";
+import { dadd, dmul, dsub, forLoop, func, get, i32, iadd, ieq, ifElse, imul, set, vadd, vmul, vsub, type Code } from "../asm.ts";
 import type { WasmEngine } from "../engine.ts";
-import { expInto, k, pairs, SCRATCH, tanhInto } from "../lane-math.ts";
+import { F32_SCRATCH, k, kf, pairs, quads, sigmoidF32Into, tanhF32Into } from "../lane-math.ts";
 import { WASM_MIN_NK } from "./gemm.ts";
 import { ops, WASM_MIN_VALUES, type AccelOps } from "../registry.ts";
 
 /**
- * lstm(B, H, a, cPrev, cNext, tc, hNext): one LSTM step as lstm.ts computes it, per example b
- * and unit h, with a [B, 4H] the pre-activations (overwritten by the gates i, f, g, o):
- *   i, f, o = 1/(1 + e^−a), g = tanh a;  c = f·c_prev + i·g;  th = tanh c;  h = o·th
- * in double, each stored once as float32: cNext = c, tc = th, hNext = h (all [B, H]).
+ * lstm(B, H, a, cPrev, cNext, tc, hNext): one LSTM step as lstm.ts computes it on float32
+ * tensors, per example b and unit h, with a [B, 4H] the pre-activations (overwritten by the
+ * gates i, f, g, o), in float32 operations (math.ts's sigmoidF32 and tanhF32, four units per
+ * f32x4):
+ *   i, f, o = σ(a), g = tanh a;  c = f·c_prev + i·g;  th = tanh c;  h = o·th
+ * stored as cNext = c, tc = th, hNext = h (all [B, H]).
  */
 const lstmKernel = func("lstm", ["B", "H", "a", "cPrev", "cNext", "tc", "hNext"], ["b", "i", "row", "cell", "n"],
-  ["gi", "gf", "gg", "go", "x", "ex", "cv", "th", ...SCRATCH], (L) => {
+  ["gi", "gf", "gg", "go", "x", "cv", "th", ...F32_SCRATCH], (L) => {
     const gate = (g: number) => iadd(get(L.row), imul(get(L.H), i32(4 * g)));
-    const sigm = (dst: number, base: Code, ld: (b: Code) => Code): Code => [
-      ...set(L.x, dsub(k(0), ld(base))),
-      ...expInto(L, L.x, L.ex),
-      ...set(dst, ddiv(k(1), dadd(k(1), get(L.ex)))),
-    ];
     return [
       ...set(L.n, get(L.H)),
       ...forLoop(L.b, i32(0), get(L.B), 1, [
         ...set(L.row, iadd(get(L.a), imul(imul(get(L.b), get(L.H)), i32(16)))), // &a[b, 0]
         ...set(L.cell, imul(imul(get(L.b), get(L.H)), i32(4))), // byte offset of [b, 0] in [B, H]
-        ...pairs(L, get(L.n), (ld, st) => [
-          ...sigm(L.gi, gate(0), ld),
-          ...sigm(L.gf, gate(1), ld),
-          ...set(L.x, ld(gate(2))),
-          ...tanhInto(L, L.x, L.gg),
-          ...sigm(L.go, gate(3), ld),
+        ...quads(L, get(L.n), (ld, st) => [
+          ...set(L.x, ld(gate(0))), ...sigmoidF32Into(L, L.x, L.gi),
+          ...set(L.x, ld(gate(1))), ...sigmoidF32Into(L, L.x, L.gf),
+          ...set(L.x, ld(gate(2))), ...tanhF32Into(L, L.x, L.gg),
+          ...set(L.x, ld(gate(3))), ...sigmoidF32Into(L, L.x, L.go),
           ...st(gate(0), get(L.gi)), ...st(gate(1), get(L.gf)), ...st(gate(2), get(L.gg)), ...st(gate(3), get(L.go)),
-          ...set(L.cv, dadd(dmul(get(L.gf), ld(iadd(get(L.cPrev), get(L.cell)))), dmul(get(L.gi), get(L.gg)))),
-          ...tanhInto(L, L.cv, L.th),
+          ...set(L.cv, vadd(vmul(get(L.gf), ld(iadd(get(L.cPrev), get(L.cell)))), vmul(get(L.gi), get(L.gg)))),
+          ...tanhF32Into(L, L.cv, L.th),
           ...st(iadd(get(L.cNext), get(L.cell)), get(L.cv)),
           ...st(iadd(get(L.tc), get(L.cell)), get(L.th)),
-          ...st(iadd(get(L.hNext), get(L.cell)), dmul(get(L.go), get(L.th))),
+          ...st(iadd(get(L.hNext), get(L.cell)), vmul(get(L.go), get(L.th))),
         ]),
       ]),
     ];
   });
 
 /**
- * gru(B, H, a, hh, bhn, hPrev, hn, hNext): one GRU step as gru.ts computes it, with a [B, 3H] the
- * input parts (overwritten by r, z, n), hh [B, 3H] = h_{t−1}·W_hhᵀ, bhn = &b_hh[2H]:
+ * gru(B, H, a, hh, bhn, hPrev, hn, hNext): one GRU step as gru.ts computes it on float32
+ * tensors, with a [B, 3H] the input parts (overwritten by r, z, n), hh [B, 3H] = h_{t−1}·W_hhᵀ,
+ * bhn = &b_hh[2H], in float32 operations (math.ts's sigmoidF32 and tanhF32, four units per f32x4):
  *   r = σ(a_r + hh_r), z = σ(a_z + hh_z), m = hh_n + b_hn, n = tanh(a_n + r·m), h = (1 − z)·n + z·h_prev
- * (σ(v) = 1/(1 + e^−v)), in double, stored once as float32: hn = m, hNext = h.
+ * stored as hn = m, hNext = h.
  */
 const gruKernel = func("gru", ["B", "H", "a", "hh", "bhn", "hPrev", "hn", "hNext"], ["b", "i", "row", "cell", "n"],
-  ["gr", "gz", "gn", "m", "x", "ex", ...SCRATCH.filter((s) => s !== "m"), "mm"], (L) => {
+  ["gr", "gz", "gn", "m", "x", ...F32_SCRATCH], (L) => {
     const part = (base: Code, g: number) => iadd(base, imul(get(L.H), i32(4 * g)));
     const rowA = get(L.row), rowH = iadd(get(L.hh), imul(imul(get(L.b), get(L.H)), i32(12)));
-    const V = { ...L, m: L.mm }; // tanh's scratch "m" (its exp) must not clash with the GRU's m
-    const sigm = (dst: number, s: Code): Code => [
-      ...set(L.x, dsub(k(0), s)),
-      ...expInto(V, L.x, L.ex),
-      ...set(dst, ddiv(k(1), dadd(k(1), get(L.ex)))),
-    ];
     return [
       ...set(L.n, get(L.H)),
       ...forLoop(L.b, i32(0), get(L.B), 1, [
         ...set(L.row, iadd(get(L.a), imul(imul(get(L.b), get(L.H)), i32(12)))), // &a[b, 0]
         ...set(L.cell, imul(imul(get(L.b), get(L.H)), i32(4))),
-        ...pairs(L, get(L.n), (ld, st) => [
-          ...sigm(L.gr, dadd(ld(part(rowA, 0)), ld(part(rowH, 0)))),
-          ...sigm(L.gz, dadd(ld(part(rowA, 1)), ld(part(rowH, 1)))),
-          ...set(L.m, dadd(ld(part(rowH, 2)), ld(part(get(L.bhn), 0)))),
-          ...set(L.x, dadd(ld(part(rowA, 2)), dmul(get(L.gr), get(L.m)))),
-          ...tanhInto(V, L.x, L.gn),
+        ...quads(L, get(L.n), (ld, st) => [
+          ...set(L.x, vadd(ld(part(rowA, 0)), ld(part(rowH, 0)))), ...sigmoidF32Into(L, L.x, L.gr),
+          ...set(L.x, vadd(ld(part(rowA, 1)), ld(part(rowH, 1)))), ...sigmoidF32Into(L, L.x, L.gz),
+          ...set(L.m, vadd(ld(part(rowH, 2)), ld(part(get(L.bhn), 0)))),
+          ...set(L.x, vadd(ld(part(rowA, 2)), vmul(get(L.gr), get(L.m)))), ...tanhF32Into(L, L.x, L.gn),
           ...st(part(rowA, 0), get(L.gr)), ...st(part(rowA, 1), get(L.gz)), ...st(part(rowA, 2), get(L.gn)),
           ...st(iadd(get(L.hn), get(L.cell)), get(L.m)),
           ...st(iadd(get(L.hNext), get(L.cell)),
-            dadd(dmul(dsub(k(1), get(L.gz)), get(L.gn)), dmul(get(L.gz), ld(iadd(get(L.hPrev), get(L.cell)))))),
+            vadd(vmul(vsub(kf(1), get(L.gz)), get(L.gn)), vmul(get(L.gz), ld(iadd(get(L.hPrev), get(L.cell)))))),
         ]),
       ]),
     ];

@@ -8,7 +8,7 @@ import { controls, type LayerKind } from "./kind.ts";
 import type { FloatArray } from "../tensor.ts";
 import { Workspace, type BuildContext } from "./layer.ts";
 import { RECURRENT_CONTROLS, RECURRENT_FIELDS, Recurrent, recurrentFootprint, type RecurrentSpecBase } from "./recurrent.ts";
-import { exp, tanh } from "../math.ts";
+import { exp, sigmoidF32, tanh, tanhF32 } from "../math.ts";
 
 /** `{"type": "gru", "units": 32}`. */
 export interface GruSpec extends RecurrentSpecBase { type: "gru" }
@@ -56,6 +56,7 @@ export class Gru extends Recurrent {
     if (t > 0) accel.gemmNT(B, GH, H, hs, prev, this.weightHH.value, 0, hh, 0, false); // hh = h_{t−1}·W_hhᵀ
     else hh.fill(0, 0, B * GH);
     if (accel.ops.gruStep?.(B, H, a, ao, hh, bhn, hs, prev, hn, prev, next)) return; // the loop below in WebAssembly, same bits
+    if (a instanceof Float32Array) return this.stepForwardF32(ao, prev, next, B);
     for (let b = 0; b < B; b++) {
       const r0 = ao + b * GH, q = b * GH, hb = b * H;
       for (let h = 0; h < H; h++) {
@@ -66,6 +67,26 @@ export class Gru extends Recurrent {
         a[r0 + h] = r; a[r0 + H + h] = z; a[r0 + 2 * H + h] = n;
         hn[prev + hb + h] = m;
         hs[next + hb + h] = (1 - z) * n + z * hs[prev + hb + h];
+      }
+    }
+  }
+
+  /**
+   * The step on float32 tensors, in float32 operations (the kernels' cells.ts gru does the same
+   * operations): σ and tanh are math.ts's sigmoidF32 and tanhF32, every sum and product rounded.
+   */
+  private stepForwardF32(ao: number, prev: number, next: number, B: number): void {
+    const H = this.H, GH = this.GH, a = this.pre, hs = this.hs, hh = this.hh, hn = this.hn, bhn = this.biasHH.value, f32 = Math.fround;
+    for (let b = 0; b < B; b++) {
+      const r0 = ao + b * GH, q = b * GH, hb = b * H;
+      for (let h = 0; h < H; h++) {
+        const r = sigmoidF32(f32(a[r0 + h] + hh[q + h]));
+        const z = sigmoidF32(f32(a[r0 + H + h] + hh[q + H + h]));
+        const m = f32(hh[q + 2 * H + h] + bhn[2 * H + h]);
+        const n = tanhF32(f32(a[r0 + 2 * H + h] + f32(r * m)));
+        a[r0 + h] = r; a[r0 + H + h] = z; a[r0 + 2 * H + h] = n;
+        hn[prev + hb + h] = m;
+        hs[next + hb + h] = f32(f32(f32(1 - z) * n) + f32(z * hs[prev + hb + h]));
       }
     }
   }

@@ -11,7 +11,7 @@ import { controls, num, type LayerKind } from "./kind.ts";
 import type { FloatArray } from "../tensor.ts";
 import { Workspace, type BuildContext } from "./layer.ts";
 import { RECURRENT_CONTROLS, RECURRENT_FIELDS, Recurrent, recurrentFootprint, type RecurrentSpecBase } from "./recurrent.ts";
-import { exp, tanh } from "../math.ts";
+import { exp, sigmoidF32, tanh, tanhF32 } from "../math.ts";
 
 /** `{"type": "lstm", "units": 32, "forgetBias": 1}`; forgetBias, when set, fills the forget gate's bias. */
 export interface LstmSpec extends RecurrentSpecBase { type: "lstm"; forgetBias?: number }
@@ -62,6 +62,7 @@ export class Lstm extends Recurrent {
     const ao = t * B * GH, prev = t * B * H, next = prev + B * H;
     if (t > 0) accel.gemmNT(B, GH, H, hs, prev, this.weightHH.value, 0, a, ao, true); // += h_{t−1}·W_hhᵀ
     if (accel.ops.lstmStep?.(B, H, a, ao, cs, prev, next, tc, prev, hs, next)) return; // the loop below in WebAssembly, same bits
+    if (a instanceof Float32Array) return this.stepForwardF32(ao, prev, next, B);
     for (let b = 0; b < B; b++) {
       const r = ao + b * GH, hb = b * H;
       for (let h = 0; h < H; h++) {
@@ -75,6 +76,30 @@ export class Lstm extends Recurrent {
         cs[next + hb + h] = c;
         tc[prev + hb + h] = th;
         hs[next + hb + h] = o * th;
+      }
+    }
+  }
+
+  /**
+   * The step on float32 tensors, in float32 operations (the kernels' cells.ts lstm does the same
+   * operations): σ and tanh are math.ts's sigmoidF32 and tanhF32, c = f·c_prev + i·g rounded
+   * after each product and the sum.
+   */
+  private stepForwardF32(ao: number, prev: number, next: number, B: number): void {
+    const H = this.H, GH = this.GH, a = this.pre, hs = this.hs, cs = this.cs, tc = this.tc, f32 = Math.fround;
+    for (let b = 0; b < B; b++) {
+      const r = ao + b * GH, hb = b * H;
+      for (let h = 0; h < H; h++) {
+        const i = sigmoidF32(a[r + h]);
+        const f = sigmoidF32(a[r + H + h]);
+        const g = tanhF32(a[r + 2 * H + h]);
+        const o = sigmoidF32(a[r + 3 * H + h]);
+        a[r + h] = i; a[r + H + h] = f; a[r + 2 * H + h] = g; a[r + 3 * H + h] = o;
+        const c = f32(f32(f * cs[prev + hb + h]) + f32(i * g));
+        const th = tanhF32(c);
+        cs[next + hb + h] = c;
+        tc[prev + hb + h] = th;
+        hs[next + hb + h] = o * th; // one rounding: the float32 product
       }
     }
   }
