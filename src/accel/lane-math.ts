@@ -25,13 +25,15 @@ import { F32_MATH } from "../core/math.ts";
 export const CONSTANTS: number[] = [];
 export const CONSTANTS_AT = 0;
 export const CONSTANTS_BYTES = 2048;
-/** f64x2 (x, x) from the constant table */
-export const k = (x: number): Code => {
+/** The byte address of the table's slot holding the double `x` (added on first use). */
+function slotAt(x: number): number {
   let i = CONSTANTS.findIndex((c) => Object.is(c, x));
   if (i < 0) { i = CONSTANTS.length; CONSTANTS.push(x); }
   if (8 * CONSTANTS.length > CONSTANTS_BYTES) throw new Error("accel: the constant table is full");
-  return dsplat(i32(CONSTANTS_AT + 8 * i));
-};
+  return CONSTANTS_AT + 8 * i;
+}
+/** f64x2 (x, x) from the constant table */
+export const k = (x: number): Code => dsplat(i32(slotAt(x)));
 /**
  * f32x4 (x, x, x, x) of a float32 x from the same table (v128.load32_splat of its slot's low 4
  * bytes: the slot holds the double whose low word is x's bits), one instruction where a
@@ -40,11 +42,7 @@ export const k = (x: number): Code => {
 export const kf = (x: number): Code => {
   const w = new Uint32Array(2);
   w[0] = new Uint32Array(new Float32Array([x]).buffer)[0];
-  const slot = new Float64Array(w.buffer)[0];
-  let i = CONSTANTS.findIndex((c) => Object.is(c, slot));
-  if (i < 0) { i = CONSTANTS.length; CONSTANTS.push(slot); }
-  if (8 * CONSTANTS.length > CONSTANTS_BYTES) throw new Error("accel: the constant table is full");
-  return vsplat(i32(CONSTANTS_AT + 8 * i));
+  return vsplat(i32(slotAt(new Float64Array(w.buffer)[0])));
 };
 const fromHigh = (hi: number): number => { const b = new Uint32Array(2); b[1] = hi; return new Float64Array(b.buffer)[0]; };
 const SIGN = (() => { const b = new Uint32Array(2); b[1] = 0x80000000; return new Float64Array(b.buffer)[0]; })(); // −0: the sign bit alone
