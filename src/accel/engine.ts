@@ -11,7 +11,7 @@
  * packs Bᵀ, or — when M (the batch) is the smaller side — computes Cᵀ = B·Aᵀ with Aᵀ packed and
  * transposes back, whichever a cost model finds cheaper. Convolution: the whole batch per
  * product. Optionally a helper thread shares the memory and takes half of the large calls
- * (withHelper, serveHelper).
+ * (withHelper, serveHelper), or half of a whole sequence's examples as one list of calls.
  * Resident weights: an array that resident.ts versions (a recurrent layer's W_hh) is packed once
  * into an arena kept between calls (after the base, before each call's regions) and reused by
  * every product that reads it while its version is unchanged; a recurrent layer's whole forward
@@ -53,7 +53,8 @@ export function wasmModule(shared = false): WebAssembly.Module | null {
 
 // --- a helper thread -------------------------------------------------------------------------
 // A second thread runs part of a call on the same (shared) memory: a product's columns (or
-// rows), a cell step's examples, an elementwise buffer's second half. Each value is still
+// rows), a cell step's examples, an elementwise buffer's second half, or (a list job) every step
+// of a recurrent pass for half the examples. Each value is still
 // computed by the same code in the same order, so results do not depend on the helper.
 // Protocol over a shared Int32Array: [0] state, [1] kernel number, [2…] its arguments.
 
@@ -90,6 +91,7 @@ const RECLAIM_SPINS_MISSING = 1 << 6;
 export function serveHelper(init: HelperInit): void {
   const fns = Object.values(new WebAssembly.Instance(init.module, { env: { mem: init.memory } }).exports) as Kernel[];
   const c = new Int32Array(init.control);
+  let ints = new Int32Array(init.memory.buffer);
   for (;;) {
     let spins = 0;
     for (let s = Atomics.load(c, 0); s !== JOB; s = Atomics.load(c, 0)) {
@@ -97,11 +99,34 @@ export function serveHelper(init: HelperInit): void {
     }
     // take the job up, unless the main thread has taken it back meanwhile (join)
     if (Atomics.compareExchange(c, 0, JOB, RUNNING) !== JOB) continue;
-    fns[c[1]](c[2], c[3], c[4], c[5], c[6], c[7], c[8], c[9], c[10], c[11], c[12], c[13], c[14], c[15]);
+    if (c[1] === LIST) {
+      if (c[2] + LIST_INTS * c[3] > ints.length) ints = new Int32Array(init.memory.buffer); // the main thread grew the memory
+      runList(fns, ints, c[2], c[3]);
+    } else {
+      fns[c[1]](c[2], c[3], c[4], c[5], c[6], c[7], c[8], c[9], c[10], c[11], c[12], c[13], c[14], c[15]);
+    }
     Atomics.store(c, 0, DONE);
     Atomics.notify(c, 0);
   }
 }
+
+/**
+ * A job that is a list of calls: `count` entries of LIST_INTS ints from int `at` of the memory,
+ * each a kernel number and its 14 arguments. A whole sequence's steps for the helper's examples
+ * go as one such job, so the two threads meet once per pass, not twice per time step.
+ */
+const LIST = -1;
+const LIST_INTS = 16;
+function runList(fns: Kernel[], m: Int32Array, at: number, count: number): void {
+  for (let e = at, end = at + LIST_INTS * count; e < end; e += LIST_INTS) {
+    fns[m[e]](m[e + 1], m[e + 2], m[e + 3], m[e + 4], m[e + 5], m[e + 6], m[e + 7], m[e + 8], m[e + 9], m[e + 10], m[e + 11], m[e + 12], m[e + 13], m[e + 14]);
+  }
+}
+
+/** One kernel call, by kernel number, with up to 14 arguments (the rest 0): run now, or written into a list. */
+type Emit = (k: number, a0: number, a1?: number, a2?: number, a3?: number, a4?: number, a5?: number, a6?: number, a7?: number, a8?: number, a9?: number, a10?: number, a11?: number, a12?: number, a13?: number) => void;
+/** A whole-sequence pass's calls for examples b0…b1−1 of B (WasmEngine.sequence): emitted, so either thread can run them. */
+type Steps = (this: WasmEngine, emit: Emit, b0: number, b1: number, B: number, T: number, H: number, wp: number, r0: number, r1: number, r2: number, r3: number, r4: number, r5: number) => void;
 
 const PAGE = 65536;
 /** Products of at least this many multiply-adds are split with the helper thread, when there is one. */
@@ -110,7 +135,8 @@ const PARALLEL_MACS = 1 << 18;
 const PARALLEL_VALUES = 1 << 12;
 const PRODUCT = NAMES.indexOf("product"), LSTM = NAMES.indexOf("lstm"), GRU = NAMES.indexOf("gru");
 const LSTM_BACK = NAMES.indexOf("lstmBackward"), GRU_BACK = NAMES.indexOf("gruBackward");
-const SIGMOID = NAMES.indexOf("sigmoid"), TANH = NAMES.indexOf("tanh");
+const SIGMOID = NAMES.indexOf("sigmoid"), TANH = NAMES.indexOf("tanh"), RELU = NAMES.indexOf("relu");
+const SIGMOID_BACK = NAMES.indexOf("sigmoidBackward"), TANH_BACK = NAMES.indexOf("tanhBackward"), RELU_BACK = NAMES.indexOf("reluBackward");
 /** Panels per column block, so that a block of B (K × 16·sc floats) takes ≤ 256 KiB of a 1 MiB L2. */
 const BLOCK_BYTES = 256 * 1024;
 /**
@@ -245,6 +271,19 @@ export class WasmEngine {
   private readonly control: Int32Array | null = null;
   /** the helper missed the last job (it was taken back): the next is taken back sooner */
   private helperMissing = false;
+  /** where `record` writes the next entry of a list job (ints), and how many it has written */
+  private listAt = 0;
+  private listCount = 0;
+  /** A call run here, now. */
+  private readonly run: Emit = (k, a0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0, a6 = 0, a7 = 0, a8 = 0, a9 = 0, a10 = 0, a11 = 0, a12 = 0, a13 = 0) => {
+    this.kernels[k](a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12, a13);
+  };
+  /** A call written into the list job being built, for the helper. */
+  private readonly record: Emit = (k, a0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0, a6 = 0, a7 = 0, a8 = 0, a9 = 0, a10 = 0, a11 = 0, a12 = 0, a13 = 0) => {
+    const m = this.heapI32, e = this.listAt + LIST_INTS * this.listCount++;
+    m[e] = k; m[e + 1] = a0; m[e + 2] = a1; m[e + 3] = a2; m[e + 4] = a3; m[e + 5] = a4; m[e + 6] = a5; m[e + 7] = a6;
+    m[e + 8] = a7; m[e + 9] = a8; m[e + 10] = a9; m[e + 11] = a10; m[e + 12] = a11; m[e + 13] = a12; m[e + 14] = a13;
+  };
 
   static create(): WasmEngine | null {
     const module = wasmModule();
@@ -407,7 +446,8 @@ export class WasmEngine {
     for (let s = Atomics.load(c, 0); s !== DONE; s = Atomics.load(c, 0)) {
       if (s === JOB && spins > reclaimAfter && Atomics.compareExchange(c, 0, JOB, IDLE) === JOB) {
         this.helperMissing = true;
-        this.kernels[c[1]](c[2], c[3], c[4], c[5], c[6], c[7], c[8], c[9], c[10], c[11], c[12], c[13], c[14], c[15]);
+        if (c[1] === LIST) runList(this.kernels, this.heapI32, c[2], c[3]);
+        else this.kernels[c[1]](c[2], c[3], c[4], c[5], c[6], c[7], c[8], c[9], c[10], c[11], c[12], c[13], c[14], c[15]);
         return;
       }
       if (++spins > SPINS) Atomics.wait(c, 0, s, 1);
@@ -747,11 +787,38 @@ export class WasmEngine {
   // --- whole sequences: every time step in memory, the recurrent weight resident ------------------
   // Each runs the per-step calls' kernels on the same values in the same order (gemmNT's Bᵀ
   // orientation, whose sums are those of the other), so the results are those of the steps.
+  // With a helper, the examples are split: every step of a sequence depends only on its own
+  // example's earlier steps, so the helper runs the whole pass for examples B1…B−1 as one list job
+  // while this thread runs it for 0…B1−1. The threads meet once per pass, and neither reads what
+  // the other wrote (splitting each step's product by columns and its cell by examples made the
+  // two cores trade every step's state through the cache, twice per step).
 
-  /** C [M, N] at c (row stride N) = init + A [M, K] at a (row stride K)·P for P packed at bp; N a multiple of 4. */
-  private productAt(M: number, N: number, K: number, a: number, bp: number, c: number, init: number): void {
-    const S = pad16(N) / 16;
-    this.product(M, S, K, a, K, 1, bp, c, N, init, 0, S > 0 ? (N - 16 * (S - 1)) / 4 : 4);
+  /**
+   * Run a pass's steps (`steps`, the calls for examples b0…b1−1 of B; T, H, the packed W_hh at wp
+   * and up to six more numbers, its regions, passed through) on both threads when there is a
+   * helper and the pass has at least PARALLEL_MACS multiply-adds, else here. The helper's list
+   * job takes LIST_INTS ints per call at `list` (floats, 2T calls allocated). B1 is even, so a
+   * product pairs each thread's rows as it pairs them unsplit. (Methods and numbers, not a
+   * closure: a training step allocates nothing.)
+   */
+  private sequence(B: number, macs: number, list: number, steps: Steps, T: number, H: number, wp: number, r0: number, r1: number, r2: number, r3 = 0, r4 = 0, r5 = 0): void {
+    const B1 = this.control && B >= 4 && macs >= PARALLEL_MACS ? (B >> 2) << 1 : B;
+    if (B1 === B) return steps.call(this, this.run, 0, B, B, T, H, wp, r0, r1, r2, r3, r4, r5);
+    this.listAt = list;
+    this.listCount = 0;
+    steps.call(this, this.record, B1, B, B, T, H, wp, r0, r1, r2, r3, r4, r5);
+    const c = this.control!;
+    c[1] = LIST; c[2] = list; c[3] = this.listCount;
+    Atomics.store(c, 0, JOB);
+    Atomics.notify(c, 0);
+    steps.call(this, this.run, 0, B1, B, T, H, wp, r0, r1, r2, r3, r4, r5);
+    this.join();
+  }
+
+  /** The product C [M, N] (row stride N) init + A [M, K]·P, P packed at bp, for rows b0…b1−1 only, as one emitted call. */
+  private productRows(emit: Emit, b0: number, b1: number, N: number, K: number, a: number, bp: number, c: number, init: number): void {
+    const S = pad16(N) / 16, sc = Math.max(1, Math.floor(BLOCK_BYTES / (64 * Math.max(1, K))));
+    emit(PRODUCT, b1 - b0, S, K, 4 * (a + b0 * K), 4 * K, 4, 4 * bp, 4 * (c + b0 * N), 4 * N, init, 0, sc, S > 0 ? (N - 16 * (S - 1)) / 4 : 4);
   }
 
   /**
@@ -767,20 +834,26 @@ export class WasmEngine {
     this.begin();
     // pa [T, B, 4H] gates, pc [T + 1, B, H] c, ptc [T, B, H] tanh c, ph [T + 1, B, H] h
     const pa = this.alloc(T * B * GH), pc = this.alloc((T + 1) * n), ptc = this.alloc(T * n), ph = this.alloc((T + 1) * n);
+    const list = this.alloc(LIST_INTS * 2 * T);
     this.reserve();
     this.copyIn(pre, 0, T * B * GH, pa);
     this.copyIn(cs, 0, n, pc);
     this.copyIn(hs, 0, n, ph);
-    for (let t = 0; t < T; t++) {
-      const at = pa + t * B * GH;
-      if (t > 0) this.productAt(B, GH, H, ph + t * n, wp, at, INIT_C); // += h_{t−1}·W_hhᵀ
-      this.lstmCell(B, H, at, pc + t * n, pc + (t + 1) * n, ptc + t * n, ph + (t + 1) * n);
-    }
+    this.sequence(B, T * B * GH * H, list, this.lstmSteps, T, H, wp, pa, pc, ptc, ph);
     this.copyOut(pa, T * B * GH, pre, 0);
     this.copyOut(pc + n, T * n, cs, n);
     this.copyOut(ptc, T * n, tc, 0);
     this.copyOut(ph + n, T * n, hs, n);
     return true;
+  }
+
+  private lstmSteps(emit: Emit, b0: number, b1: number, B: number, T: number, H: number, wp: number, pa: number, pc: number, ptc: number, ph: number): void {
+    const GH = 4 * H, n = B * H, o = b0 * H, q = b0 * GH;
+    for (let t = 0; t < T; t++) {
+      const at = pa + t * B * GH;
+      if (t > 0) this.productRows(emit, b0, b1, GH, H, ph + t * n, wp, at, INIT_C); // += h_{t−1}·W_hhᵀ
+      emit(LSTM, b1 - b0, H, 4 * (at + q), 4 * (pc + t * n + o), 4 * (pc + (t + 1) * n + o), 4 * (ptc + t * n + o), 4 * (ph + (t + 1) * n + o));
+    }
   }
 
   /**
@@ -796,20 +869,26 @@ export class WasmEngine {
     this.begin();
     // pa [T, B, 3H] gates, phh [B, 3H] the step's h·W_hhᵀ, pb [H] b_hn, pn [T, B, H] W_hn h + b_hn, ph [T + 1, B, H] h
     const pa = this.alloc(T * B * GH), phh = this.alloc(B * GH), pb = this.alloc(H), pn = this.alloc(T * n), ph = this.alloc((T + 1) * n);
+    const list = this.alloc(LIST_INTS * 2 * T);
     this.reserve();
     this.copyIn(pre, 0, T * B * GH, pa);
     this.copyIn(bhh, 2 * H, H, pb);
     this.copyIn(hs, 0, n, ph);
-    for (let t = 0; t < T; t++) {
-      if (t > 0) this.productAt(B, GH, H, ph + t * n, wp, phh, INIT_ZERO); // hh = h_{t−1}·W_hhᵀ
-      else this.heap.fill(0, phh, phh + B * GH);
-      this.gruCell(B, H, pa + t * B * GH, phh, pb, ph + t * n, pn + t * n, ph + (t + 1) * n);
-    }
+    this.heap.fill(0, phh, phh + B * GH); // step 0's h₋₁·W_hhᵀ, h₋₁ = 0
+    this.sequence(B, T * B * GH * H, list, this.gruSteps, T, H, wp, pa, phh, pb, pn, ph);
     this.copyOut(pa, T * B * GH, pre, 0);
     this.copyOut(phh, B * GH, hh, 0);
     this.copyOut(pn, T * n, hn, 0);
     this.copyOut(ph + n, T * n, hs, n);
     return true;
+  }
+
+  private gruSteps(emit: Emit, b0: number, b1: number, B: number, T: number, H: number, wp: number, pa: number, phh: number, pb: number, pn: number, ph: number): void {
+    const GH = 3 * H, n = B * H, o = b0 * H, q = b0 * GH;
+    for (let t = 0; t < T; t++) {
+      if (t > 0) this.productRows(emit, b0, b1, GH, H, ph + t * n, wp, phh, INIT_ZERO); // hh = h_{t−1}·W_hhᵀ
+      emit(GRU, b1 - b0, H, 4 * (pa + t * B * GH + q), 4 * (phh + q), 4 * pb, 4 * (ph + t * n + o), 4 * (pn + t * n + o), 4 * (ph + (t + 1) * n + o));
+    }
   }
 
   /**
@@ -824,18 +903,23 @@ export class WasmEngine {
     this.begin();
     // pz [T, B, H] z, ph [T + 1, B, H] h
     const pz = this.alloc(T * n), ph = this.alloc((T + 1) * n);
+    const list = this.alloc(LIST_INTS * 2 * T);
     this.reserve();
     this.copyIn(z, 0, T * n, pz);
     this.copyIn(hs, 0, n, ph);
-    const kernel = f === "relu" ? this.k.relu : f === "sigmoid" ? this.k.sigmoid : this.k.tanh;
-    const index = f === "relu" ? -1 : f === "sigmoid" ? SIGMOID : TANH;
-    for (let t = 0; t < T; t++) {
-      if (t > 0) this.productAt(B, H, H, ph + t * n, wp, pz + t * n, INIT_C); // z_t += h_{t−1}·W_hhᵀ
-      this.unaryAt(kernel, n, pz + t * n, ph + (t + 1) * n, index);
-    }
+    const kernel = f === "relu" ? RELU : f === "sigmoid" ? SIGMOID : TANH;
+    this.sequence(B, T * B * H * H, list, this.rnnSteps, T, H, wp, pz, ph, kernel);
     this.copyOut(pz, T * n, z, 0);
     this.copyOut(ph + n, T * n, hs, n);
     return true;
+  }
+
+  private rnnSteps(emit: Emit, b0: number, b1: number, B: number, T: number, H: number, wp: number, pz: number, ph: number, kernel: number): void {
+    const n = B * H, o = b0 * H;
+    for (let t = 0; t < T; t++) {
+      if (t > 0) this.productRows(emit, b0, b1, H, H, ph + t * n, wp, pz + t * n, INIT_C); // z_t += h_{t−1}·W_hhᵀ
+      emit(kernel, (b1 - b0) * H, 4 * (pz + t * n + o), 4 * (ph + (t + 1) * n + o));
+    }
   }
 
   /**
@@ -852,20 +936,26 @@ export class WasmEngine {
     this.begin();
     // pa, pA [T, B, 4H] gates and their gradient; pc (c_{t−1}), ptc, pd (∂L/∂h), pdc (∂L/∂c) [T, B, H]
     const pa = this.alloc(T * g), pc = this.alloc(T * n), ptc = this.alloc(T * n), pd = this.alloc(T * n), pdc = this.alloc(T * n), pA = this.alloc(T * g);
+    const list = this.alloc(LIST_INTS * 2 * T);
     this.reserve();
     this.copyIn(pre, 0, T * g, pa);
     this.copyIn(cs, 0, T * n, pc);
     this.copyIn(tc, 0, T * n, ptc);
     this.copyIn(dh, 0, T * n, pd);
-    for (let t = T - 1; t >= 0; t--) {
-      const last = t === T - 1 ? 1 : 0, next = last ? t : t + 1; // step t + 1's gates and ∂L/∂c (unread at the last step)
-      this.lstmCellBackward(B, H, pa + t * g, pc + t * n, ptc + t * n, pd + t * n, pdc + next * n, pa + next * g, pdc + t * n, pA + t * g, last);
-      if (t > 0) this.productAt(B, H, GH, pA + t * g, wp, pd + (t - 1) * n, INIT_C); // dh_{t−1} += dA_t·W_hh
-    }
+    this.sequence(B, T * B * GH * H, list, this.lstmBackSteps, T, H, wp, pa, pc, ptc, pd, pdc, pA);
     this.copyOut(pd, T * n, dh, 0);
     this.copyOut(pdc, T * n, dc, 0);
     this.copyOut(pA, T * g, dA, 0);
     return true;
+  }
+
+  private lstmBackSteps(emit: Emit, b0: number, b1: number, B: number, T: number, H: number, wp: number, pa: number, pc: number, ptc: number, pd: number, pdc: number, pA: number): void {
+    const GH = 4 * H, n = B * H, g = B * GH, o = b0 * H, q = b0 * GH;
+    for (let t = T - 1; t >= 0; t--) {
+      const last = t === T - 1 ? 1 : 0, next = last ? t : t + 1; // step t + 1's gates and ∂L/∂c (unread at the last step)
+      emit(LSTM_BACK, b1 - b0, H, 4 * (pa + t * g + q), 4 * (pc + t * n + o), 4 * (ptc + t * n + o), 4 * (pd + t * n + o), 4 * (pdc + next * n + o), 4 * (pa + next * g + q), 4 * (pdc + t * n + o), 4 * (pA + t * g + q), last);
+      if (t > 0) this.productRows(emit, b0, b1, H, GH, pA + t * g, wp, pd + (t - 1) * n, INIT_C); // dh_{t−1} += dA_t·W_hh
+    }
   }
 
   /**
@@ -882,43 +972,25 @@ export class WasmEngine {
     this.begin();
     // pa, pA, pHh [T, B, 3H] gates and gradients; ph (h_{t−1}), pn, pd (∂L/∂h) [T, B, H]
     const pa = this.alloc(T * g), ph = this.alloc(T * n), pn = this.alloc(T * n), pd = this.alloc(T * n), pA = this.alloc(T * g), pHh = this.alloc(T * g);
+    const list = this.alloc(LIST_INTS * 2 * T);
     this.reserve();
     this.copyIn(pre, 0, T * g, pa);
     this.copyIn(hs, 0, T * n, ph);
     this.copyIn(hn, 0, T * n, pn);
     this.copyIn(dh, 0, T * n, pd);
-    for (let t = T - 1; t >= 0; t--) {
-      const first = t === 0 ? 1 : 0;
-      this.gruCellBackward(B, H, pa + t * g, ph + t * n, pn + t * n, pd + t * n, pA + t * g, pHh + t * g, pd + (first ? t : t - 1) * n, first);
-      if (t > 0) this.productAt(B, H, GH, pHh + t * g, wp, pd + (t - 1) * n, INIT_C); // dh_{t−1} += dHh_t·W_hh
-    }
+    this.sequence(B, T * B * GH * H, list, this.gruBackSteps, T, H, wp, pa, ph, pn, pd, pA, pHh);
     this.copyOut(pd, T * n, dh, 0);
     this.copyOut(pA, T * g, dA, 0);
     this.copyOut(pHh, T * g, dHh, 0);
     return true;
   }
 
-  /** The lstmBackward kernel on regions in memory (floats; see ops/cells.ts); the helper takes examples B1…B−1. */
-  private lstmCellBackward(B: number, H: number, a: number, cPrev: number, tc: number, dh: number, dcNext: number, aNext: number, dc: number, dA: number, last: number): void {
-    if (this.control && B * H >= PARALLEL_VALUES && B >= 2) {
-      const B1 = B >> 1, o = B1 * H, q = 4 * o; // floats of B1 rows of [B, H] and of [B, 4H]
-      this.post(LSTM_BACK, B - B1, H, 4 * (a + q), 4 * (cPrev + o), 4 * (tc + o), 4 * (dh + o), 4 * (dcNext + o), 4 * (aNext + q), 4 * (dc + o), 4 * (dA + q), last);
-      this.k.lstmBackward(B1, H, 4 * a, 4 * cPrev, 4 * tc, 4 * dh, 4 * dcNext, 4 * aNext, 4 * dc, 4 * dA, last);
-      this.join();
-    } else {
-      this.k.lstmBackward(B, H, 4 * a, 4 * cPrev, 4 * tc, 4 * dh, 4 * dcNext, 4 * aNext, 4 * dc, 4 * dA, last);
-    }
-  }
-
-  /** The gruBackward kernel on regions in memory (floats; see ops/cells.ts); the helper takes examples B1…B−1. */
-  private gruCellBackward(B: number, H: number, a: number, hPrev: number, hn: number, dh: number, dA: number, dHh: number, dhPrev: number, first: number): void {
-    if (this.control && B * H >= PARALLEL_VALUES && B >= 2) {
-      const B1 = B >> 1, o = B1 * H, q = 3 * o; // floats of B1 rows of [B, H] and of [B, 3H]
-      this.post(GRU_BACK, B - B1, H, 4 * (a + q), 4 * (hPrev + o), 4 * (hn + o), 4 * (dh + o), 4 * (dA + q), 4 * (dHh + q), 4 * (dhPrev + o), first);
-      this.k.gruBackward(B1, H, 4 * a, 4 * hPrev, 4 * hn, 4 * dh, 4 * dA, 4 * dHh, 4 * dhPrev, first);
-      this.join();
-    } else {
-      this.k.gruBackward(B, H, 4 * a, 4 * hPrev, 4 * hn, 4 * dh, 4 * dA, 4 * dHh, 4 * dhPrev, first);
+  private gruBackSteps(emit: Emit, b0: number, b1: number, B: number, T: number, H: number, wp: number, pa: number, ph: number, pn: number, pd: number, pA: number, pHh: number): void {
+    const GH = 3 * H, n = B * H, g = B * GH, o = b0 * H, q = b0 * GH;
+    for (let t = T - 1; t >= 0; t--) {
+      const first = t === 0 ? 1 : 0;
+      emit(GRU_BACK, b1 - b0, H, 4 * (pa + t * g + q), 4 * (ph + t * n + o), 4 * (pn + t * n + o), 4 * (pd + t * n + o), 4 * (pA + t * g + q), 4 * (pHh + t * g + q), 4 * (pd + (first ? t : t - 1) * n + o), first);
+      if (t > 0) this.productRows(emit, b0, b1, H, GH, pHh + t * g, wp, pd + (t - 1) * n, INIT_C); // dh_{t−1} += dHh_t·W_hh
     }
   }
 
@@ -935,17 +1007,23 @@ export class WasmEngine {
     this.begin();
     // py (z or h), pd (∂L/∂h), po (∂L/∂z) [T, B, H]
     const py = this.alloc(T * n), pd = this.alloc(T * n), po = this.alloc(T * n);
+    const list = this.alloc(LIST_INTS * 2 * T);
     this.reserve();
     this.copyIn(zOrY, yOff, T * n, py);
     this.copyIn(dh, 0, T * n, pd);
-    const kernel = f === "relu" ? this.k.reluBackward : f === "sigmoid" ? this.k.sigmoidBackward : this.k.tanhBackward;
-    for (let t = T - 1; t >= 0; t--) {
-      kernel(n, 4 * (py + t * n), 4 * (pd + t * n), 4 * (po + t * n));
-      if (t > 0) this.productAt(B, H, H, po + t * n, wp, pd + (t - 1) * n, INIT_C); // dh_{t−1} += dz_t·W_hh
-    }
+    const kernel = f === "relu" ? RELU_BACK : f === "sigmoid" ? SIGMOID_BACK : TANH_BACK;
+    this.sequence(B, T * B * H * H, list, this.rnnBackSteps, T, H, wp, py, pd, po, kernel);
     this.copyOut(pd, T * n, dh, 0);
     this.copyOut(po, T * n, dz, 0);
     return true;
+  }
+
+  private rnnBackSteps(emit: Emit, b0: number, b1: number, B: number, T: number, H: number, wp: number, py: number, pd: number, po: number, kernel: number): void {
+    const n = B * H, o = b0 * H;
+    for (let t = T - 1; t >= 0; t--) {
+      emit(kernel, (b1 - b0) * H, 4 * (py + t * n + o), 4 * (pd + t * n + o), 4 * (po + t * n + o));
+      if (t > 0) this.productRows(emit, b0, b1, H, H, po + t * n, wp, pd + (t - 1) * n, INIT_C); // dh_{t−1} += dz_t·W_hh
+    }
   }
 
   // --- convolution: the whole batch per product (ops/conv.ts) -----------------------------------

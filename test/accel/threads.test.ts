@@ -8,7 +8,7 @@
 import { readFileSync } from "node:fs";
 import { Worker } from "node:worker_threads";
 import { afterAll, describe, expect, it } from "vitest";
-import { checkResident, useHelper, WasmEngine } from "../../src/accel/index.ts";
+import { checkResident, touch, useHelper, WasmEngine } from "../../src/accel/index.ts";
 import { chooseThreads, DENSE_WEIGHTS_FOR_TWO, RECURRENT_UNITS_FOR_TWO } from "../../src/accel/threads.ts";
 import type { LayerSpec } from "../../src/core/spec.ts";
 import { loadDataset } from "../../src/data/datasets.ts";
@@ -107,4 +107,68 @@ describe("a helper thread that does not run (its core busy) costs no more than o
       expect(Buffer.from(c2.buffer).equals(Buffer.from(c1.buffer))).toBe(true);
     }
   });
+});
+
+describe("whole-sequence passes on two threads: the examples split, the same bits", () => {
+  // With a helper, a recurrent layer's whole forward and backward pass runs examples B1…B−1 on the
+  // helper as one list of calls (engine.ts, sequence). Every value must come out as one thread
+  // computes it, for odd batches too (B1 is even, so products pair rows as unsplit); a stalled
+  // helper's list is taken back and run by the main thread. Inputs: a seeded generator; the
+  // expected values: the one-thread engine's.
+  const worker = new Worker(new URL("../../src/cli/helper.boot.js", import.meta.url));
+  afterAll(async () => { await worker.terminate(); });
+  const one = WasmEngine.create()!;
+  const two = WasmEngine.withHelper(worker)!;
+  const stalled = WasmEngine.withHelper({ postMessage() { /* nobody serves */ } })!;
+  const T = 16, H = 64; // T·B·H² ≥ 2^18 multiply-adds for every B below: the passes split
+  let seed = 5;
+  const rand = (n: number, s = 1) => Float32Array.from({ length: n }, () => (((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32) - 0.5) * s);
+  const same = (a: Float32Array[], b: Float32Array[]) => a.every((x, i) => Buffer.from(x.buffer).equals(Buffer.from(b[i].buffer)));
+
+  for (const B of [5, 33]) {
+    const n = B * H;
+    const cases: [string, (e: WasmEngine) => Float32Array[]][] = [];
+    for (const f of ["tanh", "sigmoid", "relu"] as const) {
+      const W = rand(H * H, 0.3), z0 = rand(T * n, 2), dh0 = rand(T * n);
+      touch(W);
+      cases.push([`${f} RNN`, (e) => {
+        const z = z0.slice(), hs = new Float32Array((T + 1) * n), dh = dh0.slice(), dz = new Float32Array(T * n);
+        expect(e.rnnSequence(f, T, B, H, z, W, hs)).toBe(true);
+        expect(e.rnnSequenceBackward(f, T, B, H, f === "relu" ? z : hs, f === "relu" ? 0 : n, dh, W, dz)).toBe(true);
+        return [z, hs, dh, dz];
+      }]);
+    }
+    {
+      const W = rand(4 * H * H, 0.3), pre0 = rand(T * 4 * n, 2), dh0 = rand(T * n);
+      touch(W);
+      cases.push(["LSTM", (e) => {
+        const pre = pre0.slice(), cs = new Float32Array((T + 1) * n), tc = new Float32Array(T * n), hs = new Float32Array((T + 1) * n);
+        const dh = dh0.slice(), dc = new Float32Array(T * n), dA = new Float32Array(T * 4 * n);
+        expect(e.lstmSequence(T, B, H, pre, W, cs, tc, hs)).toBe(true);
+        expect(e.lstmSequenceBackward(T, B, H, pre, cs, tc, dh, W, dc, dA)).toBe(true);
+        return [pre, cs, tc, hs, dh, dc, dA];
+      }]);
+    }
+    {
+      const W = rand(3 * H * H, 0.3), bhh = rand(3 * H), pre0 = rand(T * 3 * n, 2), dh0 = rand(T * n);
+      touch(W);
+      cases.push(["GRU", (e) => {
+        const pre = pre0.slice(), hh = new Float32Array(3 * n), hn = new Float32Array(T * n), hs = new Float32Array((T + 1) * n);
+        const dh = dh0.slice(), dA = new Float32Array(T * 3 * n), dHh = new Float32Array(T * 3 * n);
+        expect(e.gruSequence(T, B, H, pre, W, bhh, hh, hn, hs)).toBe(true);
+        expect(e.gruSequenceBackward(T, B, H, pre, hs, hn, dh, W, dA, dHh)).toBe(true);
+        return [pre, hh, hn, hs, dh, dA, dHh];
+      }]);
+    }
+    for (const [name, pass] of cases) {
+      it(`${name}, batch ${B}: forward and backward identical on two threads and with a stalled helper`, () => {
+        const expected = pass(one);
+        expect(expected.every((a) => a.every(Number.isFinite))).toBe(true);
+        expect(same(pass(two), expected)).toBe(true);
+        expect(same(pass(stalled), expected)).toBe(true);
+        // the stalled helper's list job was posted, then taken back (engine.ts, join)
+        expect((stalled as unknown as { helperMissing: boolean }).helperMissing).toBe(true);
+      });
+    }
+  }
 });
