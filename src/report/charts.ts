@@ -135,13 +135,17 @@ export function layerColors(names: readonly string[]): Map<string, string> {
 const positive = (v: unknown): v is number => typeof v === "number" && Number.isFinite(v) && v > 0;
 const finite = (v: unknown): v is number => typeof v === "number" && Number.isFinite(v);
 
-/** Whole decades around the positive values: [10^⌊log min⌋, 10^⌈log max⌉], at least one decade wide. */
+/**
+ * Whole decades around the positive values: [10^⌊log min⌋, 10^⌈log max⌉], at least one decade
+ * wide, within what a double holds: from 1e-323 (1e-324 is 0) to the largest double (1e309 is
+ * Infinity, and an axis ending there has no scale).
+ */
 export function decadeRange(values: Iterable<number>): [number, number] | undefined {
   let lo = Infinity, hi = -Infinity;
   for (const v of values) if (positive(v)) { lo = Math.min(lo, v); hi = Math.max(hi, v); }
   if (lo === Infinity) return undefined;
-  const a = Math.floor(Math.log10(lo)), b = Math.max(a + 1, Math.ceil(Math.log10(hi)));
-  return [Number(`1e${a}`), Number(`1e${b}`)]; // 10 ** -4 is 0.00009999999999999999; "1e-4" parses exactly
+  const a = Math.min(307, Math.max(-323, Math.floor(Math.log10(lo)))), b = Math.max(a + 1, Math.ceil(Math.log10(hi)));
+  return [Number(`1e${a}`), b > 308 ? Number.MAX_VALUE : Number(`1e${b}`)]; // 10 ** -4 is 0.00009999999999999999; "1e-4" parses exactly
 }
 
 /** The union of ranges (for sharing an axis between runs). */

@@ -128,15 +128,19 @@ function valueScale(o: AxisOpt, lo: number, hi: number): { min: number; max: num
   return { min, max, ticks };
 }
 
+/** The exponents a log axis can span: 1e-323 is the smallest power of ten a double holds (10 ** -324 is 0), 10 ** 308.25… the largest double. */
+const E_MIN = -323, E_MAX = Math.log10(Number.MAX_VALUE);
+
 /** Whole decades of a log axis, thinned to at most about eight labels. */
 function logScale(o: AxisOpt, lo: number, hi: number): { min: number; max: number; ticks: number[] } {
-  // 1e-323 is the smallest power of ten a double holds (10 ** -324 is 0)
-  const e0 = Math.max(-323, typeof o.min === "number" && o.min > 0 ? Math.log10(o.min) : Number.isFinite(lo) ? Math.floor(Math.log10(lo)) : 0);
-  let e1 = typeof o.max === "number" && o.max > 0 ? Math.log10(o.max) : Number.isFinite(hi) ? Math.ceil(Math.log10(hi)) : e0 + 1;
-  if (!(e1 > e0)) e1 = e0 + 1;
+  // an end beyond a double's range (a max of Infinity, a min of 1e-400 = 0) is clamped into it
+  const within = (e: number) => Math.min(E_MAX, Math.max(E_MIN, e));
+  let e0 = within(typeof o.min === "number" && o.min > 0 ? Math.log10(o.min) : Number.isFinite(lo) ? Math.floor(Math.log10(lo)) : 0);
+  let e1 = within(typeof o.max === "number" && o.max > 0 ? Math.log10(o.max) : Number.isFinite(hi) ? Math.ceil(Math.log10(hi)) : e0 + 1);
+  if (!(e1 > e0)) { if (e0 + 1 <= E_MAX) e1 = e0 + 1; else e0 = e1 - 1; }
   const every = Math.max(1, Math.ceil((e1 - e0) / 8));
   const ticks: number[] = [];
-  for (let e = Math.ceil(e0 - 1e-9); e <= e1 + 1e-9; e += every) ticks.push(clean(10 ** e));
+  for (let e = Math.ceil(e0 - 1e-9); e <= e1 + 1e-9 && ticks.length < 40; e += every) ticks.push(clean(10 ** e));
   return { min: 10 ** e0, max: 10 ** e1, ticks };
 }
 

@@ -20,6 +20,11 @@ describe("chart helpers", () => {
     expect(decadeRange([0, -1, Number.NaN, 5e-7, 3])).toEqual([1e-7, 10]);
     expect(decadeRange([1])).toEqual([1, 10]); // at least one decade
     expect(decadeRange([0, Number.NaN])).toBeUndefined();
+    // the ends a double holds: 1e309 would be Infinity (a log axis up to it never ended: a generated
+    // run folder with a Pascanu value of 1.8e308 grew the tick list until V8 aborted), 1e-324 is 0
+    expect(decadeRange([2.5e-189, 1.7976931348623157e308])).toEqual([1e-189, Number.MAX_VALUE]);
+    expect(decadeRange([5e-324])).toEqual([1e-323, 1e-322]);
+    expect(decadeRange([1e308])).toEqual([1e307, 1e308]);
   });
 
   it("sampleIndices keeps the first and last and at most max, evenly", () => {

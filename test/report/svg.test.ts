@@ -119,6 +119,17 @@ describe("drawSvg", () => {
     }
   });
 
+  it("ends a log axis inside a double's range: a max of Infinity or data up to the largest double draw decades, not forever", () => {
+    // Before, a max of Infinity made the decade step Infinity and the tick loop never ended.
+    for (const yAxis of [{ type: "log", min: 1e-189, max: Infinity }, { type: "log" }, { type: "log", min: 1e300 }]) {
+      const svg = drawSvg({ grid, xAxis: { type: "value" }, yAxis, series: [{ type: "line", data: [[0, 2.5e-189], [1, 1.7976931348623157e308]] }] }, 600, 400);
+      expect(svg).not.toMatch(/NaN|Infinity/);
+      const labels = texts(svg).filter((t) => /e/.test(t));
+      expect(labels.length).toBeGreaterThan(1);
+      expect(labels.length).toBeLessThan(40);
+    }
+  });
+
   it("escapes text for XML and shows control characters", () => {
     const svg = drawSvg({ title: { text: `a<b>&"c"'\u001b` }, xAxis: { type: "value" }, yAxis: { type: "value" }, series: [] }, 400, 300);
     expect(svg).toContain(">a&lt;b&gt;&amp;&quot;c&quot;&#39;\\u001b</text>");
