@@ -295,8 +295,8 @@ export class WasmEngine {
    * serveHelper on the message) receives the module, the memory and the control block. Null
    * where shared WebAssembly memory is unavailable (no SharedArrayBuffer: a page that is not
    * cross-origin isolated). Performance compromise: V8 copies into and out of shared memory
-   * about 30× slower than into private memory (bench/README.md), so this pays only where the
-   * split work outweighs the copies.
+   * about 4× slower than into private memory (bench/README.md, "A second thread"), so this pays
+   * only where the split work outweighs the copies.
    */
   static withHelper(port: HelperPort): WasmEngine | null {
     const module = wasmModule(true);

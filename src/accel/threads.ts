@@ -10,7 +10,7 @@
  * cell steps, and it pays where those dominate a run —
  *   recurrent layers of ≥ 64 units (row RNN/LSTM/GRU of 128: ×1.01–1.42), and
  *   dense layers of ≥ 2^20 weights, fan-in × width (MLP 784-1024×3-10: ×1.3);
- * it does not pay where copies into shared memory (V8 copies into it ~30× slower), the
+ * it does not pay where copies into shared memory (~4× slower than into private memory), the
  * one-thread gather and update, and small products dominate: MLP 784-256×3-10 (two threads
  * 0.74–1.10× one across five measurements, median 0.98: where it is even, one thread leaves the
  * other core free), 784-512×3-10 (even), the seed 784-5-5-10, MLP 784-100×10-10 and
