@@ -807,10 +807,7 @@ export class WasmEngine {
     this.listAt = list;
     this.listCount = 0;
     steps.call(this, this.record, B1, B, B, T, H, wp, r0, r1, r2, r3, r4, r5);
-    const c = this.control!;
-    c[1] = LIST; c[2] = list; c[3] = this.listCount;
-    Atomics.store(c, 0, JOB);
-    Atomics.notify(c, 0);
+    this.post(LIST, list, this.listCount);
     steps.call(this, this.run, 0, B1, B, T, H, wp, r0, r1, r2, r3, r4, r5);
     this.join();
   }
